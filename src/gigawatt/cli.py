@@ -1,0 +1,275 @@
+"""Command line: thin wrappers that parse arguments, call the library and print.
+
+Errors caused by input print one line per problem (file:line: field: what is allowed) and
+exit with status 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gigawatt.catalog import KINDS, Entry, Quantity, load_catalog
+from gigawatt.errors import GigawattError, InputError, Problem
+
+app = typer.Typer(
+    help="gigawatt: plan gigawatt-scale AI infrastructure, from models to megawatts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+catalog_app = typer.Typer(help="Browse the sourced catalog.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn input errors into one line per problem and exit status 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GigawattError as exc:
+            for problem in exc.problems:
+                err.print(f"[bold red]error[/] {problem}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+# ---- catalog --------------------------------------------------------------------------------
+def _headline(entry: Entry) -> str:
+    keys = {
+        "accelerators": ("memory_capacity", "memory_bandwidth", "bf16_dense", "tdp"),
+        "memory": ("die_density", "pin_speed", "bandwidth_per_stack"),
+        "networks": ("bandwidth_per_gpu", "latency"),
+        "efficiency": ("gemm_peak_fraction", "memory_fraction", "scale_up_fraction"),
+    }.get(entry.kind, ())
+    if entry.kind == "models":
+        q = entry.get("params_reported")
+        p = q.display() if isinstance(q, Quantity) else "?"
+        return f"{p} params, {entry.get('n_layers')} layers, d_model {entry.get('d_model')}"
+    parts = []
+    for k in keys:
+        q = entry.get(k)
+        if isinstance(q, Quantity):
+            parts.append(f"{k}={q.display()}")
+    return ", ".join(parts)
+
+
+@catalog_app.command("list")
+@friendly
+def catalog_list(
+    kind: Annotated[str | None, typer.Argument(help=f"one of: {', '.join(KINDS)}")] = None,
+) -> None:
+    """List catalog entries (all kinds, or one)."""
+    cat = load_catalog()
+    kinds = [kind] if kind else list(KINDS)
+    for k in kinds:
+        entries = cat.kind(k)
+        table = Table(title=k, title_justify="left")
+        table.add_column("id", style="bold")
+        table.add_column("name")
+        table.add_column("key figures")
+        table.add_column("sources", overflow="fold")
+        for e in entries.values():
+            srcs = e.sources()
+            table.add_row(e.id, e.name, _headline(e), f"{len(srcs)}: {srcs[0] if srcs else ''}")
+        out.print(table)
+
+
+@catalog_app.command("show")
+@friendly
+def catalog_show(
+    entry_id: Annotated[str, typer.Argument(help="catalog id, e.g. h100-sxm")],
+) -> None:
+    """Show one entry with every figure, its range and its source."""
+    entry = load_catalog().find(entry_id)
+    table = Table(
+        title=f"{entry.id} — {entry.name} ({entry.kind}, {entry.file})", title_justify="left"
+    )
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    table.add_column("source / note", overflow="fold")
+
+    def add(prefix: str, fields: Any) -> None:
+        for key, value in fields.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, Quantity):
+                note = f" — {value.note}" if value.note else ""
+                table.add_row(name, value.display(), f"{value.source}{note}")
+            elif isinstance(value, dict):
+                add(f"{name}.", value)
+            else:
+                table.add_row(name, str(value), "")
+
+    add("", entry.fields)
+    out.print(table)
+
+
+# ---- scenarios ---------------------------------------------------------------------------------
+@app.command()
+@friendly
+def check(file: Annotated[Path, typer.Argument(help="scenario YAML")]) -> None:
+    """Validate a scenario file without planning it."""
+    from gigawatt.scenario import load_scenario
+
+    scenario = load_scenario(file)
+    out.print(
+        f"[green]ok[/] {file}: scenario {scenario.name!r}, {len(scenario.training)} training run(s)"
+    )
+
+
+@app.command()
+@friendly
+def run(
+    file: Annotated[Path, typer.Argument(help="scenario YAML")] = Path("scenarios/stargate.yaml"),
+    report: Annotated[
+        Path | None, typer.Option(help="write the plan (JSON + Markdown) here")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+) -> None:
+    """Plan a scenario on its defaults, print the summary and write the report."""
+    from gigawatt.plan import plan
+    from gigawatt.report import print_plan, write_report
+    from gigawatt.scenario import load_scenario
+
+    result = plan(load_scenario(file))
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        print_plan(result, out)
+    if report is not None:
+        written = write_report(result, report)
+        if not as_json:
+            out.print("report: " + ", ".join(str(p) for p in written))
+
+
+# ---- training ----------------------------------------------------------------------------------
+@app.command()
+@friendly
+def train(
+    model: Annotated[str, typer.Option(help="catalog model id, e.g. llama3-405b")],
+    gpu: Annotated[str, typer.Option(help="catalog accelerator id, e.g. h100-sxm")],
+    gpus: Annotated[int, typer.Option(help="number of accelerators", min=1)],
+    global_batch: Annotated[int, typer.Option(help="sequences per step", min=1)],
+    seq: Annotated[
+        int | None, typer.Option(help="sequence length (default: the model's)", min=1)
+    ] = None,
+    precision: Annotated[str, typer.Option(help="bf16, fp16 or fp8")] = "bf16",
+    top: Annotated[int, typer.Option(help="plans to show", min=1)] = 10,
+    tp: Annotated[int | None, typer.Option(help="fix tensor parallel", min=1)] = None,
+    pp: Annotated[int | None, typer.Option(help="fix pipeline parallel", min=1)] = None,
+    cp: Annotated[int | None, typer.Option(help="fix context parallel", min=1)] = None,
+    ep: Annotated[int | None, typer.Option(help="fix expert parallel", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Search every valid parallel plan and print the fastest that fit."""
+    from gigawatt.perf.search import search
+    from gigawatt.perf.system import get_system
+    from gigawatt.workload import get_model
+
+    if precision not in ("bf16", "fp16", "fp8"):
+        raise InputError(
+            [Problem("--precision", "precision", f"{precision!r}: allowed bf16, fp16, fp8")]
+        )
+    m = get_model(model)
+    if seq:
+        m = m.with_(seq_len=seq)
+    fixed = {k: v for k, v in {"tp": tp, "pp": pp, "cp": cp, "ep": ep}.items() if v is not None}
+    result = search(m, get_system(gpu), gpus, global_batch, m.seq_len, precision, fixed)
+    best = result.top(top)
+    if as_json:
+        _emit_json({**result.summary(), "plans": [e.to_dict() for e in best]})
+        if not best:
+            raise typer.Exit(1)
+        return
+    if not best:
+        result.best()  # raises with the reasons
+    table = Table(
+        title=f"{m.name} on {gpus:,} x {gpu}, batch {global_batch} x {m.seq_len} tokens",
+        title_justify="left",
+    )
+    for col in (
+        "#",
+        "plan",
+        "step (s)",
+        "tokens/s",
+        "MFU",
+        "HFU",
+        "memory (GB)",
+        "bubble",
+        "exposed comm",
+    ):
+        table.add_column(col, justify="left" if col == "plan" else "right")
+    for i, e in enumerate(best, 1):
+        b = e.breakdown_s
+        table.add_row(
+            str(i),
+            str(e.plan),
+            f"{e.step_time_s:.3f}",
+            f"{e.tokens_per_s:,.0f}",
+            f"{e.mfu:.1%}",
+            f"{e.hfu:.1%}",
+            f"{e.memory_total_bytes / 1e9:.1f}",
+            f"{b['pipeline_bubble']:.3f}",
+            f"{b['pipeline_p2p'] + b['dp_exposed']:.3f}",
+        )
+    out.print(table)
+    s = result.summary()
+    out.print(f"evaluated {s['evaluated']:,} plans in {s['wall_s']:.3f} s; {s['feasible']:,} fit")
+    if result.rejected:
+        out.print("why the others lost:")
+        for reason, count in result.rejected.most_common():
+            out.print(f"  {count:>9,}  {reason}")
+
+
+# ---- validation ---------------------------------------------------------------------------------
+@app.command()
+@friendly
+def validate(
+    file: Annotated[Path, typer.Argument(help="CSV of published measurements")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Predict each row of a reference file and compare with what was measured."""
+    from gigawatt.report import validation_table
+    from gigawatt.validate import validate_file
+
+    report = validate_file(file)
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    out.print(validation_table(report))
+    med, worst = report.median_abs_error, report.max_abs_error
+    if med is not None and worst is not None:
+        out.print(
+            f"median |error| {med:.1%}, worst |error| {worst:.1%} over "
+            f"{len(report.abs_errors())} row(s)"
+        )
+    failed = [r for r in report.rows if r.error]
+    if failed:
+        out.print(f"[yellow]{len(failed)} row(s) not predicted[/]")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

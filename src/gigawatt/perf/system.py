@@ -1,0 +1,149 @@
+"""The system: an accelerator, its scale-up and scale-out fabrics, and the family's
+efficiency constants (catalog/efficiency.yaml). Everything in SI units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from gigawatt.catalog import Catalog, Entry, load_catalog
+from gigawatt.errors import CatalogError, Problem
+
+Precision = Literal["bf16", "fp16", "fp8"]
+AttentionKernel = Literal["flash", "unfused"]
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """Achieved fractions of datasheet peaks for one accelerator family."""
+
+    family: str
+    gemm_peak_fraction: float
+    gemm_dim_half: float
+    memory_fraction: float
+    scale_up_fraction: float
+    scale_out_fraction: float
+    comm_overlap_fraction: float
+    kernel_overhead_s: float
+    memory_reserved_bytes: float
+    attention_kernel: AttentionKernel
+
+    @classmethod
+    def from_entry(cls, entry: Entry) -> Efficiency:
+        kernel = str(entry.get("attention_kernel", "flash"))
+        if kernel not in ("flash", "unfused"):
+            raise CatalogError(
+                [Problem(entry.file, f"{entry.id}.attention_kernel", "must be flash or unfused")]
+            )
+        return cls(
+            family=entry.id,
+            gemm_peak_fraction=entry.q("gemm_peak_fraction").get(),
+            gemm_dim_half=entry.q("gemm_dim_half").get(),
+            memory_fraction=entry.q("memory_fraction").get(),
+            scale_up_fraction=entry.q("scale_up_fraction").get(),
+            scale_out_fraction=entry.q("scale_out_fraction").get(),
+            comm_overlap_fraction=entry.q("comm_overlap_fraction").get(),
+            kernel_overhead_s=entry.q("kernel_overhead").get(),
+            memory_reserved_bytes=entry.q("memory_reserved").get(),
+            attention_kernel=kernel,  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True)
+class System:
+    """One accelerator type in a cluster: compute, memory and the two fabric levels.
+
+    ``oversubscription`` divides scale-out bandwidth (1.0 = non-blocking fat tree).
+    """
+
+    accelerator: str
+    name: str
+    family: str
+    peak_flops: dict[str, float]
+    memory_bytes: float
+    memory_bandwidth_bps: float
+    scale_up_domain: int
+    scale_up_bandwidth_bps: float
+    scale_up_latency_s: float
+    scale_out_bandwidth_bps: float
+    scale_out_latency_s: float
+    tdp_w: float | None
+    efficiency: Efficiency
+    oversubscription: float = 1.0
+
+    def peak(self, precision: str) -> float:
+        """Dense peak FLOP/s at a precision; clear error when the part lacks it."""
+        value = self.peak_flops.get(precision)
+        if value is None:
+            known = ", ".join(k for k, v in self.peak_flops.items() if v)
+            raise CatalogError(
+                [
+                    Problem(
+                        "accelerators.yaml",
+                        f"{self.accelerator}.{precision}_dense",
+                        f"not published or not supported; precisions with data: {known or 'none'}",
+                    )
+                ]
+            )
+        return value
+
+    def with_(self, **changes: Any) -> System:
+        return replace(self, **changes)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name}: {self.peak_flops.get('bf16', 0) / 1e12:.0f} TFLOP/s BF16, "
+            f"{self.memory_bytes / 1e9:.0f} GB at {self.memory_bandwidth_bps / 1e12:.2f} TB/s, "
+            f"scale-up {self.scale_up_domain} x {self.scale_up_bandwidth_bps / 1e9:.0f} GB/s, "
+            f"scale-out {self.scale_out_bandwidth_bps / 1e9:.0f} GB/s per GPU"
+        )
+
+
+def _required(entry: Entry, key: str) -> float:
+    q = entry.q(key)
+    if not q.known:
+        raise CatalogError(
+            [Problem(entry.file, f"{entry.id}.{key}", f"unknown ({q.source}); cannot model it")]
+        )
+    return q.get()
+
+
+def get_system(accelerator: str, catalog: Catalog | None = None, **overrides: Any) -> System:
+    """Build the System of a catalog accelerator (e.g. ``get_system("h100-sxm")``)."""
+    cat = catalog or load_catalog()
+    acc = cat.accelerator(accelerator)
+    eff = Efficiency.from_entry(cat.efficiency(str(acc["family"])))
+    peaks: dict[str, float] = {}
+    for prec in ("bf16", "fp16", "fp8"):
+        v = acc.value(f"{prec}_dense")
+        if v:
+            peaks[prec] = v
+    if "fp16" not in peaks and "bf16" in peaks:
+        peaks["fp16"] = peaks["bf16"]
+
+    def latency(net_key: str, default_key: str) -> float:
+        net_id = acc.get(net_key)
+        if net_id is None:
+            raise CatalogError([Problem(acc.file, f"{acc.id}.{net_key}", "missing network id")])
+        return _required(cat.network(str(net_id)), default_key)
+
+    scale_out = acc.value("scale_out_bandwidth")
+    if scale_out is None and acc.get("scale_out_network"):
+        scale_out = cat.network(str(acc["scale_out_network"])).value("bandwidth_per_gpu")
+    system = System(
+        accelerator=acc.id,
+        name=acc.name,
+        family=str(acc["family"]),
+        peak_flops=peaks,
+        memory_bytes=_required(acc, "memory_capacity"),
+        memory_bandwidth_bps=_required(acc, "memory_bandwidth"),
+        scale_up_domain=int(_required(acc, "scale_up_domain")),
+        scale_up_bandwidth_bps=_required(acc, "scale_up_bandwidth"),
+        scale_up_latency_s=latency("scale_up_network", "latency"),
+        scale_out_bandwidth_bps=float(scale_out or 0.0),
+        scale_out_latency_s=latency("scale_out_network", "latency"),
+        tdp_w=acc.value("tdp"),
+        efficiency=eff,
+    )
+    return system.with_(**overrides) if overrides else system

@@ -1,0 +1,146 @@
+"""plan(scenario) -> Plan: the stages in order. Pure: the same scenario gives the same plan.
+
+Stages so far: workload -> perf (training). Later stages (serving, fleet, supply, facility,
+economics, ops) plug in here as they land.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from gigawatt.catalog import Catalog, load_catalog
+from gigawatt.errors import InputError, Problem
+from gigawatt.perf.search import SearchResult, search
+from gigawatt.perf.system import System, get_system
+from gigawatt.perf.training import TrainingEstimate
+from gigawatt.scenario import Scenario, TrainingRun
+from gigawatt.workload import TransformerModel
+
+SECONDS_PER_DAY = 86400.0
+DEFAULT_BATCH_TOKENS = 4 * 2**20  # ~4M tokens per step, typical of 2023-2025 LLM pre-training
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """The plan of one training run: the best parallel configuration and time to train."""
+
+    name: str
+    model: str
+    accelerator: str
+    n_gpus: int
+    tokens: float
+    estimate: TrainingEstimate
+    evaluated: int
+    feasible: int
+    deadline_days: float | None = None
+
+    @property
+    def time_to_train_s(self) -> float:
+        return self.tokens / self.estimate.tokens_per_s
+
+    @property
+    def meets_deadline(self) -> bool | None:
+        if self.deadline_days is None:
+            return None
+        return self.time_to_train_s <= self.deadline_days * SECONDS_PER_DAY
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "model": self.model,
+            "accelerator": self.accelerator,
+            "n_gpus": self.n_gpus,
+            "tokens": self.tokens,
+            "time_to_train_s": self.time_to_train_s,
+            "time_to_train_days": self.time_to_train_s / SECONDS_PER_DAY,
+            "deadline_days": self.deadline_days,
+            "meets_deadline": self.meets_deadline,
+            "plans_evaluated": self.evaluated,
+            "plans_feasible": self.feasible,
+            **self.estimate.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything planned for a scenario."""
+
+    scenario: str
+    training: list[TrainingPlan] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "training": [t.to_dict() for t in self.training]}
+
+
+def default_global_batch(seq_len: int) -> int:
+    return max(1, DEFAULT_BATCH_TOKENS // seq_len)
+
+
+def _cluster_sizes(domain: int, limit: int = 2**21) -> list[int]:
+    """Candidate cluster sizes: whole scale-up domains times 2^k and 1.5 * 2^k."""
+    base = max(domain, 1)
+    sizes = {base << k for k in range(40) if base << k <= limit}
+    sizes |= {3 * (base << k) for k in range(40) if 3 * (base << k) <= limit}
+    return sorted(sizes)
+
+
+def plan_training_run(run: TrainingRun, model: TransformerModel, system: System) -> TrainingPlan:
+    """Best plan for a run: at its GPU count, or the smallest cluster that meets the deadline."""
+    seq = run.seq_len or model.seq_len
+    gbs = run.global_batch or default_global_batch(seq)
+    fixed = run.plan.as_fixed() if run.plan else {}
+
+    def at(n: int) -> SearchResult:
+        return search(model, system, n, gbs, seq, run.precision, fixed)
+
+    result = at(run.gpus) if run.gpus is not None else None
+    if result is None:
+        deadline_s = (run.deadline_days or 0.0) * SECONDS_PER_DAY
+        for n in _cluster_sizes(system.scale_up_domain):
+            if n > gbs * seq:  # more GPUs than tokens per step cannot help
+                break
+            r = at(n)
+            if r.feasible and run.tokens / r.best().tokens_per_s <= deadline_s:
+                result = r
+                break
+    if result is None:
+        raise InputError(
+            [
+                Problem(
+                    "scenario",
+                    f"training {run.name}.deadline_days",
+                    f"no cluster of {system.accelerator} up to 2M GPUs trains {run.tokens:.3g} "
+                    f"tokens in {run.deadline_days} days at global batch {gbs}",
+                )
+            ]
+        )
+    best = result.best()
+    return TrainingPlan(
+        name=run.name,
+        model=model.name,
+        accelerator=system.accelerator,
+        n_gpus=result.n_gpus,
+        tokens=run.tokens,
+        estimate=best,
+        evaluated=result.evaluated,
+        feasible=result.feasible,
+        deadline_days=run.deadline_days,
+    )
+
+
+def plan(scenario: Scenario, catalog: Catalog | None = None) -> Plan:
+    """Plan every stage of ``scenario`` that exists so far."""
+    cat = catalog or load_catalog()
+    runs = []
+    for run in scenario.training:
+        model = scenario.resolve_model(run, cat)
+        if run.seq_len:
+            model = model.with_(seq_len=run.seq_len)
+        runs.append(plan_training_run(run, model, get_system(run.accelerator, cat)))
+    return Plan(scenario=scenario.name, training=runs)
+
+
+def days(seconds: float) -> float:
+    return seconds / SECONDS_PER_DAY if math.isfinite(seconds) else math.inf

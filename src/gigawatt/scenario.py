@@ -1,0 +1,224 @@
+"""Scenario files: what to plan (workloads, hardware, horizon), validated by pydantic.
+
+A bad file gets one message per problem naming the file, line, field and what is allowed.
+Units at this edge: tokens as plain numbers (``15.6e12``), durations in days.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gigawatt.catalog import Catalog, load_catalog
+from gigawatt.errors import CatalogError, Problem, ScenarioError
+from gigawatt.workload import TransformerModel, get_model, model_from_mapping
+from gigawatt.yamlio import line_of, load_yaml_with_lines
+
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InlineModel(Strict):
+    """A model architecture given in the scenario instead of a catalog id."""
+
+    name: str = "inline"
+    n_layers: PositiveInt
+    d_model: PositiveInt
+    n_heads: PositiveInt
+    n_kv_heads: PositiveInt | None = None
+    d_ff: PositiveInt | None = None
+    ffn: Literal["gelu", "swiglu"] = "swiglu"
+    vocab_size: PositiveInt
+    seq_len: PositiveInt = 4096
+    tied_embeddings: bool = False
+    moe: dict[str, int | None] | None = None
+    source: str = "scenario file"
+
+
+class FixedPlan(Strict):
+    """Parallel-plan fields to keep fixed; the search chooses the others."""
+
+    tp: PositiveInt | None = None
+    pp: PositiveInt | None = None
+    dp: PositiveInt | None = None
+    cp: PositiveInt | None = None
+    ep: PositiveInt | None = None
+    vpp: PositiveInt | None = None
+    micro_batch: PositiveInt | None = None
+    recompute: Literal["none", "selective", "full"] | None = None
+    sequence_parallel: bool | None = None
+    zero: Annotated[int, Field(ge=0, le=3)] | None = None
+
+    def as_fixed(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class TrainingRun(Strict):
+    """One training run: a model, its token budget, the accelerator, and a GPU count or a
+    deadline (then the smallest cluster that meets it is found)."""
+
+    name: str
+    model: str | InlineModel
+    tokens: Annotated[float, Field(gt=0, description="tokens to train")]
+    accelerator: str
+    gpus: PositiveInt | None = None
+    deadline_days: Annotated[float, Field(gt=0)] | None = None
+    global_batch: PositiveInt | None = Field(
+        None, description="sequences per step; default: about 4M tokens"
+    )
+    seq_len: PositiveInt | None = None
+    precision: Literal["bf16", "fp16", "fp8"] = "bf16"
+    plan: FixedPlan | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _gpus_or_deadline(self) -> TrainingRun:
+        if self.gpus is None and self.deadline_days is None:
+            raise ValueError("give either gpus (cluster size) or deadline_days")
+        return self
+
+
+class Scenario(Strict):
+    """A planning scenario. Later stages (serving, sites, prices) add sections."""
+
+    name: str
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+    training: list[TrainingRun] = Field(default_factory=list)
+
+    def resolve_model(self, run: TrainingRun, catalog: Catalog | None = None) -> TransformerModel:
+        if isinstance(run.model, InlineModel):
+            return model_from_mapping(run.model.model_dump(), run.name)
+        return get_model(run.model, catalog)
+
+
+def _section(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The schema class that owns the field at ``loc`` (for listing allowed fields)."""
+    names = tuple(x for x in loc[:-1] if isinstance(x, str))
+    owners: dict[tuple[str, ...], type[BaseModel]] = {
+        (): Scenario,
+        ("training",): TrainingRun,
+        ("training", "plan"): FixedPlan,
+        ("training", "model"): InlineModel,
+    }
+    return owners.get(names)
+
+
+def _allowed(err: dict[str, Any], loc: tuple[str | int, ...]) -> str:
+    """Say what is wrong and what is allowed, in words, for a pydantic error."""
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        owner = _section(loc)
+        fields = ", ".join(owner.model_fields) if owner else "see the schema"
+        return f"unknown field (allowed fields: {fields})"
+    if kind == "missing":
+        return "required field is missing"
+    return str(err.get("msg", "invalid"))
+
+
+def _missing_size(
+    data: dict[str, Any], file: str, lines: dict[tuple[str | int, ...], int]
+) -> list[Problem]:
+    """Runs with neither gpus nor deadline_days (pydantic skips this check when a run has
+    other errors, so it is repeated on the raw data)."""
+    problems = []
+    runs = data.get("training")
+    for i, run in enumerate(runs if isinstance(runs, list) else []):
+        if isinstance(run, dict) and run.get("gpus") is None and run.get("deadline_days") is None:
+            problems.append(
+                Problem(
+                    file,
+                    f"training[{i}]",
+                    "give either gpus (cluster size) or deadline_days",
+                    line_of(lines, ("training", i)),
+                )
+            )
+    return problems
+
+
+def _check_references(
+    scenario: Scenario, catalog: Catalog, file: str, lines: dict[tuple[str | int, ...], int]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    accelerators = catalog.kind("accelerators")
+    models = catalog.kind("models")
+    for i, run in enumerate(scenario.training):
+        loc: tuple[str | int, ...] = ("training", i)
+        if run.accelerator not in accelerators:
+            problems.append(
+                Problem(
+                    file,
+                    f"training[{i}].accelerator",
+                    f"{run.accelerator!r} is not in the catalog "
+                    f"(allowed: {', '.join(sorted(accelerators))})",
+                    line_of(lines, (*loc, "accelerator")),
+                )
+            )
+        if isinstance(run.model, str) and run.model not in models:
+            problems.append(
+                Problem(
+                    file,
+                    f"training[{i}].model",
+                    f"{run.model!r} is not in the catalog (allowed: {', '.join(sorted(models))}, "
+                    "or an inline mapping)",
+                    line_of(lines, (*loc, "model")),
+                )
+            )
+        elif isinstance(run.model, InlineModel):
+            try:
+                model_from_mapping(run.model.model_dump(), run.name)
+            except CatalogError as exc:
+                for p in exc.problems:
+                    problems.append(
+                        Problem(
+                            file,
+                            f"training[{i}].model.{p.field}",
+                            p.message,
+                            line_of(lines, (*loc, "model", p.field)),
+                        )
+                    )
+    return problems
+
+
+def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
+    """Load and validate a scenario; ScenarioError lists every problem with its line."""
+    file = str(path)
+    data, lines = load_yaml_with_lines(path)
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem(file, "-", "a scenario is a mapping with name: and training:", 1)]
+        )
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            if err["type"] == "string_type" and isinstance(err.get("input"), dict):
+                continue  # a mapping given where the union also allows a catalog id
+            loc = tuple(
+                x for x in err["loc"] if not (isinstance(x, str) and x in ("str", "InlineModel"))
+            )
+            field = ".".join(f"[{x}]" if isinstance(x, int) else str(x) for x in loc).replace(
+                ".[", "["
+            )
+            problems.append(
+                Problem(file, field or "-", _allowed(dict(err), loc), line_of(lines, loc))
+            )
+        problems += _missing_size(data, file, lines)
+        raise ScenarioError(_dedupe(problems)) from None
+    problems = _check_references(scenario, catalog or load_catalog(), file, lines)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: dict[str, Problem] = {}
+    for p in problems:
+        seen.setdefault(f"{p.field}|{p.message}", p)
+    return list(seen.values())

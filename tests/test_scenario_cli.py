@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt.cli import app
+from gigawatt.errors import ScenarioError
+from gigawatt.plan import plan
+from gigawatt.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+STARGATE = ROOT / "scenarios" / "stargate.yaml"
+runner = CliRunner()
+
+
+def test_shipped_scenario_plans_every_run() -> None:
+    result = plan(load_scenario(STARGATE))
+    assert len(result.training) >= 3
+    for t in result.training:
+        assert t.estimate.fits and 0 < t.estimate.mfu < 1
+        assert t.time_to_train_s > 0
+        if t.deadline_days is not None:
+            assert t.meets_deadline
+
+
+def test_plan_is_deterministic() -> None:
+    s = load_scenario(STARGATE)
+    assert plan(s).to_dict() == plan(s).to_dict()
+
+
+BAD = """name: bad
+training:
+  - name: r1
+    model: llama3-405b
+    tokens: -5
+    accelerator: h100-sxm
+    gpus: 16
+  - name: r2
+    model: gpt-9
+    tokens: 1.0e+12
+    accelerator: h900
+    gpus: 8
+  - name: r3
+    model: llama3-8b
+    tokens: 1.0e+12
+    accelerator: h100-sxm
+    gpuz: 8
+"""
+
+
+def test_bad_scenario_lists_each_problem_with_line(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text(BAD, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f)
+    text = str(info.value)
+    assert f"{f}:5: training[0].tokens" in text and "greater than 0" in text
+    assert "training[2].gpuz" in text and "unknown field" in text
+    assert "training[2]" in text and "gpus" in text
+
+
+def test_bad_references_are_reported(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text(
+        BAD.replace("tokens: -5", "tokens: 5").replace("    gpuz: 8\n", "    gpus: 8\n"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f)
+    text = str(info.value)
+    assert ":9: training[1].model" in text and "llama3-405b" in text
+    assert ":11: training[1].accelerator" in text
+
+
+def test_cli_check_reports_without_traceback(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text(BAD, encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f)])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    ok = runner.invoke(app, ["check", str(STARGATE)])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_cli_invalid_yaml(tmp_path: Path) -> None:
+    f = tmp_path / "broken.yaml"
+    f.write_text("name: x\ntraining: [\n", encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f)])
+    assert res.exit_code == 2 and "not valid YAML" in res.output
+
+
+def test_cli_train_json() -> None:
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--model",
+            "gpt3-175b",
+            "--gpu",
+            "a100-sxm-80gb",
+            "--gpus",
+            "1024",
+            "--global-batch",
+            "1536",
+            "--top",
+            "3",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert len(data["plans"]) == 3 and data["evaluated"] > data["feasible"] > 0
+    assert data["plans"][0]["step_time_s"] <= data["plans"][1]["step_time_s"]
+
+
+def test_cli_train_table_and_unknown_gpu() -> None:
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--model",
+            "llama3-8b",
+            "--gpu",
+            "h100-sxm",
+            "--gpus",
+            "64",
+            "--global-batch",
+            "512",
+        ],
+    )
+    assert res.exit_code == 0 and "why the others lost" in res.output
+    bad = runner.invoke(
+        app,
+        ["train", "--model", "llama3-8b", "--gpu", "h900", "--gpus", "64", "--global-batch", "512"],
+    )
+    assert bad.exit_code == 2 and "known ids" in bad.output
+
+
+def test_cli_validate_json(reference_dir: Path) -> None:
+    res = runner.invoke(app, ["validate", str(reference_dir / "training.csv"), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert set(data) >= {"rows", "median_abs_error", "max_abs_error"}
+    assert data["median_abs_error"] <= 0.05
+
+
+def test_cli_catalog() -> None:
+    res = runner.invoke(app, ["catalog", "list", "accelerators"])
+    assert res.exit_code == 0 and "h100-sxm" in res.output
+    res = runner.invoke(app, ["catalog", "show", "h100-sxm"])
+    assert res.exit_code == 0 and "datasheet" in res.output.lower()
+    res = runner.invoke(app, ["catalog", "list", "gadgets"])
+    assert res.exit_code == 2 and "allowed" in res.output
+
+
+def test_cli_run_writes_report(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    res = runner.invoke(app, ["run", str(STARGATE), "--report", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert data["training"] and out.with_suffix(".md").exists()
