@@ -14,7 +14,7 @@ from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
 from gigawatt.perf.search import SearchResult, search
 from gigawatt.perf.system import System, get_system
-from gigawatt.perf.training import TrainingEstimate
+from gigawatt.perf.training import TrainingEstimate, predict_training
 from gigawatt.scenario import Scenario, TrainingRun
 from gigawatt.workload import TransformerModel
 
@@ -32,6 +32,7 @@ class TrainingPlan:
     n_gpus: int
     tokens: float
     estimate: TrainingEstimate
+    step_time_range_s: tuple[float, float, float]
     evaluated: int
     feasible: int
     deadline_days: float | None = None
@@ -39,6 +40,13 @@ class TrainingPlan:
     @property
     def time_to_train_s(self) -> float:
         return self.tokens / self.estimate.tokens_per_s
+
+    @property
+    def time_to_train_range_s(self) -> tuple[float, float, float]:
+        """(low, likely, high) from the efficiency ranges of the catalog, same plan."""
+        steps = self.tokens / self.estimate.tokens_per_step
+        lo, mid, hi = self.step_time_range_s
+        return (steps * lo, steps * mid, steps * hi)
 
     @property
     def meets_deadline(self) -> bool | None:
@@ -55,6 +63,8 @@ class TrainingPlan:
             "tokens": self.tokens,
             "time_to_train_s": self.time_to_train_s,
             "time_to_train_days": self.time_to_train_s / SECONDS_PER_DAY,
+            "time_to_train_days_range": [x / SECONDS_PER_DAY for x in self.time_to_train_range_s],
+            "step_time_s_range": list(self.step_time_range_s),
             "deadline_days": self.deadline_days,
             "meets_deadline": self.meets_deadline,
             "plans_evaluated": self.evaluated,
@@ -86,7 +96,9 @@ def _cluster_sizes(domain: int, limit: int = 2**21) -> list[int]:
     return sorted(sizes)
 
 
-def plan_training_run(run: TrainingRun, model: TransformerModel, system: System) -> TrainingPlan:
+def plan_training_run(
+    run: TrainingRun, model: TransformerModel, system: System, catalog: Catalog | None = None
+) -> TrainingPlan:
     """Best plan for a run: at its GPU count, or the smallest cluster that meets the deadline."""
     seq = run.seq_len or model.seq_len
     gbs = run.global_batch or default_global_batch(seq)
@@ -117,6 +129,13 @@ def plan_training_run(run: TrainingRun, model: TransformerModel, system: System)
             ]
         )
     best = result.best()
+    seq_model = model.with_(seq_len=seq)
+    low, high = (
+        predict_training(
+            seq_model, get_system(system.accelerator, catalog, bound), best.plan
+        ).step_time_s
+        for bound in ("optimistic", "pessimistic")
+    )
     return TrainingPlan(
         name=run.name,
         model=model.name,
@@ -124,6 +143,7 @@ def plan_training_run(run: TrainingRun, model: TransformerModel, system: System)
         n_gpus=result.n_gpus,
         tokens=run.tokens,
         estimate=best,
+        step_time_range_s=(low, best.step_time_s, high),
         evaluated=result.evaluated,
         feasible=result.feasible,
         deadline_days=run.deadline_days,
@@ -138,7 +158,7 @@ def plan(scenario: Scenario, catalog: Catalog | None = None) -> Plan:
         model = scenario.resolve_model(run, cat)
         if run.seq_len:
             model = model.with_(seq_len=run.seq_len)
-        runs.append(plan_training_run(run, model, get_system(run.accelerator, cat)))
+        runs.append(plan_training_run(run, model, get_system(run.accelerator, cat), cat))
     return Plan(scenario=scenario.name, training=runs)
 
 

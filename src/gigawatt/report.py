@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from gigawatt.plan import SECONDS_PER_DAY, Plan
+from gigawatt.plan import SECONDS_PER_DAY, Plan, TrainingPlan
 from gigawatt.validate import ValidationReport
 
 
@@ -32,9 +32,14 @@ def training_table(plan: Plan) -> Table:
             f"{e.step_time_s:.2f} s",
             f"{e.mfu:.1%}",
             f"{e.memory_total_bytes / 1e9:.0f}/{e.memory_capacity_bytes / 1e9:.0f} GB",
-            f"{t.time_to_train_s / SECONDS_PER_DAY:.1f} days{deadline}",
+            _days_range(t) + deadline,
         )
     return table
+
+
+def _days_range(t: TrainingPlan) -> str:
+    lo, mid, hi = (x / SECONDS_PER_DAY for x in t.time_to_train_range_s)
+    return f"{mid:.1f} days [{lo:.1f}–{hi:.1f}]"
 
 
 def print_plan(plan: Plan, console: Console | None = None) -> None:
@@ -50,7 +55,7 @@ def markdown_report(plan: Plan) -> str:
         lines.append(
             f"| {t.name} | {t.model} | {t.n_gpus:,} x {t.accelerator} | {e.plan} | "
             f"{e.step_time_s:.2f} | {e.mfu:.1%} | {e.memory_total_bytes / 1e9:.0f} | "
-            f"{t.time_to_train_s / SECONDS_PER_DAY:.1f} |"
+            f"{_days_range(t)} |"
         )
     lines += ["", "### Time breakdown per step (s)", ""]
     for t in plan.training:

@@ -11,6 +11,16 @@ from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.errors import CatalogError, Problem
 
 Precision = Literal["bf16", "fp16", "fp8"]
+Bound = Literal["likely", "optimistic", "pessimistic"]
+
+# Constants where a larger value makes the system faster; the others make it slower.
+_FASTER_WHEN_HIGH = {
+    "gemm_peak_fraction",
+    "memory_fraction",
+    "scale_up_fraction",
+    "scale_out_fraction",
+    "comm_overlap_fraction",
+}
 AttentionKernel = Literal["flash", "unfused"]
 
 
@@ -30,22 +40,32 @@ class Efficiency:
     attention_kernel: AttentionKernel
 
     @classmethod
-    def from_entry(cls, entry: Entry) -> Efficiency:
+    def from_entry(cls, entry: Entry, bound: Bound = "likely") -> Efficiency:
+        """Constants of a catalog family; ``bound`` takes every constant at the end of its
+        range that makes the system fastest (optimistic) or slowest (pessimistic)."""
         kernel = str(entry.get("attention_kernel", "flash"))
         if kernel not in ("flash", "unfused"):
             raise CatalogError(
                 [Problem(entry.file, f"{entry.id}.attention_kernel", "must be flash or unfused")]
             )
+
+        def pick(key: str) -> float:
+            low, likely, high = entry.q(key).range
+            if bound == "likely":
+                return likely
+            want_high = (key in _FASTER_WHEN_HIGH) == (bound == "optimistic")
+            return high if want_high else low
+
         return cls(
             family=entry.id,
-            gemm_peak_fraction=entry.q("gemm_peak_fraction").get(),
-            gemm_dim_half=entry.q("gemm_dim_half").get(),
-            memory_fraction=entry.q("memory_fraction").get(),
-            scale_up_fraction=entry.q("scale_up_fraction").get(),
-            scale_out_fraction=entry.q("scale_out_fraction").get(),
-            comm_overlap_fraction=entry.q("comm_overlap_fraction").get(),
-            kernel_overhead_s=entry.q("kernel_overhead").get(),
-            memory_reserved_bytes=entry.q("memory_reserved").get(),
+            gemm_peak_fraction=pick("gemm_peak_fraction"),
+            gemm_dim_half=pick("gemm_dim_half"),
+            memory_fraction=pick("memory_fraction"),
+            scale_up_fraction=pick("scale_up_fraction"),
+            scale_out_fraction=pick("scale_out_fraction"),
+            comm_overlap_fraction=pick("comm_overlap_fraction"),
+            kernel_overhead_s=pick("kernel_overhead"),
+            memory_reserved_bytes=pick("memory_reserved"),
             attention_kernel=kernel,  # type: ignore[arg-type]
         )
 
@@ -109,11 +129,20 @@ def _required(entry: Entry, key: str) -> float:
     return q.get()
 
 
-def get_system(accelerator: str, catalog: Catalog | None = None, **overrides: Any) -> System:
-    """Build the System of a catalog accelerator (e.g. ``get_system("h100-sxm")``)."""
+def get_system(
+    accelerator: str,
+    catalog: Catalog | None = None,
+    bound: Bound = "likely",
+    **overrides: Any,
+) -> System:
+    """Build the System of a catalog accelerator (e.g. ``get_system("h100-sxm")``).
+
+    ``bound="optimistic"``/``"pessimistic"`` takes the efficiency constants at the ends of
+    their catalog ranges, for a low/high range around the likely prediction.
+    """
     cat = catalog or load_catalog()
     acc = cat.accelerator(accelerator)
-    eff = Efficiency.from_entry(cat.efficiency(str(acc["family"])))
+    eff = Efficiency.from_entry(cat.efficiency(str(acc["family"])), bound)
     peaks: dict[str, float] = {}
     for prec in ("bf16", "fp16", "fp8"):
         v = acc.value(f"{prec}_dense")

@@ -73,6 +73,7 @@ class TrainingEstimate:
     plan: ExecutionPlan
     step_time_s: float
     tokens_per_s: float
+    tokens_per_step: float
     mfu: float
     hfu: float
     fits: bool
@@ -92,6 +93,7 @@ class TrainingEstimate:
             "n_gpus": self.plan.n_gpus,
             "step_time_s": self.step_time_s,
             "tokens_per_s": self.tokens_per_s,
+            "tokens_per_step": self.tokens_per_step,
             "mfu": self.mfu,
             "hfu": self.hfu,
             "fits": self.fits,
@@ -407,6 +409,7 @@ def estimate_at(
         plan=batch.plans.plan(i),
         step_time_s=float(batch.step_time_s[i]),
         tokens_per_s=float(batch.tokens_per_step[i] / batch.step_time_s[i]),
+        tokens_per_step=float(batch.tokens_per_step[i]),
         mfu=float(batch.mfu[i]),
         hfu=float(batch.hfu[i]),
         fits=bool(batch.fits[i]),
