@@ -113,3 +113,21 @@ def test_moe_model_runs_and_experts_split_memory() -> None:
     b = predict_training(ds, h200, plan(tp=1, pp=8, dp=32, ep=8, global_batch=256))
     assert b.memory_bytes["weights"] < a.memory_bytes["weights"] / 4
     assert np.isfinite(b.step_time_s) and b.step_time_s > 0
+
+
+def test_catalog_ranges_bracket_the_likely_prediction() -> None:
+    p = plan()
+    times = [
+        predict_training(L70, get_system("h100-sxm", bound=b), p).step_time_s
+        for b in ("optimistic", "likely", "pessimistic")
+    ]
+    assert times[0] < times[1] < times[2]
+
+
+@given(st.floats(1.0, 8.0), st.floats(1.0, 8.0))
+def test_oversubscription_never_speeds_up(o1: float, o2: float) -> None:
+    lo, hi = sorted((o1, o2))
+    p = plan(zero=3)
+    a = predict_training(L70, H100.with_(oversubscription=lo), p)
+    b = predict_training(L70, H100.with_(oversubscription=hi), p)
+    assert a.step_time_s <= b.step_time_s

@@ -178,6 +178,15 @@ def train(
     pp: Annotated[int | None, typer.Option(help="fix pipeline parallel", min=1)] = None,
     cp: Annotated[int | None, typer.Option(help="fix context parallel", min=1)] = None,
     ep: Annotated[int | None, typer.Option(help="fix expert parallel", min=1)] = None,
+    vpp: Annotated[int | None, typer.Option(help="fix virtual pipeline stages", min=1)] = None,
+    micro_batch: Annotated[int | None, typer.Option(help="fix micro-batch size", min=1)] = None,
+    recompute: Annotated[
+        str | None, typer.Option(help="fix recompute: none, selective, full")
+    ] = None,
+    zero: Annotated[int | None, typer.Option(help="fix ZeRO stage 0-3", min=0, max=3)] = None,
+    oversubscription: Annotated[
+        float, typer.Option(help="scale-out oversubscription (1 = non-blocking)", min=1.0)
+    ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Search every valid parallel plan and print the fastest that fit."""
@@ -192,8 +201,23 @@ def train(
     m = get_model(model)
     if seq:
         m = m.with_(seq_len=seq)
-    fixed = {k: v for k, v in {"tp": tp, "pp": pp, "cp": cp, "ep": ep}.items() if v is not None}
-    result = search(m, get_system(gpu), gpus, global_batch, m.seq_len, precision, fixed)
+    if recompute not in (None, "none", "selective", "full"):
+        raise InputError(
+            [Problem("--recompute", "recompute", f"{recompute!r}: allowed none, selective, full")]
+        )
+    given = {
+        "tp": tp,
+        "pp": pp,
+        "cp": cp,
+        "ep": ep,
+        "vpp": vpp,
+        "micro_batch": micro_batch,
+        "recompute": recompute,
+        "zero": zero,
+    }
+    fixed = {k: v for k, v in given.items() if v is not None}
+    system = get_system(gpu, oversubscription=oversubscription)
+    result = search(m, system, gpus, global_batch, m.seq_len, precision, fixed)
     best = result.top(top)
     if as_json:
         _emit_json({**result.summary(), "plans": [e.to_dict() for e in best]})

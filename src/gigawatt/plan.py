@@ -158,7 +158,8 @@ def plan(scenario: Scenario, catalog: Catalog | None = None) -> Plan:
         model = scenario.resolve_model(run, cat)
         if run.seq_len:
             model = model.with_(seq_len=run.seq_len)
-        runs.append(plan_training_run(run, model, get_system(run.accelerator, cat), cat))
+        system = get_system(run.accelerator, cat, oversubscription=run.oversubscription)
+        runs.append(plan_training_run(run, model, system, cat))
     return Plan(scenario=scenario.name, training=runs)
 
 

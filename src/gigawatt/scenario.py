@@ -73,6 +73,9 @@ class TrainingRun(Strict):
     )
     seq_len: PositiveInt | None = None
     precision: Literal["bf16", "fp16", "fp8"] = "bf16"
+    oversubscription: Annotated[float, Field(ge=1.0, le=16.0)] = Field(
+        1.0, description="scale-out fabric oversubscription (1 = non-blocking)"
+    )
     plan: FixedPlan | None = None
     source: str | None = None
 
