@@ -35,6 +35,7 @@ class Efficiency:
     scale_up_fraction: float
     scale_out_fraction: float
     comm_overlap_fraction: float
+    moe_load_imbalance: float
     kernel_overhead_s: float
     memory_reserved_bytes: float
     attention_kernel: AttentionKernel
@@ -64,6 +65,7 @@ class Efficiency:
             scale_up_fraction=pick("scale_up_fraction"),
             scale_out_fraction=pick("scale_out_fraction"),
             comm_overlap_fraction=pick("comm_overlap_fraction"),
+            moe_load_imbalance=pick("moe_load_imbalance"),
             kernel_overhead_s=pick("kernel_overhead"),
             memory_reserved_bytes=pick("memory_reserved"),
             attention_kernel=kernel,  # type: ignore[arg-type]

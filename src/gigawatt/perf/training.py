@@ -229,15 +229,20 @@ def predict_training_batch(
         experts = float(model.moe_experts)
         m_e = T * k_top * e / experts  # tokens per local expert
         n_local = experts / e
-        t_moe_ffn = n_local * (gemm((mats - 1.0) * ffe / t, h, m_e) + gemm(h, ffe / t, m_e))
+        # the busiest expert sets the pace: routed work scales with the load imbalance
+        imbalance = eff.moe_load_imbalance
+        routed = gemm((mats - 1.0) * ffe / t, h, m_e) + gemm(h, ffe / t, m_e)
+        t_moe_ffn = n_local * routed * imbalance
         if model.moe_shared_experts:
             ffs = ffe * model.moe_shared_experts
             t_moe_ffn = t_moe_ffn + gemm((mats - 1.0) * ffs / t, h) + gemm(h, ffs / t)
         t_moe_ffn = t_moe_ffn + gemm(experts, h)  # router
         elt_moe_ffn = act_rw * ACT_BYTES * T * (k_top + model.moe_shared_experts) * ffe / t
+        # token permutation before dispatch and after combine: read and write k copies
+        elt_moe_ffn = elt_moe_ffn + 2.0 * 2.0 * ACT_BYTES * T * r * k_top * h
         # dispatch and combine all-to-all, forward (backward repeats them)
         a2a = collective_time("all_to_all", T * k_top * h * ACT_BYTES / t, e, t, system)
-        t_ep_fwd = 2.0 * a2a
+        t_ep_fwd = 2.0 * a2a * imbalance
     else:
         t_moe_ffn = np.zeros_like(T)
         elt_moe_ffn = np.zeros_like(T)
