@@ -231,8 +231,8 @@ def predict_training_batch(
         n_local = experts / e
         # the busiest expert sets the pace: routed work scales with the load imbalance
         imbalance = eff.moe_load_imbalance
-        routed = gemm((mats - 1.0) * ffe / t, h, m_e) + gemm(h, ffe / t, m_e)
-        t_moe_ffn = n_local * routed * imbalance
+        t_routed = gemm((mats - 1.0) * ffe / t, h, m_e) + gemm(h, ffe / t, m_e)
+        t_moe_ffn = n_local * t_routed * imbalance
         if model.moe_shared_experts:
             ffs = ffe * model.moe_shared_experts
             t_moe_ffn = t_moe_ffn + gemm((mats - 1.0) * ffs / t, h) + gemm(h, ffs / t)
