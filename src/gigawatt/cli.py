@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gigawatt.catalog import KINDS, Entry, Quantity, load_catalog
+from gigawatt.catalog import Entry, Quantity, catalog_kinds, load_catalog
 from gigawatt.errors import GigawattError, InputError, Problem
 
 app = typer.Typer(
@@ -76,11 +76,13 @@ def _headline(entry: Entry) -> str:
 @catalog_app.command("list")
 @friendly
 def catalog_list(
-    kind: Annotated[str | None, typer.Argument(help=f"one of: {', '.join(KINDS)}")] = None,
+    kind: Annotated[
+        str | None, typer.Argument(help=f"one of: {', '.join(catalog_kinds())}")
+    ] = None,
 ) -> None:
     """List catalog entries (all kinds, or one)."""
     cat = load_catalog()
-    kinds = [kind] if kind else list(KINDS)
+    kinds = [kind] if kind else list(cat.kinds)
     for k in kinds:
         entries = cat.kind(k)
         table = Table(title=k, title_justify="left")
@@ -289,6 +291,24 @@ def validate(
     failed = [r for r in report.rows if r.error]
     if failed:
         out.print(f"[yellow]{len(failed)} row(s) not predicted[/]")
+
+
+def _register_command_modules() -> None:
+    """Each module of ``gigawatt.commands`` adds its commands with ``register(app)``: stages
+    plug their commands in without editing this file."""
+    import importlib
+    import pkgutil
+
+    import gigawatt.commands as commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"gigawatt.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(app)
+
+
+_register_command_modules()
 
 
 def main() -> None:

@@ -98,14 +98,14 @@ class ValidationReport:
         }
 
 
-class _Row:
+class Row:
     """Typed access to one CSV row with errors that name file, line, row id and field."""
 
     def __init__(self, file: str, line: int, data: Mapping[str, str | None]) -> None:
         self.file, self.line, self.data = file, line, data
         self.id = (data.get("id") or f"line {line}").strip()
 
-    def _fail(self, name: str, message: str) -> InputError:
+    def fail(self, name: str, message: str) -> InputError:
         return InputError([Problem(self.file, f"row {self.id}: {name}", message, self.line)])
 
     def raw(self, name: str) -> str:
@@ -118,29 +118,29 @@ class _Row:
         try:
             value = float(text)
         except ValueError:
-            raise self._fail(name, f"not a number: {text!r} (allowed: integer >= {low})") from None
+            raise self.fail(name, f"not a number: {text!r} (allowed: integer >= {low})") from None
         if not value.is_integer() or value < low:
-            raise self._fail(name, f"{text!r} out of range (allowed: integer >= {low})")
+            raise self.fail(name, f"{text!r} out of range (allowed: integer >= {low})")
         return int(value)
 
     def req_int(self, name: str, low: int = 1) -> int:
         value = self.int_(name, low=low)
         if value is None:
-            raise self._fail(name, f"required (integer >= {low})")
+            raise self.fail(name, f"required (integer >= {low})")
         return value
 
     def float_(self, name: str, required: bool = True, positive: bool = True) -> float | None:
         text = self.raw(name)
         if not text:
             if required:
-                raise self._fail(name, "required (a number > 0)")
+                raise self.fail(name, "required (a number > 0)")
             return None
         try:
             value = float(text)
         except ValueError:
-            raise self._fail(name, f"not a number: {text!r}") from None
+            raise self.fail(name, f"not a number: {text!r}") from None
         if not math.isfinite(value) or (positive and value <= 0):
-            raise self._fail(name, f"{text!r} out of range (allowed: finite number > 0)")
+            raise self.fail(name, f"{text!r} out of range (allowed: finite number > 0)")
         return value
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
@@ -148,7 +148,7 @@ class _Row:
         if not text:
             return default
         if text not in allowed:
-            raise self._fail(name, f"{text!r} not allowed (allowed: {', '.join(allowed)})")
+            raise self.fail(name, f"{text!r} not allowed (allowed: {', '.join(allowed)})")
         return text
 
     def bool_(self, name: str) -> bool | None:
@@ -159,10 +159,10 @@ class _Row:
             return True
         if text in ("false", "0", "no"):
             return False
-        raise self._fail(name, f"{text!r} not allowed (allowed: true, false)")
+        raise self.fail(name, f"{text!r} not allowed (allowed: true, false)")
 
 
-def _model_of(row: _Row) -> TransformerModel:
+def _model_of(row: Row) -> TransformerModel:
     return TransformerModel(
         name=row.raw("model") or row.id,
         n_layers=row.req_int("n_layers"),
@@ -178,14 +178,14 @@ def _model_of(row: _Row) -> TransformerModel:
     )
 
 
-def validate_training_row(row: _Row, catalog: Catalog) -> RowResult:
+def validate_training_row(row: Row, catalog: Catalog) -> RowResult:
     """Predict the step time of one training.csv row; blanks chosen by the search."""
     metric = row.raw("metric")
     measured = row.float_("value")
     assert measured is not None
     tolerance = row.float_("tolerance", required=False)
     if metric != "step_time_s":
-        raise row._fail("metric", f"{metric!r} not supported (allowed: step_time_s)")
+        raise row.fail("metric", f"{metric!r} not supported (allowed: step_time_s)")
     try:
         model = _model_of(row)
     except CatalogError as exc:  # shape checks of TransformerModel name only the field
@@ -198,7 +198,7 @@ def validate_training_row(row: _Row, catalog: Catalog) -> RowResult:
     gpu = row.raw("gpu")
     if gpu not in catalog.kind("accelerators"):
         known = ", ".join(sorted(catalog.kind("accelerators")))
-        raise row._fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
+        raise row.fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
     system = get_system(gpu, catalog)
     n_gpus = row.req_int("n_gpus")
     global_batch = row.req_int("global_batch")
@@ -218,7 +218,7 @@ def validate_training_row(row: _Row, catalog: Catalog) -> RowResult:
     for name in ("tp", "pp", "dp", "cp"):
         product *= int(fixed.get(name, 1))
     if all(k in fixed for k in ("tp", "pp", "dp")) and product != n_gpus:
-        raise row._fail("n_gpus", f"{n_gpus} != tp*pp*dp*cp = {product}")
+        raise row.fail("n_gpus", f"{n_gpus} != tp*pp*dp*cp = {product}")
     result = search(model, system, n_gpus, global_batch, model.seq_len, precision, fixed)
     best = result.best()
     chosen_keys = [
@@ -264,8 +264,30 @@ def detect_kind(columns: set[str]) -> str:
     return "unknown"
 
 
-Validator = Callable[[_Row, Catalog], RowResult]
+Validator = Callable[[Row, Catalog], RowResult]
 VALIDATORS: dict[str, Validator] = {"training": validate_training_row}
+# Stages that live in their own modules: kind -> (module, function(row, catalog) -> RowResult).
+PLUGGED_VALIDATORS: dict[str, tuple[str, str]] = {
+    "serving": ("gigawatt.perf.serving", "validate_serving_row"),
+    "reliability": ("gigawatt.reliability", "validate_reliability_row"),
+}
+
+
+def validator_for(kind: str) -> Validator | None:
+    """The row validator of ``kind``, or None when that stage is not built yet."""
+    if kind in VALIDATORS:
+        return VALIDATORS[kind]
+    if kind in PLUGGED_VALIDATORS:
+        import importlib
+
+        module_name, func = PLUGGED_VALIDATORS[kind]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            return None
+        found = getattr(module, func, None)
+        return found if callable(found) else None
+    return None
 
 
 def validate_file(path: str | Path, catalog: Catalog | None = None) -> ValidationReport:
@@ -290,10 +312,10 @@ def validate_file(path: str | Path, catalog: Catalog | None = None) -> Validatio
                     )
                 ]
             )
-        validator = VALIDATORS.get(kind)
+        validator = validator_for(kind)
         rows: list[RowResult] = []
         for line_no, data in enumerate(reader, start=2):
-            row = _Row(str(path), line_no, data)
+            row = Row(str(path), line_no, data)
             try:
                 if validator is None:
                     raise InputError(

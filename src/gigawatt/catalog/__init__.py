@@ -21,7 +21,7 @@ from gigawatt.units import UNITS, fmt_si
 
 CATALOG_DIR = Path(__file__).parent
 
-KINDS = ("accelerators", "memory", "networks", "models", "efficiency")
+KINDS = ("accelerators", "memory", "networks", "models", "efficiency")  # core kinds, always there
 
 
 @dataclass(frozen=True)
@@ -252,6 +252,12 @@ def _parse_fields(
     return out
 
 
+def catalog_kinds(directory: Path = CATALOG_DIR) -> tuple[str, ...]:
+    """Core kinds first, then every other ``*.yaml`` file of the catalog (one kind each)."""
+    extra = sorted(p.stem for p in directory.glob("*.yaml") if p.stem not in KINDS)
+    return (*KINDS, *extra)
+
+
 def _load_file(path: Path, kind: str, problems: list[Problem]) -> dict[str, Entry]:
     file = path.name
     try:
@@ -269,8 +275,8 @@ def _load_file(path: Path, kind: str, problems: list[Problem]) -> dict[str, Entr
         if not isinstance(body, Mapping):
             problems.append(Problem(file, str(entry_id), "entry must be a mapping of fields"))
             continue
-        fields = _parse_fields(body, file, str(entry_id), DIMENSIONS[kind], problems)
-        for req in REQUIRED[kind]:
+        fields = _parse_fields(body, file, str(entry_id), DIMENSIONS.get(kind, {}), problems)
+        for req in REQUIRED.get(kind, ("name",)):
             if req not in body:
                 problems.append(Problem(file, f"{entry_id}.{req}", "required field is missing"))
         entries[str(entry_id)] = Entry(str(entry_id), kind, file, fields)
@@ -283,10 +289,14 @@ class Catalog:
 
     entries: Mapping[str, Mapping[str, Entry]] = field(default_factory=dict)
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self.entries)
+
     def kind(self, kind: str) -> Mapping[str, Entry]:
         if kind not in self.entries:
             raise CatalogError(
-                [Problem("catalog", kind, f"unknown kind; allowed: {', '.join(KINDS)}")]
+                [Problem("catalog", kind, f"unknown kind; allowed: {', '.join(self.entries)}")]
             )
         return self.entries[kind]
 
@@ -301,8 +311,8 @@ class Catalog:
 
     def find(self, entry_id: str) -> Entry:
         """Look an id up in every kind (ids are unique across the catalog)."""
-        for kind in KINDS:
-            if entry_id in self.entries.get(kind, {}):
+        for kind in self.entries:
+            if entry_id in self.entries[kind]:
                 return self.entries[kind][entry_id]
         known = sorted(i for k in self.entries.values() for i in k)
         raise CatalogError([Problem("catalog", entry_id, f"no such id; known: {', '.join(known)}")])
@@ -320,8 +330,8 @@ class Catalog:
         return self.get("efficiency", family)
 
     def __iter__(self) -> Iterator[Entry]:
-        for kind in KINDS:
-            yield from self.entries.get(kind, {}).values()
+        for items in self.entries.values():
+            yield from items.values()
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={len(v)}" for k, v in self.entries.items())
@@ -338,7 +348,7 @@ def _load_cached(directory: str) -> Catalog:
     base = Path(directory)
     problems: list[Problem] = []
     entries: dict[str, dict[str, Entry]] = {}
-    for kind in KINDS:
+    for kind in catalog_kinds(base):
         path = base / f"{kind}.yaml"
         entries[kind] = _load_file(path, kind, problems) if path.exists() else {}
     _check_references(entries, problems)
