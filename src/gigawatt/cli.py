@@ -6,19 +6,15 @@ exit with status 2; they never show a traceback.
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from gigawatt.catalog import Entry, Quantity, catalog_kinds, load_catalog
-from gigawatt.errors import GigawattError, InputError, Problem
+from gigawatt.console import emit_json, friendly, out
+from gigawatt.errors import InputError, Problem
 
 app = typer.Typer(
     help="gigawatt: plan gigawatt-scale AI infrastructure, from models to megawatts.",
@@ -28,29 +24,6 @@ app = typer.Typer(
 )
 catalog_app = typer.Typer(help="Browse the sourced catalog.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
-
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly(fn: F) -> F:
-    """Turn input errors into one line per problem and exit status 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except GigawattError as exc:
-            for problem in exc.problems:
-                err.print(f"[bold red]error[/] {problem}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 # ---- catalog --------------------------------------------------------------------------------
@@ -154,7 +127,7 @@ def run(
 
     result = plan(load_scenario(file))
     if as_json:
-        _emit_json(result.to_dict())
+        emit_json(result.to_dict())
     else:
         print_plan(result, out)
     if report is not None:
@@ -222,7 +195,7 @@ def train(
     result = search(m, system, gpus, global_batch, m.seq_len, precision, fixed)
     best = result.top(top)
     if as_json:
-        _emit_json({**result.summary(), "plans": [e.to_dict() for e in best]})
+        emit_json({**result.summary(), "plans": [e.to_dict() for e in best]})
         if not best:
             raise typer.Exit(1)
         return
@@ -279,7 +252,7 @@ def validate(
 
     report = validate_file(file)
     if as_json:
-        _emit_json(report.to_dict())
+        emit_json(report.to_dict())
         return
     out.print(validation_table(report))
     med, worst = report.median_abs_error, report.max_abs_error

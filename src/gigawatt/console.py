@@ -1,0 +1,38 @@
+"""Shared terminal helpers for command modules: consoles, JSON output, friendly errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from gigawatt.errors import GigawattError
+
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn input errors into one line per problem (file:line: field: message), exit 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GigawattError as exc:
+            for problem in exc.problems:
+                err.print(f"[bold red]error[/] {problem}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(data: Any) -> None:
+    """Print exactly one JSON object on stdout (numbers in SI units)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
