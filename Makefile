@@ -30,7 +30,7 @@ test: install-dev
 	$(BIN)/python -m pytest
 
 bench: install-dev
-	$(BIN)/python bench/search.py --out bench/results/search.json
+	$(BIN)/python bench/search.py --out bench/results/search.json $(if $(CALCULON),--calculon $(CALCULON))
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -39,8 +39,7 @@ PROBLEMS: list[dict[str, Any]] = [
         "gpu": "h100-sxm",
         "n_gpus": 16384,
         "global_batch": 2048,
-        "calculon_model": "megatron-1T",
-        "calculon_system": "h100_80g_nvl8",
+        "calculon_problem": "gpt-1t-h100",
     },
     {
         "name": "gpt3-175b-1024xa100",
@@ -49,8 +48,7 @@ PROBLEMS: list[dict[str, Any]] = [
         "gpu": "a100-sxm-80gb",
         "n_gpus": 1024,
         "global_batch": 1536,
-        "calculon_model": "gpt3-175B",
-        "calculon_system": "a100_80g",
+        "calculon_problem": "gpt3-175b-a100",
     },
 ]
 
@@ -81,21 +79,81 @@ def run_ours(problem: dict[str, Any], repeat: int) -> dict[str, Any]:
 
 
 def run_calculon(problem: dict[str, Any], path: str, seconds: float) -> dict[str, Any]:
+    """Calculon's own search on the same problem (sampled for ``seconds``, extrapolated)."""
     sys.path.insert(0, str(HERE))
-    try:
-        from calculon_peer import run_calculon_search  # type: ignore[import-not-found]
-    except ImportError as exc:  # pragma: no cover - optional peer
-        return {"error": f"calculon_peer unavailable: {exc}"}
+    from calculon_peer import CALCULON_PROBLEMS, run_calculon_search
+
+    spec = CALCULON_PROBLEMS[problem["calculon_problem"]]
     return dict(
         run_calculon_search(
-            calculon_path=path,
-            model=problem["calculon_model"],
-            system=problem["calculon_system"],
-            num_procs=problem["n_gpus"],
-            global_batch=problem["global_batch"],
+            path,
+            spec.model,
+            spec.system,
+            spec.num_procs,
+            spec.global_batch,
             max_seconds=seconds,
+            seq_size=spec.seq_size,
         )
     )
+
+
+def our_accuracy(reference: Path) -> dict[str, Any] | None:
+    """Our error on the training reference file (the accuracy side of the comparison)."""
+    if not reference.is_file():
+        return None
+    from gigawatt.validate import validate_file
+
+    report = validate_file(reference)
+    return {
+        "file": reference.name,
+        "rows": len(report.rows),
+        "median_abs_error": report.median_abs_error,
+        "max_abs_error": report.max_abs_error,
+        "mean_abs_error": statistics.mean(report.abs_errors()),
+        "by_row": {r.id: r.signed_error for r in report.rows},
+    }
+
+
+def calculon_accuracy(path: str, python: str) -> dict[str, Any] | None:
+    """Calculon's own validation against Korthikanti 2022 Table 5 (its `llm-validation`)."""
+    import subprocess
+
+    script = Path(path) / "bin" / "calculon"
+    if not script.is_file():
+        return None
+    env = {**os.environ, "PYTHONPATH": path}
+    proc = subprocess.run(
+        [python, str(script), "llm-validation", "-b", path],
+        capture_output=True,
+        text=True,
+        cwd=path,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    errors: dict[str, float] = {}
+    lines = proc.stdout.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.startswith("End-to-end"))
+    except StopIteration:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()
+        return {"error": tail[-1] if tail else f"exit status {proc.returncode}"}
+    for line in lines[start + 2 :]:
+        cells = line.split(",")
+        if not cells or cells[0] in ("Ave", "Max", ""):
+            break
+        # model,|,profile,calc,delta,GiB,|,profile,calc,delta,GiB
+        for mode, offset in (("full", 2), ("sel", 7)):
+            measured, predicted = float(cells[offset]), float(cells[offset + 1])
+            errors[f"{cells[0]}-{mode}"] = predicted / measured - 1.0
+    values = [abs(v) for v in errors.values()]
+    return {
+        "rows": len(values),
+        "median_abs_error": statistics.median(values),
+        "max_abs_error": max(values),
+        "mean_abs_error": statistics.mean(values),
+        "by_row": errors,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +161,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "search.json")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--calculon", type=str, default=None, help="path to a Calculon checkout")
-    parser.add_argument("--calculon-seconds", type=float, default=120.0)
+    parser.add_argument("--calculon-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--calculon-python",
+        default=sys.executable,
+        help="interpreter with Calculon's requirements (numpy, pandas, psutil)",
+    )
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=HERE.parent.parent / "shared" / "reference" / "training.csv",
+        help="training reference file for the accuracy comparison",
+    )
     args = parser.parse_args(argv)
 
     figures: dict[str, Any] = {
@@ -138,6 +207,15 @@ def main(argv: list[str] | None = None) -> int:
                 else ""
             )
         )
+    figures["accuracy"] = {"gigawatt": our_accuracy(args.reference)}
+    if args.calculon:
+        figures["accuracy"]["calculon"] = calculon_accuracy(args.calculon, args.calculon_python)
+    for who, acc in figures["accuracy"].items():
+        if acc and "median_abs_error" in acc:
+            print(
+                f"accuracy {who}: median |error| {acc['median_abs_error']:.1%}, "
+                f"worst {acc['max_abs_error']:.1%} over {acc['rows']} rows"
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(f"figures written to {args.out}")
