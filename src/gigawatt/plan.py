@@ -7,6 +7,7 @@ economics, ops) plug in here as they land.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from gigawatt.errors import InputError, Problem
 from gigawatt.perf.search import SearchResult, search
 from gigawatt.perf.system import System, get_system
 from gigawatt.perf.training import TrainingEstimate, predict_training
+from gigawatt.reliability import ReliabilityPlan, plan_reliability
 from gigawatt.scenario import Scenario, TrainingRun
 from gigawatt.workload import TransformerModel
 
@@ -36,15 +38,26 @@ class TrainingPlan:
     evaluated: int
     feasible: int
     deadline_days: float | None = None
+    reliability: ReliabilityPlan | None = None
+
+    @property
+    def goodput_time_factor(self) -> float:
+        """Wall time / failure-free time (1 / ETTR): failures, restarts, checkpoints."""
+        return self.reliability.time_factor if self.reliability is not None else 1.0
+
+    @property
+    def failure_free_time_s(self) -> float:
+        return self.tokens / self.estimate.tokens_per_s
 
     @property
     def time_to_train_s(self) -> float:
-        return self.tokens / self.estimate.tokens_per_s
+        """Wall-clock time to train, including the goodput loss to failures."""
+        return self.failure_free_time_s * self.goodput_time_factor
 
     @property
     def time_to_train_range_s(self) -> tuple[float, float, float]:
         """(low, likely, high) from the efficiency ranges of the catalog, same plan."""
-        steps = self.tokens / self.estimate.tokens_per_step
+        steps = self.tokens / self.estimate.tokens_per_step * self.goodput_time_factor
         lo, mid, hi = self.step_time_range_s
         return (steps * lo, steps * mid, steps * hi)
 
@@ -62,11 +75,17 @@ class TrainingPlan:
             "n_gpus": self.n_gpus,
             "tokens": self.tokens,
             "time_to_train_s": self.time_to_train_s,
+            "failure_free_time_s": self.failure_free_time_s,
             "time_to_train_days": self.time_to_train_s / SECONDS_PER_DAY,
             "time_to_train_days_range": [x / SECONDS_PER_DAY for x in self.time_to_train_range_s],
             "step_time_s_range": list(self.step_time_range_s),
             "deadline_days": self.deadline_days,
             "meets_deadline": self.meets_deadline,
+            "unexpected_interruptions_per_day": (
+                self.reliability.unexpected_interruptions_per_day if self.reliability else None
+            ),
+            "ettr": self.reliability.ettr if self.reliability else None,
+            "reliability": self.reliability.to_dict() if self.reliability else None,
             "plans_evaluated": self.evaluated,
             "plans_feasible": self.feasible,
             **self.estimate.to_dict(),
@@ -96,10 +115,18 @@ def _cluster_sizes(domain: int, limit: int = 2**21) -> list[int]:
     return sorted(sizes)
 
 
+Goodput = Callable[[int, float, float], ReliabilityPlan]  # (n_gpus, days, step_s) -> plan
+
+
 def plan_training_run(
-    run: TrainingRun, model: TransformerModel, system: System, catalog: Catalog | None = None
+    run: TrainingRun,
+    model: TransformerModel,
+    system: System,
+    catalog: Catalog | None = None,
+    goodput: Goodput | None = None,
 ) -> TrainingPlan:
-    """Best plan for a run: at its GPU count, or the smallest cluster that meets the deadline."""
+    """Best plan for a run: at its GPU count, or the smallest cluster that meets the deadline
+    (wall-clock, i.e. including the goodput loss to failures when ``goodput`` is given)."""
     seq = run.seq_len or model.seq_len
     gbs = run.global_batch or default_global_batch(seq)
     fixed = run.plan.as_fixed() if run.plan else {}
@@ -114,7 +141,13 @@ def plan_training_run(
             if n > gbs * seq:  # more GPUs than tokens per step cannot help
                 break
             r = at(n)
-            if r.feasible and run.tokens / r.best().tokens_per_s <= deadline_s:
+            if not r.feasible:
+                continue
+            best_n = r.best()
+            wall_s = run.tokens / best_n.tokens_per_s
+            if goodput is not None:
+                wall_s *= goodput(n, wall_s / SECONDS_PER_DAY, best_n.step_time_s).time_factor
+            if wall_s <= deadline_s:
                 result = r
                 break
     if result is None:
@@ -132,10 +165,18 @@ def plan_training_run(
     seq_model = model.with_(seq_len=seq)
     low, high = (
         predict_training(
-            seq_model, get_system(system.accelerator, catalog, bound), best.plan
+            seq_model,
+            get_system(
+                system.accelerator, catalog, bound, oversubscription=system.oversubscription
+            ),
+            best.plan,
         ).step_time_s
         for bound in ("optimistic", "pessimistic")
     )
+    reliability = None
+    if goodput is not None:
+        free_days = run.tokens / best.tokens_per_s / SECONDS_PER_DAY
+        reliability = goodput(result.n_gpus, free_days, best.step_time_s)
     return TrainingPlan(
         name=run.name,
         model=model.name,
@@ -147,6 +188,7 @@ def plan_training_run(
         evaluated=result.evaluated,
         feasible=result.feasible,
         deadline_days=run.deadline_days,
+        reliability=reliability,
     )
 
 
@@ -159,8 +201,22 @@ def plan(scenario: Scenario, catalog: Catalog | None = None) -> Plan:
         if run.seq_len:
             model = model.with_(seq_len=run.seq_len)
         system = get_system(run.accelerator, cat, oversubscription=run.oversubscription)
-        runs.append(plan_training_run(run, model, system, cat))
+        goodput = _goodput(scenario, run, model, cat)
+        runs.append(plan_training_run(run, model, system, cat, goodput))
     return Plan(scenario=scenario.name, training=runs)
+
+
+def _goodput(
+    scenario: Scenario, run: TrainingRun, model: TransformerModel, catalog: Catalog
+) -> Goodput:
+    """The reliability stage for one run (its section's assumptions, catalog defaults)."""
+
+    def goodput(n_gpus: int, days: float, step_s: float) -> ReliabilityPlan:
+        return plan_reliability(
+            run.name, model, run.accelerator, n_gpus, scenario.reliability, catalog, days, step_s
+        )
+
+    return goodput
 
 
 def days(seconds: float) -> float:

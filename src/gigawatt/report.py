@@ -15,7 +15,17 @@ from gigawatt.validate import ValidationReport
 
 def training_table(plan: Plan) -> Table:
     table = Table(title=f"{plan.scenario}: training runs", title_justify="left")
-    for col in ("run", "model", "GPUs", "best plan", "step", "MFU", "memory/GPU", "time to train"):
+    for col in (
+        "run",
+        "model",
+        "GPUs",
+        "best plan",
+        "step",
+        "MFU",
+        "memory/GPU",
+        "ETTR",
+        "time to train",
+    ):
         table.add_column(
             col, justify="right" if col not in ("run", "model", "best plan") else "left"
         )
@@ -32,6 +42,7 @@ def training_table(plan: Plan) -> Table:
             f"{e.step_time_s:.2f} s",
             f"{e.mfu:.1%}",
             f"{e.memory_total_bytes / 1e9:.0f}/{e.memory_capacity_bytes / 1e9:.0f} GB",
+            "-" if t.reliability is None else f"{t.reliability.ettr:.2f}",
             _days_range(t) + deadline,
         )
     return table

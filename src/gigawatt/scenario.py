@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import CatalogError, Problem, ScenarioError
+from gigawatt.reliability import ReliabilitySection
 from gigawatt.workload import TransformerModel, get_model, model_from_mapping
 from gigawatt.yamlio import line_of, load_yaml_with_lines
 
@@ -93,6 +94,9 @@ class Scenario(Strict):
     description: str = ""
     sources: list[str] = Field(default_factory=list)
     training: list[TrainingRun] = Field(default_factory=list)
+    reliability: ReliabilitySection | None = Field(
+        None, description="how the fleet is run: failures, checkpoints, restarts, spares"
+    )
 
     def resolve_model(self, run: TrainingRun, catalog: Catalog | None = None) -> TransformerModel:
         if isinstance(run.model, InlineModel):
