@@ -212,11 +212,13 @@ def ops_inputs(file: Path, section_path: Path | None) -> tuple[list[SimSite], li
 
     cat = load_catalog()
     scenario = load_scenario(file, cat)
-    sec_from_scenario = getattr(scenario, "reliability", None)
-    if isinstance(sec_from_scenario, ReliabilitySection):
-        sec = sec_from_scenario
+    # an explicit --section wins; then the scenario's own section; then the shipped default
+    if section_path is not None:
+        sec = _load_section(section_path)
+    elif scenario.reliability is not None:
+        sec = scenario.reliability
     else:
-        sec = _load_section(section_path or DEFAULT_SECTION)
+        sec = _load_section(DEFAULT_SECTION)
     sites: dict[str, SimSite] = {
         s.name: SimSite(
             s.name,
