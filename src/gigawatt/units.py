@@ -83,6 +83,8 @@ UNITS: dict[str, tuple[float, str]] = {
     "FIT": (1e-9 / 3600.0, "1/s"),  # failures per 10^9 device-hours
     "wafers/month": (12.0 / (365.25 * 86400.0), "1/s"),
     "defects/cm2": (1e4, "1/m2"),
+    "1/MW": (1e-6, "1/W"),  # e.g. staff (FTE) per MW of IT capacity
+    "USD/kW/year": (1e-3 / (365.25 * 86400.0), "USD/J"),  # capacity charges (leases)
 }
 
 # Interface-width style quantities are counted in bits, not converted to bytes.
