@@ -581,9 +581,9 @@ def predict_serving(
                     tpot = Td / (1.0 - X * t_pf)
                     ttft = steps * tpot + t_pf
                 else:
-                    # TTFT = 0.5 Td + k t_pf + (X t_pf) t_pf / 2 (residual of a running prefill)
+                    # TTFT = 0.5 Td + k t_pf + (X t_pf) k t_pf / 2 (residual of a running prefill)
                     a0 = 0.5 * Td + k * t_pf
-                    c0 = 0.5 * t_pf * t_pf
+                    c0 = 0.5 * k * t_pf * t_pf  # busy share X t_pf x half a burst k t_pf
                     # X (a0 + c0 X)(1 - X t_pf) + X (out-1) Td = n (1 - X t_pf), dropping the
                     # cubic term (c0 X^2 * X t_pf, < 1 %), gives A X^2 - B X + n = 0
                     A = a0 * t_pf - c0
