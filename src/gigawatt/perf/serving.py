@@ -635,9 +635,10 @@ def predict_serving(
         tpot99 = Td + per_pf * _poisson_quantile(m, 0.99) / denom
         tpot50 = np.where(chunked_prefill, tpot, tpot50)
         tpot99 = np.where(chunked_prefill, tpot, tpot99)
-        kq = _poisson_quantile(np.maximum(X * Td, 1.0), 0.99)
-        # p99 of the admitted request: the most prompts batched ahead of it (non-chunked)
-        run99 = np.where(chunked_prefill, ttft_run, 0.5 * Td + np.maximum(kq, 1.0) * t_pf)
+        # p99 of the admitted request: its own prompt plus the most others that arrive in the
+        # same step and are prefilled with it (Poisson count of mean X * Td)
+        kq = 1.0 + _poisson_quantile(X * Td, 0.99)
+        run99 = np.where(chunked_prefill, ttft_run, Td + kq * t_pf)
         run99 = np.maximum(run99, ttft_run)
         if lam is None:
             ttft50 = ttft
