@@ -1,0 +1,116 @@
+"""Benchmark of the serving models (one command; figures written to a JSON file).
+
+    python bench/serving.py --out bench/results/serving.json
+
+1. Discrete-event simulation: 10^6 requests (Llama 3.1 70B, FP8, TP4 on H200; prompt and
+   output lengths drawn uniformly; bursty gamma arrivals, cv^2 = 4) on one core. Target < 30 s.
+2. Analytic sweep: 10^4 (model, GPU, TP, precision, batch) points, static batches and the
+   closed loop. Target < 1 s.
+Runs on one core (BLAS threads pinned to 1).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from gigawatt.perf import get_system  # noqa: E402
+from gigawatt.perf.serving import get_software, predict_serving  # noqa: E402
+from gigawatt.perf.serving_sim import simulate  # noqa: E402
+from gigawatt.workload import get_model  # noqa: E402
+
+MODELS = ("llama3-8b", "llama3-70b", "llama3-405b")
+GPUS = ("h100-sxm", "h200", "b200", "gb200")
+TPS = (1, 2, 4, 8)
+PRECISIONS = ("bf16", "fp8", "int8", "int4")
+
+
+def bench_sim(n: int) -> dict[str, Any]:
+    model, system = get_model("llama3-70b"), get_system("h200")
+    rng = np.random.default_rng(0)
+    s_in = rng.integers(100, 2000, n)
+    s_out = rng.integers(20, 600, n)
+    t0 = time.perf_counter()
+    res = simulate(
+        model,
+        system,
+        s_in,
+        s_out,
+        n,
+        tp=4,
+        weights="fp8",
+        arrivals="bursty",
+        rate_per_s=8.0,
+        burst_cv2=4.0,
+    )
+    wall = time.perf_counter() - t0
+    return {
+        "requests": n,
+        "wall_s": wall,
+        "target_s": 30.0,
+        "meets_target": wall < 30.0,
+        "result": res.summary(),
+    }
+
+
+def bench_sweep(mode: str) -> dict[str, Any]:
+    sw = get_software()
+    points = 0
+    t0 = time.perf_counter()
+    batches = np.unique(np.geomspace(1, 512, 80).astype(int)).astype(float)
+    for model_id, gpu in itertools.product(MODELS, GPUS):
+        model, system = get_model(model_id), get_system(gpu)
+        tp, prec, b = np.meshgrid(
+            np.array(TPS, float), np.array(PRECISIONS, dtype=object), batches, indexing="ij"
+        )
+        load = {"batch": b.ravel()} if mode == "static" else {"concurrency": b.ravel()}
+        res = predict_serving(
+            model, system, 1024, 256, tp.ravel(), 1, prec.ravel(), software=sw, **load
+        )
+        points += res.tokens_per_s.size
+    wall = time.perf_counter() - t0
+    return {
+        "mode": mode,
+        "points": points,
+        "wall_s": wall,
+        "target_s": 1.0,
+        "points_per_s": points / wall,
+        "meets_target": wall < 1.0,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", default="bench/results/serving.json")
+    ap.add_argument("--requests", type=int, default=10**6)
+    args = ap.parse_args()
+    bench_sweep("static")  # warm caches (catalog, imports)
+    out = {
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor(),
+            "platform": platform.platform(),
+        },
+        "simulation": bench_sim(args.requests),
+        "analytic_static": bench_sweep("static"),
+        "analytic_closed_loop": bench_sweep("closed"),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,399 @@
+"""Fleet sizing: serving configurations at an SLO, accelerators per service and training run,
+servers, racks, scale-out network, storage and (optionally) CXL memory.
+
+- ``serving_configs``: every (TP, weight/KV precision, concurrency) of one model on one
+  accelerator through the analytic serving model (perf.serving), keeping those that meet
+  p99 TTFT and p50 TPOT; ranked by output tokens/s per GPU.
+- ``plan_services``: replicas for each service's peak request rate (users x requests/day /
+  86,400 x peak-to-mean, compounded growth) with headroom and N+k spares.
+- ``plan_fleet``: services and training runs -> servers (catalog/servers.yaml), racks,
+  a non-blocking rail-optimised fat tree (tiers from the switch radix: 2 tiers up to
+  radix^2/2 endpoints, 3 up to radix^3/4; Al-Fares et al., SIGCOMM 2008), optics per GPU,
+  storage for checkpoints, datasets and KV offload, CXL expansion.
+- ``lpddr_decode_comparison``: an assumed Mach-1-class LPDDR accelerator against an HBM
+  GPU in decode tokens per joule, at the low / likely / high ends of its assumed figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gigawatt.catalog import Catalog, Entry, load_catalog
+from gigawatt.demand import ServiceDemand, TrainingRun
+from gigawatt.errors import CatalogError, InputError, Problem
+from gigawatt.perf.serving import Software, get_software, predict_serving
+from gigawatt.perf.system import Efficiency, System, get_system
+from gigawatt.workload import TransformerModel, get_model
+
+TP_CHOICES = (1, 2, 4, 8, 16, 32, 64, 72)
+CONCURRENCY_GRID = np.unique(np.round(np.geomspace(1, 2048, 34))).astype(float)
+
+
+def serving_configs(
+    model: TransformerModel,
+    system: System,
+    input_len: float,
+    output_len: float,
+    ttft_p99_s: float,
+    tpot_p50_s: float,
+    weights: Sequence[str] = ("bf16", "fp8", "int4"),
+    software: Software | None = None,
+    where: str = "--",
+) -> pd.DataFrame:
+    """All configurations that meet the SLO, best tokens/s per GPU first.
+
+    Raises InputError naming ``where`` when the model fits no configuration or no
+    configuration meets the SLO (with the best achievable latencies).
+    """
+    if ttft_p99_s <= 0 or tpot_p50_s <= 0:
+        raise InputError([Problem(where, "slo", "TTFT and TPOT targets must be > 0")])
+    sw = software or get_software()
+    tps = [t for t in TP_CHOICES if t <= system.scale_up_domain and t <= 8 * 9]
+    kv_of = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "int8": "fp8", "int4": "fp8"}
+    grid = [(t, w, c) for t in tps for w in weights for c in CONCURRENCY_GRID]
+    tp_a = np.array([g[0] for g in grid], dtype=np.float64)
+    w_a = np.array([g[1] for g in grid], dtype=object)
+    kv_a = np.array([kv_of[g[1]] for g in grid], dtype=object)
+    c_a = np.array([g[2] for g in grid], dtype=np.float64)
+    res = predict_serving(
+        model,
+        system,
+        input_len,
+        output_len,
+        tp_a,
+        1,
+        w_a,
+        kv_a,
+        concurrency=c_a,
+        software=sw,
+        chunked_prefill=True,
+    )
+    df = pd.DataFrame(
+        {
+            "model": model.name,
+            "accelerator": system.accelerator,
+            "tp": tp_a.astype(int),
+            "pp": 1,
+            "weights": w_a.astype(str),
+            "kv_cache": kv_a.astype(str),
+            "concurrency": c_a.astype(int),
+            "running_batch": res.running_batch,
+            "tokens_per_s": res.tokens_per_s,
+            "tokens_per_s_per_gpu": res.tokens_per_s_per_gpu,
+            "requests_per_s": res.requests_per_s,
+            "ttft_p99_s": res.ttft_p99_s,
+            "ttft_mean_s": res.ttft_s,
+            "tpot_p50_s": res.tpot_p50_s,
+            "tpot_mean_s": res.tpot_s,
+            "max_batch": res.max_batch,
+            "fits": res.fits,
+        }
+    )
+    fit = df[df["fits"] & (df["concurrency"] <= df["max_batch"])]
+    if fit.empty:
+        weights_gb = float(res.memory_bytes["weights"].min()) / 1e9
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    "model",
+                    f"{model.name} fits no configuration on {system.name} (TP up to "
+                    f"{max(tps)}, {'/'.join(weights)}): >= {weights_gb:.0f} GB of weights per "
+                    f"GPU of {system.memory_bytes / 1e9:.0f} GB plus KV cache; use a larger "
+                    "scale-up domain, lower precision or a bigger-memory accelerator",
+                )
+            ]
+        )
+    ok = fit[(fit["ttft_p99_s"] <= ttft_p99_s) & (fit["tpot_p50_s"] <= tpot_p50_s)]
+    if ok.empty:
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    "slo",
+                    f"no configuration of {model.name} on {system.name} meets p99 TTFT <= "
+                    f"{ttft_p99_s * 1e3:.0f} ms and p50 TPOT <= {tpot_p50_s * 1e3:.1f} ms; "
+                    f"best achievable: TTFT {fit['ttft_p99_s'].min() * 1e3:.0f} ms, TPOT "
+                    f"{fit['tpot_p50_s'].min() * 1e3:.1f} ms (allowed: targets at or above)",
+                )
+            ]
+        )
+    return ok.sort_values("tokens_per_s_per_gpu", ascending=False).reset_index(drop=True)
+
+
+def server_for(accelerator: str, catalog: Catalog) -> Entry:
+    """The server form factor (catalog/servers.yaml) that carries ``accelerator``."""
+    for entry in catalog.kind("servers").values():
+        if accelerator in (entry.get("accelerators") or []):
+            return entry
+    known = ", ".join(sorted(catalog.kind("servers")))
+    raise CatalogError(
+        [Problem("servers.yaml", accelerator, f"no server carries this accelerator ({known})")]
+    )
+
+
+def plan_services(
+    services: Sequence[ServiceDemand], catalog: Catalog | None = None, quarter: int = 0
+) -> pd.DataFrame:
+    """One row per service: best configuration at its SLO and the accelerators its peak
+    (in ``quarter``) needs, with headroom and N+k spare replicas."""
+    cat = catalog or load_catalog()
+    rows: list[dict[str, Any]] = []
+    for i, svc in enumerate(services):
+        where = f"serving.services[{i}] ({svc.name})"
+        try:
+            model = get_model(svc.model, cat)
+            system = get_system(svc.accelerator, cat)
+        except CatalogError as exc:
+            raise InputError([Problem(where, p.field, p.message) for p in exc.problems]) from None
+        best = serving_configs(
+            model,
+            system,
+            svc.input_tokens_mean,
+            svc.output_tokens_mean,
+            svc.ttft_p99_s,
+            svc.tpot_p50_s,
+            tuple(svc.weights or ("bf16", "fp8")),
+            where=where,
+        ).iloc[0]
+        peak = float(svc.peak_request_rate_per_s(quarter))
+        replicas_needed = math.ceil(peak / float(best["requests_per_s"]))
+        replicas = math.ceil(replicas_needed * (1.0 + svc.headroom)) + svc.redundancy_k
+        gpus_per_replica = int(best["tp"]) * int(best["pp"])
+        rows.append(
+            {
+                "workload": svc.name,
+                "kind": "service",
+                "model": svc.model,
+                "accelerator": svc.accelerator,
+                "quarter": quarter,
+                "daily_active_users": float(svc.users(quarter)),
+                "peak_requests_per_s": peak,
+                "tokens_per_day": svc.tokens_per_day(quarter),
+                "tp": int(best["tp"]),
+                "pp": int(best["pp"]),
+                "weights": best["weights"],
+                "kv_cache": best["kv_cache"],
+                "concurrency_per_replica": int(best["concurrency"]),
+                "tokens_per_s_per_gpu": float(best["tokens_per_s_per_gpu"]),
+                "ttft_p99_s": float(best["ttft_p99_s"]),
+                "tpot_p50_s": float(best["tpot_p50_s"]),
+                "replicas_at_peak": replicas_needed,
+                "replicas": replicas,
+                "accelerators": replicas * gpus_per_replica,
+                "kv_pool_bytes_per_replica": float(
+                    best["running_batch"]
+                    * model.kv_width
+                    * model.n_layers
+                    * (1.0 if best["kv_cache"] == "fp8" else 2.0)
+                    * (svc.input_tokens_mean + svc.output_tokens_mean)
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _tiers(endpoints: int, radix: int) -> int:
+    if endpoints <= radix:
+        return 1
+    if endpoints <= radix * radix // 2:
+        return 2
+    return 3
+
+
+def plan_fleet(
+    services: Sequence[ServiceDemand] = (),
+    training_runs: Sequence[TrainingRun] = (),
+    catalog: Catalog | None = None,
+    cxl: bool = False,
+    quarter: int = 0,
+) -> pd.DataFrame:
+    """The fleet table: one row per service and training run with accelerators, servers,
+    racks, switches, optics, storage, CXL and IT power, plus a TOTAL row."""
+    cat = catalog or load_catalog()
+    if not services and not training_runs:
+        raise InputError([Problem("serving", "services", "no services or training runs")])
+    svc = plan_services(services, cat, quarter) if services else pd.DataFrame()
+    a = cat.get("fleet_assumptions", "fabric")
+    st = cat.get("fleet_assumptions", "storage")
+    radix = int(a.q("switch_radix").get())
+    rows: list[dict[str, Any]] = []
+    for rec in svc.to_dict("records") if not svc.empty else []:
+        rows.append(dict(rec))
+    for i, run in enumerate(training_runs):
+        if run.accelerator not in cat.kind("accelerators"):
+            raise InputError(
+                [
+                    Problem(
+                        f"serving.training_runs[{i}]",
+                        "accelerator",
+                        f"{run.accelerator!r} is not in the catalog",
+                    )
+                ]
+            )
+        rows.append(
+            {
+                "workload": run.name,
+                "kind": "training",
+                "model": run.model or "",
+                "accelerator": run.accelerator,
+                "accelerators": run.n_gpus,
+                "quarter": quarter,
+            }
+        )
+    for row, run_ in zip(rows, [None] * len(svc) + list(training_runs), strict=True):
+        server = server_for(row["accelerator"], cat)
+        per_server = int(server.q("gpus_per_server").get())
+        per_rack = int(server.q("servers_per_rack").get())
+        n = int(row["accelerators"])
+        servers = math.ceil(n / per_server)
+        tiers = _tiers(n, radix)
+        # non-blocking fat tree: each tier carries n links; leaf count n / (radix/2)
+        switches = 0 if n <= 1 else math.ceil(n / (radix / 2)) * (2 if tiers > 1 else 1)
+        switches = switches if tiers < 3 else math.ceil(n / (radix / 2)) * 2 + math.ceil(n / radix)
+        optics = int(a.q("transceivers_per_link").get()) * n * tiers
+        power = server.value("server_power")
+        storage = 0.0
+        if run_ is not None and run_.model:
+            params = float(get_model(run_.model, cat).params())
+            storage += (
+                params
+                * st.q("checkpoint_bytes_per_param").get()
+                * st.q("checkpoints_retained").get()
+            )
+            if run_.tokens:
+                storage += (
+                    run_.tokens
+                    * st.q("dataset_bytes_per_token").get()
+                    * st.q("dataset_copies").get()
+                )
+        if row["kind"] == "service":
+            storage += (
+                row["kv_pool_bytes_per_replica"] * row["replicas"] * st.q("kv_offload_factor").get()
+            )
+        row.update(
+            {
+                "server": server.id,
+                "servers": servers,
+                "racks": math.ceil(servers / per_rack),
+                "fabric_tiers": tiers,
+                "switches": switches,
+                "optics": optics,
+                "optics_per_gpu": optics / n,
+                "storage_bytes": storage,
+                "cxl_bytes": servers
+                * cat.get("fleet_assumptions", "cxl").q("capacity_per_server").get()
+                if cxl
+                else 0.0,
+                "it_power_w": servers * power if power else float("nan"),
+            }
+        )
+    df = pd.DataFrame(rows)
+    total: dict[str, Any] = {"workload": "TOTAL", "kind": "total"}
+    for col in (
+        "accelerators",
+        "servers",
+        "racks",
+        "switches",
+        "optics",
+        "storage_bytes",
+        "cxl_bytes",
+        "it_power_w",
+    ):
+        total[col] = df[col].sum(min_count=1)
+    return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+
+
+# ---- LPDDR (Mach-1 class) vs HBM for decode -------------------------------------------------
+def _assumed_system(entry: Entry, end: int, base: System) -> System:
+    def v(key: str) -> float:
+        return entry.q(key).range[end]
+
+    eff = base.efficiency
+    efficiency = Efficiency(
+        family="mach-assumed",
+        gemm_peak_fraction=v("gemm_peak_fraction"),
+        gemm_dim_half=eff.gemm_dim_half,
+        memory_fraction=v("memory_fraction"),
+        scale_up_fraction=eff.scale_up_fraction,
+        scale_out_fraction=eff.scale_out_fraction,
+        comm_overlap_fraction=eff.comm_overlap_fraction,
+        moe_load_imbalance=eff.moe_load_imbalance,
+        kernel_overhead_s=eff.kernel_overhead_s,
+        memory_reserved_bytes=2e9,
+        attention_kernel="flash",
+    )
+    return base.with_(
+        accelerator=entry.id,
+        name=entry.name,
+        family="mach-assumed",
+        peak_flops={"bf16": v("bf16_dense"), "fp16": v("bf16_dense"), "fp8": v("fp8_dense")},
+        memory_bytes=v("memory_capacity"),
+        memory_bandwidth_bps=v("memory_bandwidth"),
+        scale_up_domain=int(v("scale_up_domain")),
+        scale_up_bandwidth_bps=v("scale_up_bandwidth"),
+        # fastest figures pair with the lowest power (optimistic), and the reverse
+        tdp_w=entry.q("server_power_per_accelerator").range[2 - end],
+        efficiency=efficiency,
+    )
+
+
+def lpddr_decode_comparison(
+    model_id: str = "llama3-70b",
+    gpu: str = "h200",
+    input_len: float = 1000.0,
+    output_len: float = 300.0,
+    tpot_p50_s: float = 0.05,
+    catalog: Catalog | None = None,
+) -> pd.DataFrame:
+    """Decode output tokens per joule (accelerator power incl. host share) of an ASSUMED
+    Mach-1-class LPDDR part (low / likely / high ends of its assumed figures) against an HBM
+    GPU, each at its best FP8 configuration that meets the TPOT target (TTFT unconstrained:
+    decode-only, as in a disaggregated deployment). Samsung published none of these figures;
+    the rows carry ``assumed = True``."""
+    cat = catalog or load_catalog()
+    model = get_model(model_id, cat)
+    gpu_sys = get_system(gpu, cat)
+    entry = cat.get("fleet_assumptions", "mach-1-assumed")
+    server = server_for(gpu, cat)
+    gpu_w = float(server.q("server_power").get()) / float(server.q("gpus_per_server").get())
+    rows = []
+    cases = [(gpu_sys, gpu, "likely", gpu_w, False)]
+    for end, label in ((0, "pessimistic"), (1, "likely"), (2, "optimistic")):
+        sys_ = _assumed_system(entry, end, gpu_sys)
+        cases.append((sys_, entry.id, label, float(sys_.tdp_w or 0.0), True))
+    for sys_, acc, label, watts, assumed in cases:
+        try:
+            best = serving_configs(
+                model, sys_, input_len, output_len, 1e9, tpot_p50_s, ("fp8", "int4")
+            ).iloc[0]
+            tps = float(best["tokens_per_s_per_gpu"])
+            rows.append(
+                {
+                    "accelerator": acc,
+                    "case": label,
+                    "assumed": assumed,
+                    "tp": int(best["tp"]),
+                    "weights": best["weights"],
+                    "tokens_per_s_per_accelerator": tps,
+                    "power_w": watts,
+                    "tokens_per_joule": tps / watts,
+                    "tpot_p50_s": float(best["tpot_p50_s"]),
+                }
+            )
+        except InputError as exc:
+            rows.append(
+                {
+                    "accelerator": acc,
+                    "case": label,
+                    "assumed": assumed,
+                    "tokens_per_joule": float("nan"),
+                    "note": str(exc.problems[0].message),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,804 @@
+"""LLM serving model: prefill, decode, KV cache, batching and latency, vectorised.
+
+What it implements, and why:
+
+- **Prefill** is compute-bound: every prompt token passes every weight matrix once
+  (2 FLOP per parameter per token) and attends to all earlier tokens, so attention grows
+  with the square of the prompt (Vaswani et al. 2017; Pope et al. 2022, "Efficiently Scaling
+  Transformer Inference", sec. 2). The GEMMs run at the family's achieved fraction of peak
+  times the size-dependent tile efficiency used by the training model.
+- **Decode** produces one token per running sequence per step. A step must stream every
+  weight touched once (shared by the whole batch) and each sequence's KV cache, so at small
+  batch it is bandwidth-bound and at large batch compute-bound (the roofline of Williams et
+  al. 2009 applied per operator, as in Pope et al. 2022 sec. 3 and Yuan et al. 2024,
+  "LLM Inference Unveiled: Survey and Roofline Model Insights", arXiv:2402.16363).
+- **Tensor parallel** adds two all-reduces of the step's activations per layer on the
+  scale-up fabric (Shoeybi et al. 2019, Megatron-LM); **pipeline parallel** splits layers into
+  stages, keeps min(batch, pp) micro-batches in flight and pays a p2p send per stage; with
+  fewer micro-batches than stages the pipeline idles (the bubble).
+- **KV cache** bytes per token: 2 * kv_heads * head_dim per layer for MHA/GQA (Ainslie et
+  al. 2023), the compressed latent plus the RoPE key for MLA (DeepSeek-AI 2024,
+  arXiv:2405.04434), at the KV precision; allocated in pages of ``block_tokens`` (Kwon et
+  al. 2023, PagedAttention). The largest batch is what fits after weights, workspace and the
+  family's reserved memory.
+- **Batching**: a static batch (all requests start together), a closed loop of
+  ``concurrency`` clients with continuous (in-flight) batching (Yu et al. 2022, Orca), or an
+  open Poisson arrival rate, solved by mean-value analysis: the closed loop's throughput from
+  Little's law, the open rate by finding the population that carries it. Chunked prefill
+  (Agrawal et al. 2024, Sarathi-Serve) spreads prompts over decode steps.
+- Tail latency (p50/p99) here is an M/G/1-style approximation; ``serving_sim`` simulates it.
+
+Efficiency constants come from the accelerator family (catalog/efficiency.yaml); the
+inference engine's own behaviour (kernel count per layer, GQA KV sharing in decode attention,
+host overhead per step, page size) from catalog/serving_software.yaml. Nothing is tuned per
+measurement. All functions broadcast NumPy arrays over configurations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from gigawatt.catalog import Catalog, Entry, load_catalog
+from gigawatt.errors import CatalogError, InputError, Problem
+from gigawatt.perf.comm import collective_time
+from gigawatt.perf.system import System, get_system
+from gigawatt.workload import TransformerModel
+
+FloatArray = NDArray[np.float64]
+WeightPrecision = Literal["bf16", "fp16", "fp8", "int8", "int4"]
+PRECISIONS: tuple[str, ...] = ("bf16", "fp16", "fp8", "int8", "int4")
+BYTES_PER_VALUE: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+# GEMM input precision used for each weight format. FP8 weights run FP8 x FP8 GEMMs
+# (TensorRT-LLM / vLLM FP8 W8A8); INT8 and INT4 are weight-only formats (AWQ, GPTQ,
+# SmoothQuant-free W8A16/W4A16: Lin et al. 2024) whose GEMMs run at the activation precision.
+COMPUTE_PRECISION: dict[str, str] = {
+    "bf16": "bf16",
+    "fp16": "fp16",
+    "fp8": "fp8",
+    "int8": "bf16",
+    "int4": "bf16",
+}
+ACT_BYTES = 2.0  # activations in BF16/FP16
+ELEMENTWISE_BYTES_PER_HIDDEN = 10.0  # two norms (r+w) and two residual adds (2r+w) per token
+WORKSPACE_TOKENS = 8192.0  # engine's max_num_tokens: activation workspace is sized for it
+LOGIT_BYTES = 4.0  # FP32 logits for sampling
+Mode = Literal["static", "closed", "open"]
+
+
+# ---- software stack (inference engine) --------------------------------------------------
+@dataclass(frozen=True)
+class Software:
+    """An inference engine's behaviour (catalog/serving_software.yaml)."""
+
+    id: str
+    name: str
+    gqa_kv_reuse: bool
+    kernels_per_layer_decode: float
+    step_overhead_s: float
+    block_tokens: int
+    kv_memory_fraction: float
+    max_batch: int
+
+    @classmethod
+    def from_entry(cls, entry: Entry) -> Software:
+        return cls(
+            id=entry.id,
+            name=entry.name,
+            gqa_kv_reuse=bool(entry.get("gqa_kv_reuse", True)),
+            kernels_per_layer_decode=entry.q("kernels_per_layer_decode").get(),
+            step_overhead_s=entry.q("step_overhead").get(),
+            block_tokens=int(entry.q("block_tokens").get()),
+            kv_memory_fraction=entry.q("kv_memory_fraction").get(),
+            max_batch=int(entry.q("max_batch").get()),
+        )
+
+
+def get_software(software: str | None = None, catalog: Catalog | None = None) -> Software:
+    """The engine ``software`` (catalog id), or the catalog's default engine."""
+    cat = catalog or load_catalog()
+    items = cat.kind("serving_software")
+    if software is None:
+        default = [e for e in items.values() if e.get("default")]
+        if not default:
+            raise CatalogError([Problem("serving_software.yaml", "-", "no default: true entry")])
+        return Software.from_entry(default[0])
+    return Software.from_entry(cat.get("serving_software", software))
+
+
+def software_for_source(source: str, catalog: Catalog | None = None) -> Software:
+    """The engine a published measurement names in its citation (longest match wins)."""
+    cat = catalog or load_catalog()
+    best: tuple[int, Entry] | None = None
+    for entry in cat.kind("serving_software").values():
+        for pattern in entry.get("match", []) or []:
+            if str(pattern).lower() in source.lower() and (
+                best is None or len(str(pattern)) > best[0]
+            ):
+                best = (len(str(pattern)), entry)
+    return Software.from_entry(best[1]) if best else get_software(None, cat)
+
+
+# ---- precisions ----------------------------------------------------------------------------
+def _precision_arrays(
+    precision: str | Sequence[str] | NDArray[Any], system: System, what: str
+) -> tuple[FloatArray, FloatArray]:
+    """(bytes per value, GEMM peak FLOP/s) arrays for a precision name or array of names."""
+    names = np.atleast_1d(np.asarray(precision, dtype=object))
+    bytes_ = np.empty(names.shape, dtype=np.float64)
+    peak = np.empty(names.shape, dtype=np.float64)
+    for name in set(names.tolist()):
+        key = str(name).lower()
+        if key not in BYTES_PER_VALUE:
+            raise InputError(
+                [
+                    Problem(
+                        "<input>", what, f"{name!r} not allowed (allowed: {', '.join(PRECISIONS)})"
+                    )
+                ]
+            )
+        mask = names == name
+        bytes_[mask] = BYTES_PER_VALUE[key]
+        peak[mask] = system.peak(COMPUTE_PRECISION[key])
+    shape = np.shape(precision)
+    return bytes_.reshape(shape), peak.reshape(shape)
+
+
+# ---- model arithmetic ------------------------------------------------------------------------
+def kv_bytes_per_token(model: TransformerModel, kv_bytes_per_value: ArrayLike = 2.0) -> FloatArray:
+    """KV-cache bytes one token occupies over all layers of the whole model.
+
+    MHA/GQA: 2 (K and V) x kv_heads x head_dim per layer; MLA: the compressed latent plus the
+    decoupled RoPE key (kv_lora_rank + qk_rope_head_dim) per layer (DeepSeek-V2, sec. 2.1).
+    """
+    b = np.asarray(kv_bytes_per_value, dtype=np.float64)
+    return np.asarray(model.n_layers * model.kv_width * b, dtype=np.float64)
+
+
+def kv_shards(model: TransformerModel, tp: ArrayLike) -> FloatArray:
+    """Ways the KV cache of one layer is split across a TP group: heads are split up to the
+    number of KV heads, then replicated; an MLA latent is replicated on every TP rank."""
+    t = np.asarray(tp, dtype=np.float64)
+    if model.mla is not None:
+        return np.ones_like(t)
+    return np.asarray(np.minimum(t, float(model.kv_heads)), dtype=np.float64)
+
+
+def _layer_params(model: TransformerModel) -> tuple[float, float, float]:
+    """(attention, dense FFN, one expert) parameters of one layer."""
+    return (
+        float(model.attention_params()),
+        float(model.dense_ffn_params()),
+        float(model.expert_params()) if model.is_moe else 0.0,
+    )
+
+
+def weight_bytes_per_gpu(
+    model: TransformerModel, tp: ArrayLike, pp: ArrayLike, weight_bytes: ArrayLike
+) -> FloatArray:
+    """Weights held by one GPU: all parameters split over TP x PP (embeddings on the end
+    stages, split over TP like Megatron's vocab-parallel embedding)."""
+    t = np.asarray(tp, dtype=np.float64)
+    p = np.asarray(pp, dtype=np.float64)
+    wb = np.asarray(weight_bytes, dtype=np.float64)
+    body = float(model.params() - model.embedding_params())
+    emb = float(model.embedding_params())
+    # the first/last stage holds the embedding/LM head as well as its layers
+    per_stage = body / p + np.where(p > 1.0, emb / 2.0, emb)
+    return np.asarray(per_stage * wb / t, dtype=np.float64)
+
+
+def _experts_touched(model: TransformerModel, tokens: FloatArray) -> FloatArray:
+    """Expected distinct routed experts hit by ``tokens`` tokens with top-k routing
+    (uniform routing: E * (1 - (1 - k/E)^tokens))."""
+    e = float(model.moe_experts)
+    k = float(model.moe_top_k)
+    return np.asarray(e * (1.0 - (1.0 - k / e) ** np.maximum(tokens, 0.0)), dtype=np.float64)
+
+
+# ---- per-phase times -----------------------------------------------------------------------
+def _gemm_eff(system: System, m: FloatArray) -> FloatArray:
+    """Achieved fraction of peak for GEMMs with ``m`` rows against large weight matrices
+    (tile quantisation: m / (m + d_half), as in ``training.gemm_time``)."""
+    eff = system.efficiency
+    return np.asarray(eff.gemm_peak_fraction * m / (m + eff.gemm_dim_half), dtype=np.float64)
+
+
+def _linear_work(
+    model: TransformerModel, system: System, tokens: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """(parameters multiplied per token, parameters read) for one mean layer of the model
+    when ``tokens`` tokens pass it together. MoE: the busiest expert sets the pace (the
+    family's load imbalance) and the experts read are those the tokens touch."""
+    attn, dense_ffn, expert = _layer_params(model)
+    tok = np.asarray(tokens, dtype=np.float64)
+    if not model.is_moe:
+        p = np.full_like(tok, attn + dense_ffn)
+        return p, p
+    L = float(model.n_layers)
+    n_moe = float(model.moe_layers)
+    shared = float(model.moe_shared_experts) * expert
+    router = float(model.d_model * model.moe_experts)
+    routed = model.moe_top_k * expert * system.efficiency.moe_load_imbalance
+    active_moe = attn + routed + shared + router
+    read_moe = attn + _experts_touched(model, tok) * expert + shared + router
+    active = ((L - n_moe) * (attn + dense_ffn) + n_moe * active_moe) / L
+    read = ((L - n_moe) * (attn + dense_ffn) + n_moe * read_moe) / L
+    return np.full_like(tok, active), np.asarray(read, dtype=np.float64)
+
+
+@dataclass
+class ServingBatch:
+    """Predictions for a batch of serving configurations (one array element each)."""
+
+    tokens_per_s: FloatArray  # output tokens per second, whole replica (tp * pp GPUs)
+    tokens_per_s_per_gpu: FloatArray
+    requests_per_s: FloatArray
+    ttft_s: FloatArray  # mean
+    ttft_p50_s: FloatArray
+    ttft_p99_s: FloatArray
+    tpot_s: FloatArray  # mean time per output token after the first
+    tpot_p50_s: FloatArray
+    tpot_p99_s: FloatArray
+    running_batch: FloatArray  # sequences decoded together per step
+    max_batch: FloatArray  # largest batch whose KV cache fits
+    fits: NDArray[np.bool_]  # weights fit and at least one sequence's KV cache fits
+    stable: NDArray[np.bool_]  # open arrivals: the rate is below capacity
+    prefill_s: FloatArray  # one request's prompt alone
+    decode_step_s: FloatArray  # one decode step at the running batch
+    n_gpus: FloatArray
+    memory_bytes: dict[str, FloatArray] = field(default_factory=dict)
+
+    def row(self, i: int) -> dict[str, float | bool]:
+        out: dict[str, float | bool] = {}
+        for key, value in self.__dict__.items():
+            if isinstance(value, np.ndarray):
+                v = np.broadcast_to(value, self.tokens_per_s.shape).ravel()[i]
+                out[key] = bool(v) if value.dtype == np.bool_ else float(v)
+        for key, value in self.memory_bytes.items():
+            out[f"memory_{key}_bytes"] = float(
+                np.broadcast_to(value, self.tokens_per_s.shape).ravel()[i]
+            )
+        return out
+
+
+def prefill_time(
+    model: TransformerModel,
+    system: System,
+    tokens: ArrayLike,
+    context: ArrayLike,
+    tp: ArrayLike = 1,
+    pp: ArrayLike = 1,
+    weight_bytes: ArrayLike = 2.0,
+    peak_flops: ArrayLike | None = None,
+    sequences: ArrayLike = 1.0,
+    software: Software | None = None,
+    overheads: bool = True,
+) -> FloatArray:
+    """Seconds for one forward pass over ``tokens`` prompt tokens on one replica, their
+    attention spanning a mean ``context`` earlier tokens each (a whole prompt of s tokens:
+    context s/2, causal). The latency of one pass through all pipeline stages.
+
+    Linear layers: roofline of 2 FLOP per parameter per token at the size-dependent GEMM
+    efficiency vs. reading the weights once. Attention core: 2 * tokens * context *
+    (q_width + v_width) FLOP at the 16-bit peak (FlashAttention; Dao 2023). TP: two
+    all-reduces of the tokens' activations per layer (Megatron-LM), not overlapped.
+    ``overheads=False`` leaves out per-pass kernel launches and host work (a chunk riding
+    on a decode step shares them).
+    """
+    eff = system.efficiency
+    n = np.asarray(tokens, dtype=np.float64)
+    ctx = np.asarray(context, dtype=np.float64)
+    t = np.asarray(tp, dtype=np.float64)
+    p = np.asarray(pp, dtype=np.float64)
+    wb = np.asarray(weight_bytes, dtype=np.float64)
+    peak = np.asarray(system.peak("bf16") if peak_flops is None else peak_flops, np.float64)
+    seqs = np.asarray(sequences, dtype=np.float64)
+    sw = software or get_software()
+    L = float(model.n_layers)
+    h = float(model.d_model)
+    V = float(model.vocab_size)
+    mem_bw = system.memory_bandwidth_bps * eff.memory_fraction
+    active, read = _linear_work(model, system, n)
+    lin_flops = 2.0 * n * active * L / t
+    t_lin = np.maximum(lin_flops / (peak * _gemm_eff(system, n)), read * L * wb / t / mem_bw)
+    attn_flops = 2.0 * n * ctx * float(model.q_width + model.v_width) * L / t
+    t_attn = attn_flops / (system.peak("bf16") * _gemm_eff(system, np.maximum(ctx, 1.0)))
+    t_elt = n * h * ELEMENTWISE_BYTES_PER_HIDDEN * ACT_BYTES * L / mem_bw
+    t_ar = 2.0 * L * collective_time("all_reduce", n * h * ACT_BYTES, t, 1.0, system)
+    t_head = np.maximum(
+        2.0 * seqs * h * V / t / (peak * _gemm_eff(system, seqs)), h * V * wb / t / mem_bw
+    )
+    hop = collective_time("p2p", n * h * ACT_BYTES / t, 2.0, t, system)
+    t_p2p = np.where(p > 1.0, (p - 1.0) * hop, 0.0)
+    total = t_lin + t_attn + t_elt + t_ar + t_head + t_p2p
+    if overheads:
+        total = total + L * sw.kernels_per_layer_decode * eff.kernel_overhead_s
+        total = total + sw.step_overhead_s
+    return np.asarray(total, dtype=np.float64)
+
+
+def decode_step_time(
+    model: TransformerModel,
+    system: System,
+    batch: ArrayLike,
+    context: ArrayLike,
+    tp: ArrayLike = 1,
+    pp: ArrayLike = 1,
+    weight_bytes: ArrayLike = 2.0,
+    kv_bytes: ArrayLike = 2.0,
+    peak_flops: ArrayLike | None = None,
+    software: Software | None = None,
+) -> FloatArray:
+    """Seconds between two output tokens of a sequence when ``batch`` sequences with a mean
+    ``context`` (tokens already in their KV cache) decode together on one replica.
+
+    Per pipeline stage and micro-batch (min(batch, pp) micro-batches in flight): linear
+    layers as the roofline max(2 FLOP/param/token at GEMM efficiency of m = micro-batch,
+    weight bytes / bandwidth); attention as max(score FLOPs, KV bytes / bandwidth), the KV
+    read once per KV head (or once per query head for engines without GQA sharing); two TP
+    all-reduces per layer; the LM head; kernel launches. A token waits for all pp stages.
+    """
+    eff = system.efficiency
+    sw = software or get_software()
+    B = np.asarray(batch, dtype=np.float64)
+    ctx = np.asarray(context, dtype=np.float64)
+    t = np.asarray(tp, dtype=np.float64)
+    p = np.asarray(pp, dtype=np.float64)
+    wb = np.asarray(weight_bytes, dtype=np.float64)
+    kvb = np.asarray(kv_bytes, dtype=np.float64)
+    peak = np.asarray(system.peak("bf16") if peak_flops is None else peak_flops, np.float64)
+    L = float(model.n_layers)
+    h = float(model.d_model)
+    V = float(model.vocab_size)
+    mem_bw = system.memory_bandwidth_bps * eff.memory_fraction
+    n_mb = np.maximum(np.minimum(B, p), 1.0)
+    b = np.maximum(B / n_mb, 1e-9)  # sequences per micro-batch
+    Ls = L / p
+    active, read = _linear_work(model, system, b)
+    t_lin = np.maximum(
+        2.0 * b * active * Ls / t / (peak * _gemm_eff(system, b)), read * Ls * wb / t / mem_bw
+    )
+    if model.mla is None and not sw.gqa_kv_reuse:
+        kv_width_gpu = (model.n_heads / t) * 2.0 * model.head_dim  # re-read per query head
+    else:
+        kv_width_gpu = model.kv_width / kv_shards(model, t)
+    kv_read = b * ctx * kv_width_gpu * kvb * Ls
+    group = float(model.n_heads) / float(model.kv_heads if model.mla is None else 1)
+    attn_flops = 2.0 * b * ctx * float(model.q_width + model.v_width) * Ls / t
+    t_attn = np.maximum(
+        attn_flops / (system.peak("bf16") * _gemm_eff(system, np.full_like(b, group))),
+        kv_read / mem_bw,
+    )
+    t_elt = b * h * ELEMENTWISE_BYTES_PER_HIDDEN * ACT_BYTES * Ls / mem_bw
+    t_ar = 2.0 * Ls * collective_time("all_reduce", b * h * ACT_BYTES, t, 1.0, system)
+    t_head = (
+        np.maximum(2.0 * b * h * V / t / (peak * _gemm_eff(system, b)), h * V * wb / t / mem_bw)
+        + b * V * LOGIT_BYTES / t / mem_bw
+    )
+    t_kern = Ls * sw.kernels_per_layer_decode * eff.kernel_overhead_s
+    stage = t_lin + t_attn + t_elt + t_ar + t_head + t_kern
+    hop = collective_time("p2p", b * h * ACT_BYTES / t, 2.0, t, system)
+    interval = p * stage + np.where(p > 1.0, p * hop, 0.0) + sw.step_overhead_s
+    return np.asarray(interval, dtype=np.float64)
+
+
+def memory_per_gpu(
+    model: TransformerModel,
+    system: System,
+    tp: ArrayLike,
+    pp: ArrayLike,
+    weight_bytes: ArrayLike,
+    kv_bytes: ArrayLike,
+    seq_tokens: ArrayLike,
+    software: Software | None = None,
+) -> tuple[dict[str, FloatArray], FloatArray, FloatArray]:
+    """(memory breakdown per GPU, KV bytes per sequence per GPU, largest batch that fits).
+
+    KV pages: each sequence holds ceil(seq_tokens / block) blocks of ``block_tokens``
+    (PagedAttention). The engine gives ``kv_memory_fraction`` of the memory left after
+    weights, workspace and the family's reserved memory to the KV cache.
+    """
+    sw = software or get_software()
+    t = np.asarray(tp, dtype=np.float64)
+    p = np.asarray(pp, dtype=np.float64)
+    kvb = np.asarray(kv_bytes, dtype=np.float64)
+    s = np.asarray(seq_tokens, dtype=np.float64)
+    weights = weight_bytes_per_gpu(model, t, p, weight_bytes)
+    h = float(model.d_model)
+    ffn = float(model.expert_hidden if model.is_moe else model.ffn_hidden)
+    width = 4.0 * h + (model.q_width + model.kv_width + 2.0 * ffn) / t
+    workspace = WORKSPACE_TOKENS * width * ACT_BYTES + sw.max_batch * model.vocab_size * 4.0 / t
+    reserved = np.full_like(weights, system.efficiency.memory_reserved_bytes)
+    free = system.memory_bytes - weights - workspace - reserved
+    kv_pool = np.maximum(free, 0.0) * sw.kv_memory_fraction
+    blocks = np.ceil(s / sw.block_tokens) * sw.block_tokens
+    per_token = model.kv_width * kvb * (model.n_layers / p) / kv_shards(model, t)
+    per_seq = blocks * per_token
+    max_batch = np.minimum(np.floor(kv_pool / per_seq), float(sw.max_batch))
+    breakdown = {
+        "weights": np.asarray(weights, dtype=np.float64),
+        "workspace": np.asarray(workspace + 0.0 * weights, dtype=np.float64),
+        "reserved": reserved,
+        "kv_pool": np.asarray(kv_pool, dtype=np.float64),
+    }
+    return breakdown, np.asarray(per_seq, dtype=np.float64), np.asarray(max_batch, np.float64)
+
+
+def _poisson_quantile(mean: FloatArray, q: float) -> FloatArray:
+    """Quantile of a Poisson count (normal approximation with continuity, exact enough for
+    tails of prefills that interleave with a request)."""
+    from scipy.stats import poisson
+
+    return np.asarray(poisson.ppf(q, np.maximum(mean, 1e-12)), dtype=np.float64)
+
+
+def predict_serving(
+    model: TransformerModel,
+    system: System,
+    input_len: ArrayLike,
+    output_len: ArrayLike,
+    tp: ArrayLike = 1,
+    pp: ArrayLike = 1,
+    weights: str | Sequence[str] | NDArray[Any] = "bf16",
+    kv_cache: str | Sequence[str] | NDArray[Any] | None = None,
+    batch: ArrayLike | None = None,
+    concurrency: ArrayLike | None = None,
+    rate_per_s: ArrayLike | None = None,
+    chunked_prefill: bool = False,
+    chunk_tokens: float = 2048.0,
+    software: Software | str | None = None,
+) -> ServingBatch:
+    """Serving throughput and latency of one replica (tp * pp GPUs) for every configuration.
+
+    Exactly one load: ``batch`` (static batches: all start together, the batch ends with its
+    longest member), ``concurrency`` (closed loop: that many requests in flight, continuous
+    batching) or ``rate_per_s`` (open Poisson arrivals, requests per second per replica).
+    All array arguments broadcast together.
+    """
+    loads = [x is not None for x in (batch, concurrency, rate_per_s)]
+    if sum(loads) != 1:
+        raise InputError(
+            [Problem("<input>", "load", "give exactly one of batch, concurrency, rate_per_s")]
+        )
+    sw = software if isinstance(software, Software) else get_software(software)
+    wb, peak = _precision_arrays(weights, system, "weights")
+    kvb, _ = _precision_arrays(weights if kv_cache is None else kv_cache, system, "kv_cache")
+    s_in = np.asarray(input_len, dtype=np.float64)
+    s_out = np.asarray(output_len, dtype=np.float64)
+    t = np.asarray(tp, dtype=np.float64)
+    p = np.asarray(pp, dtype=np.float64)
+    for name, arr, low in (
+        ("input_len", s_in, 1.0),
+        ("output_len", s_out, 1.0),
+        ("tp", t, 1.0),
+        ("pp", p, 1.0),
+    ):
+        if np.any(~np.isfinite(arr)) or np.any(arr < low):
+            raise InputError([Problem("<input>", name, f"must be finite and >= {low:g}")])
+    mem, per_seq, max_batch = memory_per_gpu(model, system, t, p, wb, kvb, s_in + s_out, sw)
+    mem["kv_per_sequence"] = per_seq
+    fits = max_batch >= 1.0
+    n_gpus = t * p
+    decode_ctx = s_in + s_out / 2.0
+
+    def t_dec(b: FloatArray) -> FloatArray:
+        return decode_step_time(model, system, b, decode_ctx, t, p, wb, kvb, peak, sw)
+
+    one_prefill = prefill_time(model, system, s_in, s_in / 2.0, t, p, wb, peak, 1.0, sw)
+    shape = np.broadcast_shapes(
+        s_in.shape,
+        s_out.shape,
+        t.shape,
+        p.shape,
+        wb.shape,
+        kvb.shape,
+        max_batch.shape,
+        np.shape(np.asarray(next(x for x in (batch, concurrency, rate_per_s) if x is not None))),
+    )
+
+    def full(x: ArrayLike) -> FloatArray:
+        return np.asarray(np.broadcast_to(np.asarray(x, dtype=np.float64), shape), np.float64)
+
+    stable = np.ones(shape, dtype=bool)
+    if batch is not None:
+        B = full(batch)
+        if np.any(B < 1.0):
+            raise InputError([Problem("<input>", "batch", "must be >= 1")])
+        fits = fits & (max_batch >= B)
+        ttft = full(prefill_time(model, system, B * s_in, s_in / 2.0, t, p, wb, peak, B, sw))
+        step = full(t_dec(B))
+        total = ttft + (s_out - 1.0) * step
+        tps = B * s_out / total
+        X = B / total
+        running = B
+        ttft50 = ttft99 = ttft
+        tpot = tpot50 = tpot99 = step
+    else:
+        if concurrency is not None:
+            N = full(concurrency)
+            if np.any(N < 1.0):
+                raise InputError([Problem("<input>", "concurrency", "must be >= 1")])
+            lam = None
+        else:
+            lam = full(rate_per_s)  # type: ignore[arg-type]
+            if np.any(~(lam > 0.0)):
+                raise InputError([Problem("<input>", "rate_per_s", "must be > 0")])
+            N = np.ones(shape)
+        out = full(s_out)
+        s_in_f = full(s_in)
+        cap = np.maximum(full(max_batch), 1.0)
+
+        def solve(n_in: FloatArray) -> tuple[FloatArray, ...]:
+            """Mean-value solution of the closed loop with n_in requests in flight."""
+            running = np.minimum(n_in, cap)
+            b = running.copy()
+            X = np.zeros(shape)
+            for _ in range(16):
+                Td = full(t_dec(np.maximum(b, 1.0)))
+                # prompts that arrive within one step and are prefilled together: in steady
+                # state a slot frees every out steps, so running / out per step
+                k = np.maximum(1.0, running / out)
+                if chunked_prefill:
+                    per_tok = full(
+                        prefill_time(
+                            model,
+                            system,
+                            chunk_tokens,
+                            s_in / 2.0,
+                            t,
+                            p,
+                            wb,
+                            peak,
+                            1.0,
+                            sw,
+                            overheads=False,
+                        )
+                    )
+                    t_pf = per_tok / chunk_tokens * s_in_f
+                    budget = np.maximum(chunk_tokens - b, 64.0)
+                    steps = 0.5 + np.ceil(s_in_f / budget)
+                else:
+                    t_pf = (
+                        full(
+                            prefill_time(model, system, k * s_in, s_in / 2.0, t, p, wb, peak, k, sw)
+                        )
+                        / k
+                    )
+                # Little's law X = n / (TTFT + (out-1) TPOT) with TPOT = Td / (1 - X t_pf)
+                # (decode steps stretched by the prefills of the X requests/s that join) and
+                # TTFT = a + c X; the physical root of the resulting quadratic in X.
+                if chunked_prefill:
+                    # chunked: the prompt rides on `steps` decode steps, each stretched by
+                    # the others' chunks; R = (steps + out - 1) Td / (1 - X t_pf) + t_pf
+                    span = (steps + out - 1.0) * Td + t_pf
+                    X = running / (span + running * t_pf)
+                    X = np.minimum(X, 0.999 / t_pf)
+                    tpot = Td / (1.0 - X * t_pf)
+                    ttft = steps * tpot + t_pf
+                else:
+                    # TTFT = 0.5 Td + k t_pf + (X t_pf) k t_pf / 2 (residual of a running prefill)
+                    a0 = 0.5 * Td + k * t_pf
+                    c0 = 0.5 * k * t_pf * t_pf  # busy share X t_pf x half a burst k t_pf
+                    # X (a0 + c0 X)(1 - X t_pf) + X (out-1) Td = n (1 - X t_pf), dropping the
+                    # cubic term (c0 X^2 * X t_pf, < 1 %), gives A X^2 - B X + n = 0
+                    A = a0 * t_pf - c0
+                    Bq = a0 + (out - 1.0) * Td + running * t_pf
+                    disc = np.maximum(Bq * Bq - 4.0 * A * running, 0.0)
+                    X = np.where(
+                        np.abs(A) > 1e-15,
+                        (Bq - np.sqrt(disc)) / (2.0 * np.where(A == 0.0, 1.0, A)),
+                        running / Bq,
+                    )
+                    X = np.minimum(X, 0.999 / t_pf)
+                    tpot = Td / (1.0 - X * t_pf)
+                    ttft = a0 + c0 * X
+                R = ttft + (out - 1.0) * tpot
+                b_new = np.maximum(running * (out - 1.0) * tpot / R, 1.0)
+                b = 0.5 * b + 0.5 * b_new
+            return X, R, ttft, tpot, Td, t_pf, b
+
+        if lam is None:
+            X, R, ttft_run, tpot, Td, t_pf, b = solve(N)
+            queue_wait = np.maximum(N / X - R, 0.0)  # waiting for a KV slot when N > cap
+            ttft = ttft_run + queue_wait
+            prefill_load = X * t_pf
+            wait50 = wait99 = np.zeros(shape)
+        else:
+            X_cap, *_ = solve(cap)
+            stable = lam < X_cap
+            for _ in range(30):  # population that carries the arrival rate (Little)
+                X, R, ttft_run, tpot, Td, t_pf, b = solve(N)
+                N = np.clip(0.5 * N + 0.5 * lam * R, 1.0, cap)
+            X = np.where(stable, lam, X_cap)
+            # prefill waits behind other prefills: M/D/1 queue (Pollaczek-Khinchine), tail
+            # P(W > x) ~ rho exp(-rho x / W) (Kingman's exponential approximation)
+            rho = np.minimum(X * t_pf, 0.999)
+            W = rho * t_pf / (2.0 * (1.0 - rho))
+            wait50 = np.where(rho > 0.5, W / np.maximum(rho, 1e-9) * np.log(2.0 * rho), 0.0)
+            wait99 = np.where(rho > 0.01, W / np.maximum(rho, 1e-9) * np.log(rho / 0.01), 0.0)
+            ttft = ttft_run + W
+            queue_wait = W
+            prefill_load = rho
+        tps = X * out
+        running = b
+        # prefills that land inside one request's decode (Poisson count, mean m)
+        decode_time = (out - 1.0) * tpot
+        m = prefill_load / np.maximum(t_pf, 1e-12) * decode_time
+        per_pf = np.where(chunked_prefill, 0.0, t_pf)
+        denom = np.maximum(out - 1.0, 1.0)
+        tpot50 = Td + per_pf * _poisson_quantile(m, 0.5) / denom
+        tpot99 = Td + per_pf * _poisson_quantile(m, 0.99) / denom
+        tpot50 = np.where(chunked_prefill, tpot, tpot50)
+        tpot99 = np.where(chunked_prefill, tpot, tpot99)
+        # p99 of the admitted request: its own prompt plus the most others that arrive in the
+        # same step and are prefilled with it (Poisson count of mean X * Td)
+        kq = 1.0 + _poisson_quantile(X * Td, 0.99)
+        run99 = np.where(chunked_prefill, ttft_run, Td + kq * t_pf)
+        run99 = np.maximum(run99, ttft_run)
+        if lam is None:
+            ttft50 = ttft
+            ttft99 = run99 + queue_wait
+        else:
+            ttft50 = ttft_run + wait50
+            ttft99 = run99 + wait99
+        step = Td
+    fits_b = np.broadcast_to(fits, shape)
+    return ServingBatch(
+        tokens_per_s=full(tps),
+        tokens_per_s_per_gpu=full(tps / n_gpus),
+        requests_per_s=full(X),
+        ttft_s=full(ttft),
+        ttft_p50_s=full(ttft50),
+        ttft_p99_s=full(ttft99),
+        tpot_s=full(tpot),
+        tpot_p50_s=full(tpot50),
+        tpot_p99_s=full(tpot99),
+        running_batch=full(running),
+        max_batch=full(max_batch),
+        fits=np.asarray(fits_b, dtype=bool),
+        stable=np.asarray(stable, dtype=bool),
+        prefill_s=full(one_prefill),
+        decode_step_s=full(step),
+        n_gpus=full(n_gpus),
+        memory_bytes={k: full(v) for k, v in mem.items()},
+    )
+
+
+# ---- validation against published measurements ------------------------------------------
+SERVING_METRICS = ("output_tokens_per_s", "ttft_s", "tpot_s")
+
+
+def _row_model(row: Any) -> TransformerModel:
+    try:
+        return TransformerModel(
+            name=row.raw("model") or row.id,
+            n_layers=row.req_int("n_layers"),
+            d_model=row.req_int("d_model"),
+            n_heads=row.req_int("n_heads"),
+            n_kv_heads=row.int_("n_kv_heads"),
+            d_ff=row.int_("d_ff"),
+            ffn=row.choice("ffn", ("gelu", "swiglu"), "gelu"),
+            vocab_size=row.req_int("vocab_size"),
+            seq_len=row.req_int("input_len") + row.req_int("output_len"),
+            moe_experts=row.int_("moe_experts", 0, low=0) or 0,
+            moe_top_k=row.int_("moe_top_k", 0, low=0) or 0,
+        )
+    except CatalogError as exc:
+        raise InputError(
+            [
+                Problem(row.file, f"row {row.id}: {p.field}", p.message, row.line)
+                for p in exc.problems
+            ]
+        ) from None
+
+
+def validate_serving_row(row: Any, catalog: Catalog) -> Any:
+    """Predict one serving.csv row (gigawatt.validate.Row -> RowResult).
+
+    Blank ``tp``/``pp`` are chosen as the feasible split with the highest output tokens/s;
+    GPUs beyond tp * pp serve as data-parallel replicas sharing the load. The engine is the
+    row's ``software`` column, else the one its citation names (catalog/serving_software).
+    """
+    from gigawatt.validate import RowResult
+
+    metric = row.raw("metric")
+    if metric not in SERVING_METRICS:
+        raise row.fail(
+            "metric", f"{metric!r} not supported (allowed: {', '.join(SERVING_METRICS)})"
+        )
+    measured = row.float_("value")
+    tolerance = row.float_("tolerance", required=False)
+    model = _row_model(row)
+    gpu = row.raw("gpu")
+    if gpu not in catalog.kind("accelerators"):
+        known = ", ".join(sorted(catalog.kind("accelerators")))
+        raise row.fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
+    try:
+        system = get_system(gpu, catalog)
+    except CatalogError as exc:
+        raise row.fail("gpu", "; ".join(p.message for p in exc.problems)) from None
+    weights = row.choice("weights", PRECISIONS, "bf16") or "bf16"
+    kv_cache = row.choice("kv_cache", PRECISIONS, weights) or weights
+    s_in = row.req_int("input_len")
+    s_out = row.req_int("output_len")
+    batch = row.int_("batch")
+    concurrency = row.int_("concurrency")
+    if (batch is None) == (concurrency is None):
+        raise row.fail("batch", "give exactly one of batch (static) or concurrency (closed loop)")
+    sw_id = row.raw("software")
+    if sw_id:
+        if sw_id not in catalog.kind("serving_software"):
+            known = ", ".join(sorted(catalog.kind("serving_software")))
+            raise row.fail("software", f"{sw_id!r} unknown (allowed: {known})")
+        sw = get_software(sw_id, catalog)
+    else:
+        sw = software_for_source(row.raw("source"), catalog)
+    tp, pp = row.int_("tp"), row.int_("pp")
+    n_gpus = row.int_("n_gpus") or (tp or 1) * (pp or 1)
+    chosen: dict[str, Any] = {}
+    if tp is None or pp is None:
+        options = [
+            (t_, n_gpus // t_ if pp is None else pp)
+            for t_ in ([tp] if tp else [d for d in range(1, n_gpus + 1) if n_gpus % d == 0])
+            if t_ <= system.scale_up_domain
+        ]
+        options = [(t_, p_) for t_, p_ in options if p_ >= 1 and t_ * p_ <= n_gpus]
+        if not options:
+            raise row.fail("tp", f"no tp/pp split of n_gpus={n_gpus} fits the scale-up domain")
+        ts = np.array([o[0] for o in options], dtype=np.float64)
+        ps = np.array([o[1] for o in options], dtype=np.float64)
+    else:
+        ts, ps = np.array([tp], np.float64), np.array([pp], np.float64)
+    if np.any(n_gpus % (ts * ps)):
+        raise row.fail("n_gpus", f"{n_gpus} is not a multiple of tp*pp")
+    replicas = n_gpus / (ts * ps)
+    load: dict[str, Any] = (
+        {"batch": np.maximum(batch / replicas, 1.0)}
+        if batch is not None
+        else {"concurrency": np.maximum(float(concurrency or 1) / replicas, 1.0)}
+    )
+    res = predict_serving(
+        model, system, s_in, s_out, ts, ps, weights, kv_cache, software=sw, **load
+    )
+    system_tps = res.tokens_per_s * replicas
+    ok = res.fits
+    if not np.any(ok):
+        need = res.memory_bytes["weights"][0] / 1e9
+        raise row.fail(
+            "n_gpus",
+            f"the model does not fit: {need:.0f} GB of weights per GPU at tp={int(ts[0])}, "
+            f"pp={int(ps[0])} on {system.memory_bytes / 1e9:.0f} GB (with its KV cache)",
+        )
+    i = int(np.argmax(np.where(ok, system_tps, -1.0)))
+    if tp is None:
+        chosen["tp"] = int(ts[i])
+    if pp is None:
+        chosen["pp"] = int(ps[i])
+    chosen["software"] = sw.id
+    predicted = {
+        "output_tokens_per_s": float(system_tps[i]),
+        "ttft_s": float(res.ttft_s[i]),
+        "tpot_s": float(res.tpot_s[i]),
+    }[metric]
+    return RowResult(
+        id=row.id,
+        metric=metric,
+        measured=float(measured or 0.0),
+        predicted=predicted,
+        tolerance=tolerance,
+        chosen=chosen,
+        detail={
+            "ttft_s": float(res.ttft_s[i]),
+            "tpot_s": float(res.tpot_s[i]),
+            "output_tokens_per_s": float(system_tps[i]),
+            "running_batch": float(res.running_batch[i]),
+            "max_batch": float(res.max_batch[i]),
+            "replicas": float(replicas[i]),
+            "weights_gb_per_gpu": float(res.memory_bytes["weights"][i] / 1e9),
+        },
+    )

@@ -1,0 +1,124 @@
+"""Demand, fleet sizing, the Mach-1 comparison and `gigawatt serve`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from gigawatt.cli import app
+from gigawatt.demand import ServiceDemand, TrainingRun, load_serving_section, parse_serving_section
+from gigawatt.errors import InputError
+from gigawatt.fleet import _tiers, lpddr_decode_comparison, plan_fleet, plan_services
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def chat(**kw: object) -> ServiceDemand:
+    base: dict[str, object] = dict(
+        name="chat",
+        model="llama3-70b",
+        accelerator="h200",
+        daily_active_users=1e7,
+        requests_per_user_per_day=10,
+        input_tokens_mean=1000,
+        output_tokens_mean=300,
+    )
+    base.update(kw)
+    return ServiceDemand(**base)  # type: ignore[arg-type]
+
+
+def test_shipped_section_plans_a_fleet() -> None:
+    sec = load_serving_section(str(ROOT / "scenarios" / "sections" / "serving.yaml"))
+    df = plan_fleet(sec.services, sec.training_runs)
+    total = df[df["workload"] == "TOTAL"].iloc[0]
+    assert total["accelerators"] == df[df["kind"] != "total"]["accelerators"].sum()
+    svc = df[df["kind"] == "service"]
+    assert (svc["ttft_p99_s"] <= 2.0).all() and (svc["tpot_p50_s"] <= 0.05).all()
+    assert (df["servers"] > 0).all() and (df["optics_per_gpu"].dropna() >= 2).all()
+
+
+@settings(max_examples=8, deadline=None)
+@given(users=st.floats(1e5, 1e9), growth=st.floats(0.0, 0.5))
+def test_more_users_never_fewer_accelerators(users: float, growth: float) -> None:
+    a = plan_services([chat(daily_active_users=users, growth_per_quarter=growth)])
+    b = plan_services([chat(daily_active_users=users * 2, growth_per_quarter=growth)])
+    later = plan_services([chat(daily_active_users=users, growth_per_quarter=growth)], quarter=4)
+    assert b["accelerators"][0] >= a["accelerators"][0] >= 1
+    assert later["accelerators"][0] >= a["accelerators"][0]
+
+
+def test_lengths_are_sampled_with_the_stated_means() -> None:
+    s_in, s_out = chat(input_tokens_cv=1.5).sample_lengths(200_000)
+    assert np.mean(s_in) == pytest.approx(1000, rel=0.05) and s_in.min() >= 1
+    assert np.mean(s_out) == pytest.approx(300, rel=0.05)
+
+
+def test_fabric_tiers() -> None:
+    assert _tiers(64, 64) == 1 and _tiers(2048, 64) == 2 and _tiers(2049, 64) == 3
+
+
+def test_bad_service_definitions_get_clear_messages() -> None:
+    with pytest.raises(InputError) as e:
+        parse_serving_section(
+            {
+                "services": [
+                    {
+                        "name": "x",
+                        "model": "llama3-70b",
+                        "daily_active_users": -5,
+                        "requests_per_user_per_day": 1,
+                        "input_tokens_mean": 10,
+                        "output_tokens_mean": 10,
+                    }
+                ]
+            }
+        )
+    assert "daily_active_users" in str(e.value)
+    with pytest.raises(InputError, match="no configuration"):
+        plan_services([chat(ttft_p99_s=0.001, tpot_p50_s=0.001)])
+    with pytest.raises(InputError, match="fits no configuration"):
+        plan_services([chat(model="llama3-405b", accelerator="a100-sxm-80gb", weights=["bf16"])])
+    with pytest.raises(InputError, match="accelerator"):
+        plan_fleet([], [TrainingRun(name="t", accelerator="nope", n_gpus=8)])
+
+
+def test_mach1_comparison_is_labelled_assumed() -> None:
+    df = lpddr_decode_comparison()
+    assert set(df["case"]) == {"likely", "pessimistic", "optimistic"}
+    assert df[df["accelerator"] != "h200"]["assumed"].all()
+
+
+def test_serve_cli_json_and_errors() -> None:
+    r = runner.invoke(
+        app,
+        [
+            "serve",
+            "--model",
+            "llama3-70b",
+            "--gpu",
+            "h200",
+            "--ttft-ms",
+            "2000",
+            "--tpot-ms",
+            "50",
+            "--users",
+            "1e7",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    best = data["configurations"][0]
+    assert best["ttft_p99_s"] <= 2.0 and best["tpot_p50_s"] <= 0.05
+    assert data["demand"]["accelerators"] >= 1
+    bad = runner.invoke(app, ["serve", "--model", "llama3-70b", "--users", "-5"])
+    assert bad.exit_code == 2 and "--users" in bad.output
+    slo = runner.invoke(app, ["serve", "--model", "llama3-70b", "--ttft-ms", "1"])
+    assert slo.exit_code == 2 and "best achievable" in slo.output
