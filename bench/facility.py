@@ -1,0 +1,125 @@
+"""Benchmark: hourly (8,760 h) facility simulation of 50 sites (one command, figures to JSON).
+
+    python bench/facility.py --out bench/results/facility.json
+
+The 50 sites are the catalog sites repeated with each compatible cooling configuration in
+turn (round robin) and IT loads from 50 MW to 1.2 GW; hourly weather comes from the monthly
+climatology by the diurnal model in gigawatt.facility.sites. Timed: weather generation
+(dry bulb, humidity, wet bulb by vectorised bisection) + cooling models + annual totals.
+Target: under 5 s. Also reported: how far the 12 typical-day monthly evaluation (what the
+CLI prints) is from the full hourly year, per site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gigawatt.facility import cooling_ids, evaluate, get_cooling, get_site, simulate, site_ids
+from gigawatt.facility.sites import Site, Weather, hourly_weather
+
+N_SITES = 50
+
+
+def build_cases() -> list[tuple[Site, str, float]]:
+    sites = [get_site(s) for s in site_ids()]
+    cases: list[tuple[Site, str, float]] = []
+    k = 0
+    while len(cases) < N_SITES:
+        site = sites[len(cases) % len(sites)]
+        options = [
+            c for c in cooling_ids()
+            if get_cooling(c).heat_rejection != "once-through" or site.water is not None
+        ]
+        cooling = options[k % len(options)]
+        k += 1
+        it_w = float(np.interp(len(cases), [0, N_SITES - 1], [50e6, 1.2e9]))
+        cases.append((site, cooling, it_w))
+    return cases
+
+
+def run(cases: list[tuple[Site, str, float]]) -> tuple[float, list[dict[str, Any]]]:
+    t0 = time.perf_counter()
+    weather = hourly_weather([c[0] for c in cases])
+    rows: list[dict[str, Any]] = [{} for _ in cases]
+    for cooling in sorted({c[1] for c in cases}):
+        idx = np.array([i for i, c in enumerate(cases) if c[1] == cooling])
+        water = None if weather.water_c is None else weather.water_c[idx]
+        if water is None and get_cooling(cooling).heat_rejection == "once-through":
+            water = np.vstack([cases[i][0].hourly().water_c for i in idx])  # type: ignore[misc]
+        p = np.asarray(weather.pressure_pa)
+        sub = Weather(
+            weather.dry_bulb_c[idx],
+            weather.humidity_ratio[idx],
+            weather.wet_bulb_c[idx],
+            p[idx] if p.ndim else p,
+            water,
+        )
+        it = np.array([cases[i][2] for i in idx])[:, None]
+        r = simulate(it, sub, get_cooling(cooling))
+        fac = r.facility_w.sum(axis=1)
+        itj = r.it_w.sum(axis=1)
+        water_l = r.water_consumed_kg_per_s.sum(axis=1) * 3600.0
+        for j, i in enumerate(idx):
+            rows[i] = {
+                "site": cases[i][0].id,
+                "cooling": cooling,
+                "it_w": cases[i][2],
+                "pue_hourly": float(fac[j] / itj[j]),
+                "pue_peak_hour": float(r.pue[j].max()),
+                "wue_l_per_kwh": float(water_l[j] / (itj[j] / 1e3)),
+                "facility_w_peak": float(r.facility_w[j].max()),
+            }
+    return time.perf_counter() - t0, rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="bench/results/facility.json")
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    cases = build_cases()
+    run(cases[:2])  # warm property tables and catalog
+    times = []
+    rows: list[dict[str, Any]] = []
+    for _ in range(args.repeat):
+        dt, rows = run(cases)
+        times.append(dt)
+    diffs = []
+    for row, (site, cooling, it_w) in zip(rows, cases, strict=True):
+        monthly = evaluate(site, it_w, cooling).annual["pue"]
+        row["pue_typical_days"] = monthly
+        diffs.append(abs(monthly - row["pue_hourly"]))
+    result = {
+        "benchmark": "facility hourly simulation",
+        "sites": len(cases),
+        "hours": 8760,
+        "points": len(cases) * 8760,
+        "seconds_median": statistics.median(times),
+        "seconds_all": times,
+        "target_seconds": 5.0,
+        "meets_target": statistics.median(times) < 5.0,
+        "typical_day_vs_hourly_pue_abs_diff_max": max(diffs),
+        "typical_day_vs_hourly_pue_abs_diff_median": statistics.median(diffs),
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
+                    "processor": platform.processor()},
+        "rows": rows,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{len(cases)} sites x 8,760 h: median {result['seconds_median']:.3f} s "
+          f"(target < 5 s); typical-day vs hourly PUE max diff "
+          f"{result['typical_day_vs_hourly_pue_abs_diff_max']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

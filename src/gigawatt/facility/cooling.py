@@ -1,0 +1,450 @@
+"""Cooling models: IT power and weather -> facility power, water and heat, selectable by name.
+
+Four model functions (``air``, ``liquid``, ``immersion``, ``seawater``) share one thermal
+chain, the way a plant engineer adds up a facility:
+
+1. White space: air movement (CRAH / fan coils) in proportion to the heat carried by air.
+2. Heat-transport loop (chilled water or facility water): pump power from the flow needed to
+   carry the heat at the loop's temperature rise, ``P = Q g H / (c_p dT eta)``, with water
+   properties from CoolProp.
+3. Heat sink with an integrated economiser (ASHRAE 90.4-2019 §6.5 / ASHRAE Handbook HVAC
+   Applications 2019 ch. 20): the sink delivers water at ``T_env + approach``; the fraction
+   ``(T_return - T_sink) / (T_return - T_supply)`` of the load is rejected free, the rest by a
+   chiller whose COP is a fixed fraction of the Carnot COP at its lift
+   ``COP = f T_evap / (T_cond - T_evap)`` (the usual first-order chiller model; Gordon & Ng,
+   Cool Thermodynamics, 2000, ch. 3).
+4. Sink transport: cooling-tower air flow from the moist-air enthalpy rise (psychrolib
+   saturation pressure; evaporation = air flow x humidity-ratio rise, plus blowdown at the
+   cycles of concentration), dry-cooler air flow from the sensible rise, once-through
+   sea/river water flow from the allowed discharge temperature rise (an environmental limit,
+   e.g. +4 degF at Nautilus Stockton) and pump power from the intake head.
+5. Electrical losses (UPS, transformers, distribution) as a fraction of the load they serve,
+   and miscellaneous loads (lighting, offices) as a fraction of IT.
+
+Everything the facility draws ends as heat: heat rejected = facility power (energy balance,
+checked in the tests). Inputs are SI arrays (any shape); outputs have the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from gigawatt.catalog import Catalog, Entry, load_catalog
+from gigawatt.errors import InputError, Problem
+
+from . import properties as props
+from .sites import Weather
+
+F64 = NDArray[np.float64]
+FILE = "cooling.yaml"
+G = 9.80665
+SINKS = ("air-cooled-chiller", "cooling-tower", "dry-cooler", "once-through")
+DT_MIN_K = 2.0  # smallest driving temperature difference a sink is sized for (max air flow)
+EVAPORATOR_APPROACH_K = 1.5
+# Tower leaving air: saturated, this far below the hot-water temperature. With a 10 K range it
+# gives liquid-to-gas ratios of ~1-1.5 kg water per kg air, the usual design band (ASHRAE
+# Handbook HVAC Systems and Equipment 2020 ch. 40).
+TOWER_LEAVING_AIR_APPROACH_K = 8.0
+
+
+@dataclass(frozen=True)
+class CoolingConfig:
+    """Parameters of one cooling configuration (catalog ``cooling.yaml``), SI."""
+
+    id: str
+    name: str
+    model: str
+    heat_rejection: str
+    economiser: bool
+    supply_c: float
+    loop_delta_t_k: float
+    loop_pump_head_m: float
+    pump_efficiency: float
+    air_fan_fraction: float
+    liquid_fraction: float
+    sink_approach_k: float
+    chiller_carnot_fraction: float
+    chiller_condenser_approach_k: float
+    chiller_min_lift_k: float
+    electrical_loss_fraction: float
+    misc_fraction: float
+    sink_fan_pressure_pa: float = 0.0
+    fan_efficiency: float = 0.6
+    cycles_of_concentration: float = 5.0
+    discharge_limit_rise_k: float = 2.22
+    intake_head_m: float = 15.0
+    min_rise_k: float = 0.5
+    anchor: str = ""
+
+    @property
+    def return_c(self) -> float:
+        return self.supply_c + self.loop_delta_t_k
+
+    def with_(self, **changes: Any) -> CoolingConfig:
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name} [{self.id}: model {self.model}, sink {self.heat_rejection}, "
+            f"loop {self.supply_c:.0f}/{self.return_c:.0f} degC]"
+        )
+
+
+@dataclass(frozen=True)
+class CoolingResult:
+    """Power, water and heat flows of a facility at each point (W, kg/s, K), same shape."""
+
+    it_w: F64
+    air_fan_w: F64
+    loop_pump_w: F64
+    chiller_w: F64
+    sink_w: F64  # tower / dry-cooler fans or once-through pumps
+    misc_w: F64
+    electrical_loss_w: F64
+    heat_rejected_w: F64  # computed from the sink's own flows (energy balance check)
+    water_evaporated_kg_per_s: F64
+    water_blowdown_kg_per_s: F64
+    water_withdrawn_kg_per_s: F64  # once-through: returned to the water body
+    discharge_rise_k: F64
+    free_cooling_fraction: F64
+
+    @property
+    def cooling_w(self) -> F64:
+        return self.air_fan_w + self.loop_pump_w + self.chiller_w + self.sink_w
+
+    @property
+    def facility_w(self) -> F64:
+        return self.it_w + self.cooling_w + self.misc_w + self.electrical_loss_w
+
+    @property
+    def pue(self) -> F64:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.it_w > 0, self.facility_w / self.it_w, np.nan)
+
+    @property
+    def water_consumed_kg_per_s(self) -> F64:
+        return self.water_evaporated_kg_per_s + self.water_blowdown_kg_per_s
+
+
+def _q(entry: Entry, key: str, default: float | None = None) -> float:
+    v = entry.value(key)
+    if v is None:
+        if default is not None:
+            return default
+        raise InputError([Problem(FILE, f"{entry.id}.{key}", "required quantity missing")])
+    return v
+
+
+def config_from_entry(entry: Entry) -> CoolingConfig:
+    model = str(entry.get("model", ""))
+    sink = str(entry.get("heat_rejection", ""))
+    problems = []
+    if model not in MODELS:
+        problems.append(Problem(FILE, f"{entry.id}.model", f"allowed: {', '.join(MODELS)}"))
+    if sink not in SINKS:
+        problems.append(Problem(FILE, f"{entry.id}.heat_rejection", f"allowed: {', '.join(SINKS)}"))
+    if problems:
+        raise InputError(problems)
+    cfg = CoolingConfig(
+        id=entry.id,
+        name=entry.name,
+        model=model,
+        heat_rejection=sink,
+        economiser=bool(entry.get("economiser", False)),
+        supply_c=_q(entry, "supply_temperature"),
+        loop_delta_t_k=_q(entry, "loop_delta_t"),
+        loop_pump_head_m=_q(entry, "loop_pump_head"),
+        pump_efficiency=_q(entry, "pump_efficiency"),
+        air_fan_fraction=_q(entry, "air_fan_fraction"),
+        liquid_fraction=_q(entry, "liquid_fraction"),
+        sink_approach_k=_q(entry, "sink_approach"),
+        chiller_carnot_fraction=_q(entry, "chiller_carnot_fraction"),
+        chiller_condenser_approach_k=_q(entry, "chiller_condenser_approach"),
+        chiller_min_lift_k=_q(entry, "chiller_min_lift"),
+        electrical_loss_fraction=_q(entry, "electrical_loss_fraction"),
+        misc_fraction=_q(entry, "misc_fraction"),
+        sink_fan_pressure_pa=_q(entry, "sink_fan_pressure", 0.0),
+        fan_efficiency=_q(entry, "fan_efficiency", 0.6),
+        cycles_of_concentration=_q(entry, "cycles_of_concentration", 5.0),
+        discharge_limit_rise_k=_q(entry, "discharge_limit_rise", 2.22),
+        intake_head_m=_q(entry, "intake_head", 15.0),
+        min_rise_k=_q(entry, "min_rise", 0.5),
+        anchor=str(entry.get("anchor", "")),
+    )
+    check_config(cfg)
+    return cfg
+
+
+def check_config(cfg: CoolingConfig) -> None:
+    """Reject parameter sets no plant could have, naming the field and the allowed range."""
+    checks: list[tuple[str, float, float, float]] = [
+        ("pump_efficiency", cfg.pump_efficiency, 0.05, 1.0),
+        ("fan_efficiency", cfg.fan_efficiency, 0.05, 1.0),
+        ("chiller_carnot_fraction", cfg.chiller_carnot_fraction, 0.05, 1.0),
+        ("liquid_fraction", cfg.liquid_fraction, 0.0, 1.0),
+        ("air_fan_fraction", cfg.air_fan_fraction, 0.0, 1.0),
+        ("electrical_loss_fraction", cfg.electrical_loss_fraction, 0.0, 0.5),
+        ("misc_fraction", cfg.misc_fraction, 0.0, 0.5),
+        ("loop_delta_t", cfg.loop_delta_t_k, 0.5, 40.0),
+        ("supply_temperature", cfg.supply_c, 2.0, 60.0),
+        ("cycles_of_concentration", cfg.cycles_of_concentration, 1.1, 50.0),
+        ("discharge_limit_rise", cfg.discharge_limit_rise_k, 0.1, 20.0),
+        ("min_rise", cfg.min_rise_k, 0.01, cfg.discharge_limit_rise_k),
+        ("chiller_min_lift", cfg.chiller_min_lift_k, 1.0, 60.0),
+    ]
+    problems = [
+        Problem(FILE, f"{cfg.id}.{name}", f"{value:g} outside the allowed range {lo:g}..{hi:g}")
+        for name, value, lo, hi in checks
+        if not (lo <= value <= hi)
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+def chiller_cop(
+    evaporator_c: ArrayLike, condenser_c: ArrayLike, carnot_fraction: float, min_lift_k: float
+) -> F64:
+    """Chiller COP as a fraction of the Carnot COP at its lift.
+
+    ``COP = f (T_evap + 273.15) / max(T_cond - T_evap, min_lift)``. A fixed Carnot fraction
+    is the first-order model of Gordon & Ng, Cool Thermodynamics (2000) ch. 3; fractions of
+    0.45 (air-cooled screw) to 0.6 (water-cooled centrifugal) reproduce AHRI 550/590 ratings.
+    The minimum lift stands for head-pressure control (the COP does not grow without bound).
+    """
+    t_evap = np.asarray(evaporator_c, dtype=float)
+    lift = np.maximum(np.asarray(condenser_c, dtype=float) - t_evap, min_lift_k)
+    return np.asarray(carnot_fraction * (t_evap + props.KELVIN) / lift, dtype=float)
+
+
+def pump_power_w(
+    heat_w: ArrayLike, delta_t_k: ArrayLike, head_m: float, efficiency: float, cp: ArrayLike
+) -> F64:
+    """Pump power to carry ``heat_w`` at a temperature rise ``delta_t_k`` against ``head_m``.
+
+    ``P = m_dot g H / eta`` with ``m_dot = Q / (c_p dT)`` (head in metres of the pumped fluid,
+    so density cancels)."""
+    m_dot = np.asarray(heat_w, dtype=float) / (np.asarray(cp, dtype=float) * delta_t_k)
+    return np.asarray(m_dot * G * head_m / efficiency, dtype=float)
+
+
+def _check_inputs(it_w: F64, weather: Weather, cfg: CoolingConfig) -> None:
+    problems: list[Problem] = []
+    if not np.all(np.isfinite(it_w)) or np.any(it_w < 0):
+        problems.append(Problem("<input>", "it_power", "IT power must be finite and >= 0 W"))
+    if np.any(it_w > 1e11):
+        problems.append(Problem("<input>", "it_power", "IT power above 100 GW per site"))
+    t = weather.dry_bulb_c
+    if not np.all(np.isfinite(t)) or np.any(t < -60) or np.any(t > 60):
+        problems.append(Problem("<input>", "dry_bulb", "air temperature must lie in -60..60 degC"))
+    if cfg.heat_rejection == "once-through":
+        if weather.water_c is None:
+            problems.append(
+                Problem(
+                    "<input>",
+                    "water_temperature",
+                    f"cooling {cfg.id!r} needs a site with water temperatures (a floating or "
+                    "coastal site)",
+                )
+            )
+        else:
+            w = weather.water_c
+            if not np.all(np.isfinite(w)) or np.any(w < -2) or np.any(w > 40):
+                problems.append(
+                    Problem("<input>", "water_temperature", "water must lie in -2..40 degC")
+                )
+    if problems:
+        raise InputError(problems)
+
+
+def _thermal_chain(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> CoolingResult:
+    it_w = np.asarray(it_power_w, dtype=float)
+    it_w = np.broadcast_to(it_w, np.broadcast(it_w, weather.dry_bulb_c).shape).astype(float)
+    _check_inputs(it_w, weather, cfg)
+    shape = it_w.shape
+    t_db = np.broadcast_to(weather.dry_bulb_c, shape)
+    t_wb = np.broadcast_to(weather.wet_bulb_c, shape)
+    w_in = np.broadcast_to(weather.humidity_ratio, shape)
+    p = weather.pressure_pa
+    zeros = np.zeros(shape)
+
+    # 1. white space
+    air_heat = it_w * (1.0 - cfg.liquid_fraction)
+    air_fan = cfg.air_fan_fraction * air_heat
+    misc = cfg.misc_fraction * it_w
+    # 2. loop pump (its work ends in the loop): P = k (Q0 + P)
+    t_s, t_r = cfg.supply_c, cfg.return_c
+    t_loop = 0.5 * (t_s + t_r)
+    k = G * cfg.loop_pump_head_m / (
+        float(props.water_cp_j_per_kg_k(t_loop)) * cfg.loop_delta_t_k * cfg.pump_efficiency
+    )
+    q0 = it_w + air_fan + misc
+    loop_pump = k * q0 / (1.0 - k)
+    q_loop = q0 + loop_pump
+
+    # 3. sink temperature and integrated economiser
+    sink = cfg.heat_rejection
+    if sink == "cooling-tower":
+        t_env = t_wb
+    elif sink == "once-through":
+        assert weather.water_c is not None
+        t_env = np.broadcast_to(weather.water_c, shape)
+    else:
+        t_env = t_db
+    t_sink = t_env + cfg.sink_approach_k
+    if cfg.economiser and sink != "air-cooled-chiller":
+        free = np.clip((t_r - t_sink) / (t_r - t_s), 0.0, 1.0)
+    else:
+        free = zeros.copy()
+    q_mech = (1.0 - free) * q_loop
+    t_evap = t_s - EVAPORATOR_APPROACH_K
+    t_cond = t_sink + cfg.chiller_condenser_approach_k
+    cop = chiller_cop(t_evap, t_cond, cfg.chiller_carnot_fraction, cfg.chiller_min_lift_k)
+    chiller = q_mech / cop
+    q_sink = q_loop + chiller  # heat the sink must carry away
+
+    # 4. sink transport
+    evap = zeros.copy()
+    blowdown = zeros.copy()
+    withdrawn = zeros.copy()
+    rise = zeros.copy()
+    if sink == "cooling-tower":
+        # leaving air saturated, below the hot water (top of the tower range)
+        t_out = np.maximum(t_r - TOWER_LEAVING_AIR_APPROACH_K, t_wb + DT_MIN_K)
+        h_in = props.moist_air_enthalpy_j_per_kg(t_db, w_in)
+        w_out = props.saturation_humidity_ratio(t_out, p)
+        h_out = props.moist_air_enthalpy_j_per_kg(t_out, w_out)
+        m_air = q_sink / (h_out - h_in)  # kg dry air / s
+        rho_air = props.moist_air_density_kg_per_m3(t_out, w_out, p)
+        sink_w = m_air * (1.0 + w_out) / rho_air * cfg.sink_fan_pressure_pa / cfg.fan_efficiency
+        evap = m_air * np.maximum(w_out - w_in, 0.0)
+        blowdown = evap / (cfg.cycles_of_concentration - 1.0)
+        heat_to_sink = m_air * (h_out - h_in)
+    elif sink == "dry-cooler":
+        dt_air = np.maximum(t_r - cfg.sink_approach_k - t_db, DT_MIN_K)
+        cp_air = props.CP_DA_J_PER_KG_K + w_in * props.CP_VAPOUR_J_PER_KG_K
+        m_air = q_sink / (cp_air * dt_air)
+        rho_air = props.moist_air_density_kg_per_m3(t_db, w_in, p)
+        sink_w = m_air * (1.0 + w_in) / rho_air * cfg.sink_fan_pressure_pa / cfg.fan_efficiency
+        heat_to_sink = m_air * cp_air * dt_air
+    elif sink == "once-through":
+        rise = np.clip(
+            t_r - cfg.sink_approach_k - t_env, cfg.min_rise_k, cfg.discharge_limit_rise_k
+        )
+        cp_sea = props.seawater_cp_j_per_kg_k(t_env)
+        # the pump's work also ends in the stream: m cp dT = Q + m g H / eta, solved for m
+        m_sea = q_sink / (cp_sea * rise - G * cfg.intake_head_m / cfg.pump_efficiency)
+        sink_w = m_sea * G * cfg.intake_head_m / cfg.pump_efficiency
+        withdrawn = m_sea
+        heat_to_sink = m_sea * cp_sea * rise - sink_w
+    else:  # air-cooled chiller: condenser fans are inside the COP
+        sink_w = zeros.copy()
+        heat_to_sink = q_sink.copy()
+
+    load = it_w + misc + air_fan + loop_pump + chiller + sink_w
+    losses = cfg.electrical_loss_fraction * load
+    heat_rejected = heat_to_sink + sink_w + losses
+    return CoolingResult(
+        it_w=it_w,
+        air_fan_w=air_fan,
+        loop_pump_w=loop_pump,
+        chiller_w=chiller,
+        sink_w=np.asarray(sink_w, dtype=float),
+        misc_w=misc,
+        electrical_loss_w=losses,
+        heat_rejected_w=np.asarray(heat_rejected, dtype=float),
+        water_evaporated_kg_per_s=evap,
+        water_blowdown_kg_per_s=blowdown,
+        water_withdrawn_kg_per_s=withdrawn,
+        discharge_rise_k=np.asarray(rise, dtype=float),
+        free_cooling_fraction=free,
+    )
+
+
+def air(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> CoolingResult:
+    """Air-cooled white space: CRAH fans, chilled water, chillers, optional economiser.
+
+    Legacy halls (air-cooled chillers, no economiser, 7 degC chilled water, constant-speed
+    CRAHs) land near the Uptime Institute 2024 survey average PUE of 1.56; hyperscale halls
+    (containment, 18 degC water, towers with integrated water-side economiser, 99 % UPS) near
+    Google's 2023 fleet PUE of 1.10. Chiller COP vs lift and economiser hours follow the
+    module-level chain (ASHRAE Handbook HVAC Applications 2019 ch. 20; Gordon & Ng 2000).
+    """
+    return _thermal_chain(it_power_w, weather, cfg)
+
+
+def liquid(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> CoolingResult:
+    """Direct-to-chip liquid cooling with warm facility water (ASHRAE W32-W45).
+
+    ``liquid_fraction`` of the IT heat goes to cold plates (NVIDIA GB200 NVL72: ~85 %), the
+    rest to air removed by fan coils on the same water. Warm supply water lets dry coolers or
+    cooling towers reject the heat without chillers for most hours (ASHRAE TC9.9 Liquid
+    Cooling Guidelines 2021; OCP Advanced Cooling Solutions 2022); towers evaporate water.
+    """
+    return _thermal_chain(it_power_w, weather, cfg)
+
+
+def immersion(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> CoolingResult:
+    """Single-phase immersion: all heat to dielectric fluid, no air path, warm water to dry
+    coolers (GRC ICEraQ, Submer SmartPod specifications 2023). Server fans are removed, which
+    lowers IT power itself by a few per cent; that saving belongs to the IT load model, not
+    to PUE."""
+    if cfg.liquid_fraction < 1.0 or cfg.air_fan_fraction > 0.0:
+        raise InputError(
+            [Problem(FILE, f"{cfg.id}.liquid_fraction", "immersion needs liquid_fraction 1 and "
+                     "air_fan_fraction 0")]
+        )
+    return _thermal_chain(it_power_w, weather, cfg)
+
+
+def seawater(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> CoolingResult:
+    """Once-through sea or river water for floating (or coastal) sites.
+
+    Water is pumped from the intake through titanium plate heat exchangers (approach 1-3 K)
+    that cool a closed loop (rear doors or CDUs) and is discharged at most
+    ``discharge_limit_rise`` warmer than the intake (+4 degF under Nautilus Data Technologies'
+    Stockton permit). Flow ``m = Q / (c_p dT)`` with seawater properties (CoolProp MITSW),
+    pump power ``m g H / eta`` from the intake head. When the intake is too warm to reach the
+    loop supply temperature, a trim chiller rejects to the same water. Microsoft's Natick
+    phase 2 subsea vessel reported PUE 1.07; Nautilus claims ~1.05.
+    """
+    return _thermal_chain(it_power_w, weather, cfg)
+
+
+MODELS: dict[str, Callable[[ArrayLike, Weather, CoolingConfig], CoolingResult]] = {
+    "air": air,
+    "liquid": liquid,
+    "immersion": immersion,
+    "seawater": seawater,
+}
+
+
+def cooling_ids(catalog: Catalog | None = None) -> list[str]:
+    return sorted((catalog or load_catalog()).kind("cooling"))
+
+
+def get_cooling(cooling_id: str, catalog: Catalog | None = None) -> CoolingConfig:
+    cat = catalog or load_catalog()
+    items = cat.kind("cooling")
+    if cooling_id not in items:
+        raise InputError(
+            [
+                Problem(
+                    FILE,
+                    "cooling",
+                    f"unknown cooling {cooling_id!r}; known: {', '.join(sorted(items))}",
+                )
+            ]
+        )
+    return config_from_entry(items[cooling_id])
+
+
+def simulate(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> CoolingResult:
+    """Run the model the configuration names (``cfg.model``)."""
+    return MODELS[cfg.model](it_power_w, weather, cfg)
