@@ -83,6 +83,7 @@ UNITS: dict[str, tuple[float, str]] = {
     "FIT": (1e-9 / 3600.0, "1/s"),  # failures per 10^9 device-hours
     "wafers/month": (12.0 / (365.25 * 86400.0), "1/s"),
     "defects/cm2": (1e4, "1/m2"),
+    "Gbit/mm2": (1e9 / 8 / 1e-6, "B/m2"),
 }
 
 # Interface-width style quantities are counted in bits, not converted to bytes.
