@@ -49,8 +49,9 @@ def test_cowos_packages_per_wafer_match_reported(catalog, accelerator: str, repo
     # Taiwanese supply-chain reports (2024-03): ~29 H100/H200 and ~16 B200 per CoWoS wafer.
     bom = bom_for(accelerator, catalog)
     edge = catalog.get("fab", str(bom["package"])).q("edge_exclusion").get()
-    ppw = packages_per_wafer(bom.q("interposer_area").get(), bom.q("interposer_aspect").get(),
-                             0.3, edge)
+    ppw = packages_per_wafer(
+        bom.q("interposer_area").get(), bom.q("interposer_aspect").get(), 0.3, edge
+    )
     assert abs(float(ppw) / reported - 1) < 0.12
 
 
@@ -128,21 +129,28 @@ def test_hbm_uses_two_to_three_times_the_wafers_per_bit_of_ddr5(catalog) -> None
 
 @settings(max_examples=25, deadline=None)
 @given(st.sampled_from([8, 12, 16]), st.sampled_from([8, 12, 16]), st.integers(1, 12))
-def test_more_dies_per_stack_never_means_fewer_wafers(catalog, h1: int, h2: int, stacks: int
-                                                      ) -> None:
+def test_more_dies_per_stack_never_means_fewer_wafers(
+    catalog, h1: int, h2: int, stacks: int
+) -> None:
     lo, hi = sorted((h1, h2))
     base = bom_for("b300", catalog)
     out = []
     for h in (lo, hi):
-        bom = with_fields(base, stack_height=Quantity(float(h), "1", "test", unit="1"),
-                          hbm_stacks=Quantity(float(stacks), "1", "test", unit="1"))
+        bom = with_fields(
+            base,
+            stack_height=Quantity(float(h), "1", "test", unit="1"),
+            hbm_stacks=Quantity(float(stacks), "1", "test", unit="1"),
+        )
         out.append(float(unit_needs(bom, catalog, Sampler(0)).hbm_dram_wafers[0]))
     assert out[1] >= out[0] > 0
 
 
 def test_hbm4_base_dies_go_to_logic_wafers(catalog) -> None:
-    bom = with_fields(bom_for("b300", catalog), hbm_product="hbm4-mfg",
-                      hbm_die_density=Quantity(32e9 / 8, "B", "JEDEC JESD270-4", unit="Gbit"))
+    bom = with_fields(
+        bom_for("b300", catalog),
+        hbm_product="hbm4-mfg",
+        hbm_die_density=Quantity(32e9 / 8, "B", "JEDEC JESD270-4", unit="Gbit"),
+    )
     needs = unit_needs(bom, catalog, Sampler(0))
     base = [s for s in needs.streams if s.category == "hbm_base"]
     assert {s.node for s in base} == {"samsung-sf4", "logic-n12", "dram-1b"}
@@ -179,19 +187,80 @@ def test_forward_and_reverse_are_consistent() -> None:
 
 def test_cli_forward_json_shape_and_reverse() -> None:
     runner = CliRunner()
-    res = runner.invoke(app, ["wafers", "--accelerator", "gb200", "--count", "1000000",
-                              "--samples", "500", "--json"])
+    res = runner.invoke(
+        app,
+        ["wafers", "--accelerator", "gb200", "--count", "1000000", "--samples", "500", "--json"],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert set(data) == {"hbm_dram_wafers", "ddr_dram_wafers", "logic_wafers", "cowos_wafers",
-                         "assumptions"}
+    assert set(data) == {
+        "hbm_dram_wafers",
+        "ddr_dram_wafers",
+        "logic_wafers",
+        "cowos_wafers",
+        "assumptions",
+    }
     for key in ("hbm_dram_wafers", "ddr_dram_wafers", "logic_wafers", "cowos_wafers"):
         assert set(data[key]) == {"low", "likely", "high"}
         assert 0 < data[key]["low"] <= data[key]["likely"] <= data[key]["high"]
-    res = runner.invoke(app, ["wafers", "--per-month", "900000", "--product", "hbm3e",
-                              "--samples", "500", "--json"])
+    res = runner.invoke(
+        app, ["wafers", "--per-month", "900000", "--product", "hbm3e", "--samples", "500", "--json"]
+    )
     assert res.exit_code == 0, res.output
     rev = json.loads(res.stdout)
     assert rev["accelerators_per_year"]["likely"] > 1e7
     res = runner.invoke(app, ["wafers", "--accelerator", "gb200", "--count", "-3"])
     assert res.exit_code == 2 and "count" in res.output
+
+
+# --- over time -----------------------------------------------------------------------------------
+def _schedule(n: float):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "quarter": ["2026Q1", "2026Q2", "2026Q3", "2026Q4"],
+            "accelerator": ["gb200"] * 4,
+            "count": [n, n, n, n],
+        }
+    )
+
+
+def test_plan_supply_lead_times_conservation_and_claim() -> None:
+    from gigawatt.supply.schedule import SupplySection, plan_supply
+
+    sec = SupplySection(samples=0)
+    res = plan_supply(_schedule(250_000.0), sec)
+    q = res["supply_quarterly"]
+    # wafers start more than two quarters before the first deployment
+    first = q.index[q["hbm_dram_wafers_per_month"] > 0][0]
+    assert q.loc[first, "quarter"] <= "2025Q3"
+    # all HBM wafers over time = forward estimate for the whole schedule
+    total = (q["hbm_dram_wafers_per_month"] * 3).sum()
+    fwd = wafers_for("gb200", 1e6, samples=0).hbm_dram_wafers.likely
+    assert total == pytest.approx(fwd, rel=1e-9)
+    claim = res["claim"]
+    assert claim.ratio.likely == pytest.approx(900_000 / claim.peak_dram_wafers_per_month.likely)
+    assert len(claim.assumptions_to_close_gap) >= 3
+
+
+def test_capacity_binds_and_delays_deliveries() -> None:
+    from gigawatt.supply.schedule import SupplySection, plan_supply
+
+    sec = SupplySection(samples=200, seed=1, capacity_share={"cowos": 0.05, "hbm_tsv": 0.5})
+    res = plan_supply(_schedule(2_000_000.0), sec)
+    q, d = res["supply_quarterly"], res["supply_deliveries"]
+    assert (q["shortfall_wafers_per_month"] > 0).any()
+    assert "cowos" in set(q["binding_constraint"])
+    assert (d["accelerators_deliverable"] <= d["accelerators_requested"] + 1e-6).all()
+    assert (d["cumulative_deliverable"] <= d["cumulative_requested"] + 1e-6).all()
+    assert d["backlog"].iloc[-1] > 0
+
+
+def test_schedule_errors_are_clear() -> None:
+    from gigawatt.supply.schedule import plan_supply
+
+    with pytest.raises(InputError, match="2026Q3"):
+        plan_supply([{"quarter": "2026-7", "accelerator": "gb200", "count": 1}])
+    with pytest.raises(InputError, match="count"):
+        plan_supply([{"quarter": "2026Q1", "accelerator": "gb200", "count": -1}])
