@@ -85,6 +85,7 @@ UNITS: dict[str, tuple[float, str]] = {
     "defects/cm2": (1e4, "1/m2"),
     "1/MW": (1e-6, "1/W"),  # e.g. staff (FTE) per MW of IT capacity
     "USD/kW/year": (1e-3 / (365.25 * 86400.0), "USD/J"),  # capacity charges (leases)
+    "Gbit/mm2": (1e9 / 8 / 1e-6, "B/m2"),
 }
 
 # Interface-width style quantities are counted in bits, not converted to bytes.

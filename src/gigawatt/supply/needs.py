@@ -1,0 +1,415 @@
+"""Wafers per accelerator: bill of materials -> dies -> wafers, by product, vendor and node.
+
+For one accelerator (its ``bom.yaml`` entry) and one set of sampled catalog figures, every
+wafer the accelerator needs is a *stream*: a category (HBM core dies, HBM base dies, host
+DRAM, logic dies, CoWoS interposers), the product, vendor and process node, the capacity it
+draws on and the wafers per accelerator. Working backwards from a good, packaged
+accelerator:
+
+    good packages  = 1
+    packages built = 1 / y_cowos                    (assembly scraps the dies and stacks on it)
+    good stacks    = n_stacks / y_cowos
+    stacks started = good stacks / (y_layer^h * y_final_test)
+    core dies      = stacks started * h             (all known-good dies of a failed stack are lost)
+    core wafers    = core dies * share_v / (gross_dies(A_core) * y_die(A_core, D_node))
+    A_core         = density / bit_density_node * area_factor_product
+
+and the same for base dies (DRAM or logic process), host DRAM (no stacking), logic dies
+(critical area = area * critical_area_fraction: defects in harvested SMs/CUs are tolerated)
+and interposers (packages per CoWoS wafer by exact grid count). All arrays have the shape of
+the sampler, so one call covers a whole Monte Carlo run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gigawatt.catalog import Catalog, Entry, Quantity
+from gigawatt.errors import CatalogError, InputError, Problem
+from gigawatt.supply.geometry import gross_dies_per_wafer, packages_per_wafer
+from gigawatt.supply.sampling import Sampler
+from gigawatt.supply.yields import YIELD_MODELS, YieldModel, check_fraction, die_yield
+
+FloatArray = NDArray[np.float64]
+BITS_PER_BYTE = 8.0
+
+# Capacity a stream draws on: "dram", "hbm_tsv:<vendor>", "cowos", "logic:<node>".
+# Lead kind: which lead time separates its wafer start from the accelerator's deployment.
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Wafers of one kind per accelerator (array over Monte Carlo samples)."""
+
+    category: str  # hbm_core | hbm_base | host_dram | logic | cowos
+    product: str  # hbm3e, ddr5, lpddr5x, gpu die name, cowos-l, ...
+    vendor: str
+    node: str
+    constraints: tuple[str, ...]
+    lead: str  # hbm | hbm_base_logic | ddr | logic | cowos
+    wafers_per_unit: FloatArray
+    cost_per_wafer_usd: FloatArray
+
+    @property
+    def is_dram(self) -> bool:
+        return "dram" in self.constraints
+
+    @property
+    def is_hbm(self) -> bool:
+        return self.category in ("hbm_core", "hbm_base") and self.is_dram
+
+
+@dataclass(frozen=True)
+class UnitNeeds:
+    """Everything one accelerator takes from the fabs, per Monte Carlo sample."""
+
+    bom_id: str
+    accelerator: str
+    streams: tuple[Stream, ...]
+    hbm_bits: FloatArray  # shipped HBM bits per accelerator
+    hbm_bits_started: FloatArray  # core-die bits on wafers started (gross dies x density)
+    hbm_yield_chain: FloatArray  # y_die * y_stack * y_cowos (for conservation checks)
+    host_bits: FloatArray
+    hbm_product: str | None
+    host_product: str | None
+    tdp_w: FloatArray
+    it_power_w: FloatArray
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def total(self, predicate: Any) -> FloatArray:
+        """Sum of wafers per accelerator over the streams for which ``predicate(s)`` holds."""
+        out = np.zeros_like(self.hbm_bits)
+        for s in self.streams:
+            if predicate(s):
+                out = out + s.wafers_per_unit
+        return out
+
+    @property
+    def hbm_dram_wafers(self) -> FloatArray:
+        return self.total(lambda s: s.is_hbm)
+
+    @property
+    def ddr_dram_wafers(self) -> FloatArray:
+        return self.total(lambda s: s.category == "host_dram")
+
+    @property
+    def logic_wafers(self) -> FloatArray:
+        return self.total(lambda s: s.category in ("logic", "hbm_base") and not s.is_dram)
+
+    @property
+    def cowos_wafers(self) -> FloatArray:
+        return self.total(lambda s: s.category == "cowos")
+
+
+def bom_for(accelerator: str, catalog: Catalog) -> Entry:
+    """The bill of materials of a catalog accelerator (``<id>-bom`` in bom.yaml)."""
+    boms = catalog.kind("bom")
+    for entry in boms.values():
+        if entry.get("accelerator") == accelerator:
+            return entry
+    have = sorted(str(e.get("accelerator")) for e in boms.values() if e.get("accelerator"))
+    raise InputError(
+        [
+            Problem(
+                "bom.yaml",
+                accelerator,
+                f"no bill of materials; accelerators with one: {', '.join(have)}",
+            )
+        ]
+    )
+
+
+def with_fields(entry: Entry, **changes: Any) -> Entry:
+    """A copy of a catalog entry with some fields replaced (what-if BOMs, e.g. HBM4 stacks)."""
+    fields = dict(entry.fields)
+    fields.update(changes)
+    return Entry(entry.id, entry.kind, entry.file, fields)
+
+
+def point(value: float, source: str = "what-if input", unit: str = "1") -> Quantity:
+    """A sourced point quantity in SI (for what-if BOM fields)."""
+    return Quantity(value, "1", source, unit=unit)
+
+
+def _vendor_shares(product: Entry, sampler: Sampler) -> dict[str, FloatArray]:
+    raw = product.get("vendor_share")
+    if not isinstance(raw, Mapping) or not raw:
+        raise CatalogError([Problem(product.file, f"{product.id}.vendor_share", "missing")])
+    shares = {
+        v: check_fraction(
+            f"{product.id}.vendor_share.{v}", sampler.field(product, "vendor_share", v)
+        )
+        for v in raw
+    }
+    total = sum(shares.values())
+    if np.any(np.asarray(total) <= 0):
+        raise CatalogError([Problem(product.file, f"{product.id}.vendor_share", "shares sum to 0")])
+    return {v: s / total for v, s in shares.items() if np.any(s > 0)}
+
+
+def _str_field(entry: Entry, *path: str) -> str:
+    node: Any = entry.fields
+    for p in path:
+        node = node.get(p) if isinstance(node, Mapping) else None
+    if not isinstance(node, str):
+        raise CatalogError(
+            [Problem(entry.file, f"{entry.id}.{'.'.join(path)}", "missing id (a string)")]
+        )
+    return node
+
+
+class _Ctx:
+    """Shared lookups for one computation: catalog, sampler, yield model, wafer geometry."""
+
+    def __init__(self, catalog: Catalog, sampler: Sampler, yield_model: YieldModel) -> None:
+        if yield_model not in YIELD_MODELS:
+            raise InputError(
+                [
+                    Problem(
+                        "supply",
+                        "yield_model",
+                        f"unknown {yield_model!r}; allowed: {', '.join(YIELD_MODELS)}",
+                    )
+                ]
+            )
+        self.cat = catalog
+        self.s = sampler
+        self.model: YieldModel = yield_model
+        wafer = catalog.get("fab", "wafer-300mm")
+        self.diameter = sampler.field(wafer, "diameter")
+        self.edge = sampler.field(wafer, "edge_exclusion")
+        self.scribe = sampler.field(wafer, "scribe")
+        self.reticle = sampler.field(wafer, "reticle_area")
+
+    def node(self, node_id: str) -> Entry:
+        return self.cat.get("fab", node_id)
+
+    def good_dies_per_wafer(
+        self, area: FloatArray, node: Entry, critical: FloatArray | None = None
+    ) -> FloatArray:
+        gross = gross_dies_per_wafer(area, self.diameter, self.edge, self.scribe)
+        y = die_yield(
+            area if critical is None else area * critical,
+            self.s.field(node, "defect_density"),
+            self.model,
+            self.s.field(node, "cluster_alpha"),
+        )
+        good = gross * y
+        if np.any(good <= 0):
+            raise InputError(
+                [Problem(node.file, node.id, "no good dies per wafer for this die size and yield")]
+            )
+        return np.asarray(good, dtype=float)
+
+    def price(self, node: Entry) -> FloatArray:
+        key = "wafer_cost" if node.get("kind") == "dram_node" else "wafer_price"
+        return self.s.field(node, key)
+
+
+def unit_needs(
+    bom: Entry,
+    catalog: Catalog,
+    sampler: Sampler,
+    yield_model: YieldModel = "negative_binomial",
+) -> UnitNeeds:
+    """Wafers per good, deployed accelerator of a BOM, by stream (see module docstring)."""
+    ctx = _Ctx(catalog, sampler, yield_model)
+    s = sampler
+    streams: list[Stream] = []
+    acc_id = str(bom.get("accelerator"))
+    acc = catalog.accelerator(acc_id)
+    zeros = np.zeros(s.size)
+
+    package = bom.get("package")
+    has_package = isinstance(package, str) and package not in ("none", "")
+    if has_package:
+        pkg = catalog.get("fab", str(package))
+        y_cowos = check_fraction(f"{pkg.id}.assembly_yield", s.field(pkg, "assembly_yield"))
+    else:
+        y_cowos = np.ones(s.size)
+
+    # --- HBM -------------------------------------------------------------------------------------
+    hbm_bits = zeros
+    hbm_started = zeros
+    hbm_chain = np.ones(s.size)
+    hbm_product = bom.get("hbm_product")
+    n_stacks = s.field(bom, "hbm_stacks") if "hbm_stacks" in bom.fields else zeros
+    if isinstance(hbm_product, str) and np.any(n_stacks > 0):
+        prod = catalog.get("dram_products", hbm_product)
+        height_q = bom.q("stack_height")
+        height = s.field(bom, "stack_height")
+        if np.any(n_stacks < 0) or np.any(height < 1):
+            raise InputError([Problem(bom.file, f"{bom.id}.hbm_stacks", "counts must be >= 0")])
+        key = f"h{round(height_q.get())}"
+        layers = prod.get("layer_yield", {})
+        if key not in layers:
+            raise InputError(
+                [
+                    Problem(
+                        prod.file,
+                        f"{prod.id}.layer_yield",
+                        f"no stacking yield for {key}; heights with data: {', '.join(layers)}",
+                    )
+                ]
+            )
+        y_layer = check_fraction(f"{prod.id}.layer_yield.{key}", s.field(prod, "layer_yield", key))
+        y_final = check_fraction(f"{prod.id}.final_test_yield", s.field(prod, "final_test_yield"))
+        y_stack = y_layer**height * y_final
+        density_bits = s.field(bom, "hbm_die_density") * BITS_PER_BYTE
+        area_factor = s.field(prod, "area_factor")
+        good_stacks = n_stacks / y_cowos
+        started_stacks = good_stacks / y_stack
+        base_area = s.field(prod, "base_die_area")
+        y_die_mix = zeros
+        for vendor, share in _vendor_shares(prod, s).items():
+            node = ctx.node(_str_field(prod, "node", vendor))
+            bit_density = s.field(node, "bit_density") * BITS_PER_BYTE  # bits per m2
+            area = density_bits / bit_density * area_factor
+            gross = gross_dies_per_wafer(area, ctx.diameter, ctx.edge, ctx.scribe)
+            good = ctx.good_dies_per_wafer(area, node)
+            y_die_mix = y_die_mix + share * good / gross
+            streams.append(
+                Stream(
+                    "hbm_core",
+                    prod.id.removesuffix("-mfg"),
+                    vendor,
+                    node.id,
+                    ("dram", f"hbm_tsv:{vendor}"),
+                    "hbm",
+                    share * started_stacks * height / good,
+                    ctx.price(node),
+                )
+            )
+            base_node = ctx.node(_str_field(prod, "base_die_process", vendor))
+            base_good = ctx.good_dies_per_wafer(base_area, base_node)
+            base_wafers = share * started_stacks / base_good
+            if base_node.get("kind") == "dram_node":
+                cons: tuple[str, ...] = ("dram", f"hbm_tsv:{vendor}")
+                lead = "hbm"
+            else:
+                cons = (f"logic:{base_node.id}",)
+                lead = "hbm_base_logic"
+            streams.append(
+                Stream(
+                    "hbm_base",
+                    prod.id.removesuffix("-mfg"),
+                    vendor,
+                    base_node.id,
+                    cons,
+                    lead,
+                    base_wafers,
+                    ctx.price(base_node),
+                )
+            )
+        hbm_bits = n_stacks * height * density_bits
+        hbm_started = started_stacks * height * density_bits / y_die_mix
+        hbm_chain = y_die_mix * y_stack * y_cowos
+
+    # --- host memory (DDR5 RDIMMs or LPDDR5X) ----------------------------------------------------
+    host_bits = zeros
+    host_product = bom.get("host_memory_product")
+    if isinstance(host_product, str) and "host_memory" in bom.fields:
+        prod = catalog.get("dram_products", host_product)
+        host_bits = s.field(bom, "host_memory") * BITS_PER_BYTE
+        density_bits = s.field(bom, "host_memory_die_density") * BITS_PER_BYTE
+        y_final = check_fraction(f"{prod.id}.final_test_yield", s.field(prod, "final_test_yield"))
+        area_factor = s.field(prod, "area_factor")
+        dies = host_bits / density_bits / y_final
+        for vendor, share in _vendor_shares(prod, s).items():
+            node = ctx.node(_str_field(prod, "node", vendor))
+            area = density_bits / (s.field(node, "bit_density") * BITS_PER_BYTE) * area_factor
+            good = ctx.good_dies_per_wafer(area, node)
+            streams.append(
+                Stream(
+                    "host_dram",
+                    prod.id.removesuffix("-mfg"),
+                    vendor,
+                    node.id,
+                    ("dram",),
+                    "ddr",
+                    share * dies / good,
+                    ctx.price(node),
+                )
+            )
+
+    # --- logic dies ------------------------------------------------------------------------------
+    logic = bom.get("logic") or {}
+    if not isinstance(logic, Mapping):
+        raise CatalogError([Problem(bom.file, f"{bom.id}.logic", "must map die name -> die")])
+    for name, die in logic.items():
+        node = ctx.node(_str_field(bom, "logic", name, "node"))
+        count = s.field(bom, "logic", name, "count")
+        area = s.field(bom, "logic", name, "die_area")
+        if np.any(area > ctx.reticle * 1.0001):
+            raise InputError(
+                [
+                    Problem(
+                        bom.file,
+                        f"{bom.id}.logic.{name}.die_area",
+                        "larger than the 858 mm2 reticle: split it into dies (two-die packages)",
+                    )
+                ]
+            )
+        critical = check_fraction(
+            f"{bom.id}.logic.{name}.critical_area_fraction",
+            s.field(bom, "logic", name, "critical_area_fraction"),
+        )
+        on_interposer = bool(die.get("on_interposer", True)) if isinstance(die, Mapping) else True
+        scrap = y_cowos if (on_interposer and has_package) else np.ones(s.size)
+        good = ctx.good_dies_per_wafer(area, node, critical)
+        streams.append(
+            Stream(
+                "logic",
+                name,
+                str(node.get("foundry", "")),
+                node.id,
+                (f"logic:{node.id}",),
+                "logic",
+                count / scrap / good,
+                ctx.price(node),
+            )
+        )
+
+    # --- CoWoS interposers -----------------------------------------------------------------------
+    if has_package:
+        pkg = catalog.get("fab", str(package))
+        area = np.round(s.field(bom, "interposer_area") * 1e6 / 10.0) * 10.0 * 1e-6
+        aspect = float(bom.q("interposer_aspect").get())
+        ppw = packages_per_wafer(
+            area, aspect, ctx.diameter[0], float(pkg.q("edge_exclusion").get())
+        )
+        streams.append(
+            Stream(
+                "cowos",
+                str(package),
+                "TSMC",
+                str(package),
+                ("cowos",),
+                "cowos",
+                1.0 / (ppw * y_cowos),
+                s.field(pkg, "wafer_price"),
+            )
+        )
+
+    tdp = s.field(acc, "tdp") if acc.q("tdp").known else np.full(s.size, np.nan)
+    it_power = s.field(bom, "it_power") if "it_power" in bom.fields else tdp
+    return UnitNeeds(
+        bom_id=bom.id,
+        accelerator=acc_id,
+        streams=tuple(streams),
+        hbm_bits=np.asarray(hbm_bits * np.ones(s.size), dtype=float),
+        hbm_bits_started=np.asarray(hbm_started * np.ones(s.size), dtype=float),
+        hbm_yield_chain=np.asarray(hbm_chain, dtype=float),
+        host_bits=np.asarray(host_bits * np.ones(s.size), dtype=float),
+        hbm_product=str(hbm_product).removesuffix("-mfg") if isinstance(hbm_product, str) else None,
+        host_product=str(host_product).removesuffix("-mfg")
+        if isinstance(host_product, str)
+        else None,
+        tdp_w=np.asarray(tdp * np.ones(s.size), dtype=float),
+        it_power_w=np.asarray(it_power * np.ones(s.size), dtype=float),
+    )

@@ -1,0 +1,475 @@
+"""Supply over time: a deployment schedule -> wafer starts per quarter by product and vendor,
+against industry capacity; binding constraint, shortfall, the schedule capacity allows, and
+the check of a "DRAM wafers per month" claim.
+
+Timing. An accelerator deployed at time ``t`` started its wafers at ``t - L``, with ``L`` the
+lead time of the stream (fab.yaml ``lead-times``):
+
+    HBM (core and DRAM base dies)  dram_front_end + hbm_back_end + cowos + system_integration
+    HBM base dies on logic nodes   logic_front_end + hbm_back_end + cowos + system_integration
+    host DRAM (DDR5 / LPDDR5X)     dram_front_end + ddr_back_end + system_integration
+    logic dies                     logic_front_end + cowos + system_integration
+    CoWoS interposers              cowos + system_integration
+
+Deployments are spread evenly over their quarter, so wafer starts in quarter ``[a, b)`` are
+``C(b + L) - C(a + L)`` with ``C`` the cumulative deployment curve (piecewise linear, exact
+for any fractional lead; one ``np.interp`` for all Monte Carlo samples).
+
+Capacity (capacity.yaml) is end-of-year wafer starts per month, interpolated linearly and held
+after the last year (times ``(1 + growth)^years`` from the scenario). Utilisation is starts
+over ``share x capacity`` per constraint; the binding constraint of a quarter is the one with
+the highest utilisation. The capacity-allowed schedule delivers, quarter by quarter, the
+largest fraction of (backlog + requested) accelerators that every constraint's capacity at
+that quarter minus its lead time can supply; unused capacity is not carried over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gigawatt.catalog import Catalog, load_catalog
+from gigawatt.errors import InputError, Problem
+from gigawatt.supply.estimate import PERCENTILES, Range
+from gigawatt.supply.needs import UnitNeeds, bom_for, unit_needs
+from gigawatt.supply.sampling import Sampler
+
+FloatArray = NDArray[np.float64]
+MONTH_S = 365.25 * 86400.0 / 12.0
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$")
+CONSTRAINT_KINDS = ("dram", "hbm_tsv", "cowos", "logic")
+PRODUCT_TABLE_SAMPLES = 4000
+
+
+# --- scenario section ----------------------------------------------------------------------------
+class Deployment(BaseModel):
+    """Accelerators deployed (installed and powered) in one quarter."""
+
+    model_config = ConfigDict(extra="forbid")
+    quarter: str = Field(description="calendar quarter, e.g. 2026Q3")
+    accelerator: str
+    count: float = Field(ge=0)
+    source: str = ""
+
+    @field_validator("quarter")
+    @classmethod
+    def _quarter(cls, v: str) -> str:
+        if not _QUARTER.match(v.strip()):
+            raise ValueError("quarter must look like 2026Q3")
+        return v.strip().replace("-", "")
+
+
+class SupplySection(BaseModel):
+    """Scenario section ``supply:`` (see scenarios/sections/supply.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    schedule: list[Deployment] = Field(default_factory=list)
+    claim_wafers_per_month: float = Field(900_000.0, ge=0)
+    claim_source: str = "Samsung / SK hynix LOIs with OpenAI (2025-10-01)"
+    samples: int = Field(20_000, ge=0, le=2_000_000)
+    seed: int = 0
+    yield_model: Literal["poisson", "murphy", "negative_binomial", "bose_einstein"] = (
+        "negative_binomial"
+    )
+    capacity_share: dict[str, float] = Field(
+        default_factory=lambda: {"dram": 1.0, "hbm_tsv": 1.0, "cowos": 1.0, "logic": 1.0}
+    )
+    capacity_growth_per_year: float = Field(0.0, ge=-0.5, le=1.0)
+
+    @field_validator("capacity_share")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if k not in CONSTRAINT_KINDS:
+                raise ValueError(
+                    f"unknown constraint {k!r}; allowed: {', '.join(CONSTRAINT_KINDS)}"
+                )
+            if not 0.0 < x <= 1.0:
+                raise ValueError(f"share of {k} must be in (0, 1], got {x}")
+        return {**{k: 1.0 for k in CONSTRAINT_KINDS}, **v}
+
+
+# --- schedule parsing --------------------------------------------------------------------------
+def quarter_index(label: str) -> int:
+    """'2026Q3' -> 2026 * 4 + 2."""
+    m = _QUARTER.match(str(label).strip())
+    if not m:
+        raise InputError([Problem("schedule", "quarter", f"{label!r} must look like 2026Q3")])
+    return int(m.group(1)) * 4 + int(m.group(2)) - 1
+
+
+def quarter_label(index: int) -> str:
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def _rows(schedule: Any) -> list[tuple[int, str, float]]:
+    if isinstance(schedule, pd.DataFrame):
+        missing = {"quarter", "accelerator", "count"} - set(schedule.columns)
+        if missing:
+            raise InputError([Problem("schedule", ", ".join(sorted(missing)), "missing column(s)")])
+        records: Iterable[Any] = schedule.to_dict("records")
+    else:
+        records = schedule
+    rows: list[tuple[int, str, float]] = []
+    for i, r in enumerate(records):
+        d = r.model_dump() if isinstance(r, BaseModel) else dict(r)
+        count = float(d.get("count", float("nan")))
+        if not np.isfinite(count) or count < 0:
+            raise InputError(
+                [
+                    Problem(
+                        "schedule", f"[{i}].count", f"must be a number >= 0, got {d.get('count')}"
+                    )
+                ]
+            )
+        rows.append((quarter_index(str(d.get("quarter"))), str(d.get("accelerator")), count))
+    if not rows:
+        raise InputError([Problem("schedule", "-", "empty deployment schedule")])
+    return rows
+
+
+# --- results -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClaimCheck:
+    """The programme's peak DRAM wafer starts per month against a claimed figure."""
+
+    claim_wafers_per_month: float
+    claim_source: str
+    peak_dram_wafers_per_month: Range
+    peak_quarter: str
+    peak_hbm_wafers_per_month: Range
+    ratio: Range  # claim / estimate
+    assumptions_to_close_gap: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim_wafers_per_month": self.claim_wafers_per_month,
+            "claim_source": self.claim_source,
+            "peak_dram_wafers_per_month": self.peak_dram_wafers_per_month.to_dict(),
+            "peak_quarter": self.peak_quarter,
+            "peak_hbm_wafers_per_month": self.peak_hbm_wafers_per_month.to_dict(),
+            "ratio_claim_to_estimate": self.ratio.to_dict(),
+            "assumptions_to_close_gap": self.assumptions_to_close_gap,
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"peak DRAM wafer starts {self.peak_dram_wafers_per_month} /month ({self.peak_quarter})"
+            f" vs claim {self.claim_wafers_per_month:,.0f}: claim is {self.ratio.likely:.1f}x"
+        )
+
+
+def _pct(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    if x.shape[0] == 1:
+        return x[0], x[0], x[0]
+    # percentiles along the contiguous axis (samples last) are several times faster
+    lo, mid, hi = np.percentile(np.ascontiguousarray(x.T), PERCENTILES, axis=1)
+    return lo, mid, hi
+
+
+def _median(x: FloatArray) -> FloatArray:
+    return _pct(x)[1] if x.shape[0] > 1 else x[0]
+
+
+def _leads(catalog: Catalog, s: Sampler) -> dict[str, FloatArray]:
+    lt = catalog.get("fab", "lead-times")
+
+    def g(k: str) -> FloatArray:
+        return s.field(lt, k) / MONTH_S
+
+    return {
+        "hbm": g("dram_front_end") + g("hbm_back_end") + g("cowos") + g("system_integration"),
+        "hbm_base_logic": g("logic_front_end")
+        + g("hbm_back_end")
+        + g("cowos")
+        + g("system_integration"),
+        "ddr": g("dram_front_end") + g("ddr_back_end") + g("system_integration"),
+        "logic": g("logic_front_end") + g("cowos") + g("system_integration"),
+        "cowos": g("cowos") + g("system_integration"),
+    }
+
+
+def _capacity_entries(catalog: Catalog) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for e in catalog.kind("capacity").values():
+        kind = str(e.get("constraint"))
+        if kind == "hbm_tsv":
+            key = f"hbm_tsv:{e.get('vendor')}"
+        elif kind == "logic":
+            key = f"logic:{e.get('node')}"
+        else:
+            key = kind
+        out.setdefault(key, []).append(e)
+    return out
+
+
+def _capacity_at(entries: list[Any], s: Sampler, months: FloatArray, growth: float) -> FloatArray:
+    """Capacity (wafers/month) at absolute months (shape (S, Q) or (Q,)), summed over entries."""
+    total: FloatArray = np.zeros(np.broadcast_shapes((s.size, 1), months.shape))
+    for e in entries:
+        years = sorted(int(k[1:]) for k in e["wpm"])
+        knots = np.array([(y + 1) * 12.0 for y in years])
+        vals = np.stack([s.field(e, "wpm", f"y{y}") * MONTH_S for y in years], axis=1)  # (S, Y)
+        cap = np.zeros_like(total)
+        for j in range(len(years)):
+            basis = np.interp(months, knots, np.eye(len(years))[j])
+            cap = cap + vals[:, j : j + 1] * basis
+        after = np.maximum(months - knots[-1], 0.0) / 12.0
+        total = total + cap * (1.0 + growth) ** after
+    return total
+
+
+def _constraint_kind(c: str) -> str:
+    return c.split(":", 1)[0]
+
+
+def plan_supply(
+    schedule: Any,
+    section: SupplySection | None = None,
+    catalog: Catalog | None = None,
+) -> dict[str, Any]:
+    """Quarterly supply plan of a deployment schedule (DataFrame quarter/accelerator/count, or
+    a list of dicts / Deployment records).
+
+    Returns ``{"supply_quarterly": DataFrame, "supply_by_product": DataFrame,
+    "supply_deliveries": DataFrame, "supply_bom": DataFrame, "claim": ClaimCheck}``; figures
+    are P50 with ``_low``/``_high`` = P5/P95 columns, wafers per month unless named otherwise.
+    """
+    sec = section or SupplySection()
+    cat = catalog or load_catalog()
+    rows = _rows(schedule if schedule is not None else sec.schedule)
+    s = Sampler(sec.samples, sec.seed)
+    types = sorted({a for _, a, _ in rows})
+    needs: dict[str, UnitNeeds] = {
+        a: unit_needs(bom_for(a, cat), cat, s, sec.yield_model) for a in types
+    }
+    leads = _leads(cat, s)
+    max_lead = max(float(np.max(v)) for v in leads.values())
+    q_first = min(q for q, _, _ in rows) - int(np.ceil(max_lead / 3.0))
+    q_last = max(q for q, _, _ in rows)
+    nq = q_last - q_first + 1
+    quarters = [quarter_label(q_first + i) for i in range(nq)]
+    req = np.zeros((len(types), nq))
+    for q, a, n in rows:
+        req[types.index(a), q - q_first] += n
+    knots = np.arange(nq + 1) * 3.0  # months from the start of q_first
+    edges = knots[None, :]  # (1, Q+1)
+
+    # Accelerators whose wafers of each lead kind start in each quarter: (S, Q) per type.
+    starts: dict[tuple[str, str], FloatArray] = {}
+    for ti, a in enumerate(types):
+        cum = np.concatenate([[0.0], np.cumsum(req[ti])])
+        for kind, lead in leads.items():
+            cum_at = np.interp(edges + lead[:, None], knots, cum)
+            starts[(a, kind)] = np.diff(cum_at, axis=1)
+
+    # Wafer starts per quarter by constraint and by (category, product, vendor, node).
+    by_con: dict[str, FloatArray] = {}
+    by_prod: dict[tuple[str, str, str, str], FloatArray] = {}
+    sub = slice(0, min(s.size, PRODUCT_TABLE_SAMPLES))  # ranges of the long table
+    for a in types:
+        for st in needs[a].streams:
+            w = st.wafers_per_unit[:, None] * starts[(a, st.lead)]
+            for c in st.constraints:
+                by_con[c] = by_con.get(c, 0.0) + w
+            key = (st.category, st.product, st.vendor, st.node)
+            by_prod[key] = by_prod.get(key, 0.0) + w[sub]
+
+    # Capacity per constraint at the start quarters (mid-quarter), wafers/month.
+    abs_mid: FloatArray = np.asarray((q_first * 3.0 + knots[:-1] + 1.5)[None, :], dtype=float)
+    cap_entries = _capacity_entries(cat)
+    caps: dict[str, FloatArray] = {}
+    for c in by_con:
+        if c in cap_entries:
+            share = sec.capacity_share[_constraint_kind(c)]
+            caps[c] = share * _capacity_at(cap_entries[c], s, abs_mid, sec.capacity_growth_per_year)
+    util = {c: (by_con[c] / 3.0) / caps[c] for c in caps}
+
+    # --- quarterly table ---
+    table: dict[str, Any] = {"quarter": quarters, "accelerators_requested": req.sum(axis=0)}
+    agg: dict[str, Callable[[str], bool]] = {
+        "hbm_dram": lambda c: c.startswith("hbm_tsv:"),
+        "dram": lambda c: c == "dram",
+        "cowos": lambda c: c == "cowos",
+        "logic": lambda c: c.startswith("logic:"),
+    }
+    for name, pred in agg.items():
+        keys = [c for c in by_con if pred(c)]
+        if not keys:
+            continue
+        total = sum(by_con[c] for c in keys) / 3.0
+        lo, mid, hi = _pct(np.asarray(total))
+        table[f"{name}_wafers_per_month"] = mid
+        table[f"{name}_wafers_per_month_low"] = lo
+        table[f"{name}_wafers_per_month_high"] = hi
+        cap_keys = [c for c in keys if c in caps]
+        if cap_keys:
+            table[f"{name}_capacity"] = _pct(np.asarray(sum(caps[c] for c in cap_keys)))[1]
+    names = sorted(util)
+    u_mid = np.stack([_median(util[c]) for c in names], axis=0)  # (C, Q)
+    best = np.zeros_like(util[names[0]])
+    arg = np.zeros(best.shape, dtype=np.int64)  # per sample, the most utilised constraint
+    for i, c in enumerate(names):
+        higher = util[c] > best
+        arg[higher] = i
+        best = np.maximum(best, util[c])
+    bind_idx = np.argmax(u_mid, axis=0)
+    table["binding_constraint"] = [names[i] for i in bind_idx]
+    table["binding_utilisation"] = u_mid[bind_idx, np.arange(nq)]
+    table["binding_probability"] = (arg == bind_idx[None, :]).mean(axis=0)
+    short_mid = np.stack(
+        [_median(np.maximum(by_con[c] / 3.0 - caps[c], 0.0)) for c in names], axis=0
+    )
+    table["shortfall_wafers_per_month"] = short_mid[bind_idx, np.arange(nq)]
+    for c in names:
+        table[f"util_{c}"] = u_mid[names.index(c)]
+
+    # --- capacity-allowed deliveries (delivery-quarter space) ---
+    lead_of = {c: "hbm" for c in names}
+    for a in types:
+        for st in needs[a].streams:
+            for c in st.constraints:
+                if c in caps and st.category != "hbm_base" and c != "dram":
+                    lead_of[c] = st.lead
+    per_unit = {
+        (a, c): needs[a].total(lambda st, c=c: c in st.constraints) for a in types for c in names
+    }
+    cap_deliv = {}
+    for c in names:
+        t = abs_mid - leads[lead_of[c]][:, None]
+        share = sec.capacity_share[_constraint_kind(c)]
+        cap_deliv[c] = (
+            3.0 * share * _capacity_at(cap_entries[c], s, t, sec.capacity_growth_per_year)
+        )
+    backlog = np.zeros((len(types), s.size))
+    delivered = np.zeros((s.size, nq))
+    for qi in range(nq):
+        demand = backlog + req[:, qi][:, None]
+        frac = np.ones(s.size)
+        for c in names:
+            need = sum(per_unit[(a, c)] * demand[ti] for ti, a in enumerate(types))
+            need_arr = np.asarray(need, dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                f = np.where(need_arr > 0, cap_deliv[c][:, qi] / need_arr, 1.0)
+            frac = np.minimum(frac, f)
+        frac = np.clip(frac, 0.0, 1.0)
+        delivered[:, qi] = (frac[None, :] * demand).sum(axis=0)
+        backlog = (1.0 - frac[None, :]) * demand
+    lo, mid, hi = _pct(delivered)
+    cum_req = np.cumsum(req.sum(axis=0))
+    cum_del = np.cumsum(delivered, axis=1)
+    deliveries = pd.DataFrame(
+        {
+            "quarter": quarters,
+            "accelerators_requested": req.sum(axis=0),
+            "accelerators_deliverable": mid,
+            "accelerators_deliverable_low": lo,
+            "accelerators_deliverable_high": hi,
+            "cumulative_requested": cum_req,
+            "cumulative_deliverable": _pct(cum_del)[1],
+            "backlog": cum_req - _pct(cum_del)[1],
+        }
+    )
+    table["accelerators_deliverable"] = mid
+
+    # --- by product, vendor and generation ---
+    prod_rows = []
+    for (cat_, prod, vendor, node), w in sorted(by_prod.items()):
+        lo, mid, hi = _pct(np.asarray(w) / 3.0)
+        for qi, ql in enumerate(quarters):
+            if mid[qi] <= 0 and hi[qi] <= 0:
+                continue
+            prod_rows.append(
+                {
+                    "quarter": ql,
+                    "category": cat_,
+                    "product": prod,
+                    "vendor": vendor,
+                    "node": node,
+                    "wafers_per_month": mid[qi],
+                    "wafers_per_month_low": lo[qi],
+                    "wafers_per_month_high": hi[qi],
+                }
+            )
+
+    # --- claim check ---
+    dram = np.asarray(by_con.get("dram", np.zeros((s.size, nq)))) / 3.0
+    hbm = sum((by_con[c] for c in by_con if c.startswith("hbm_tsv:")), np.zeros((s.size, nq)))
+    peak_q = int(np.argmax(_median(dram)))
+    claim = _claim_check(sec, dram, np.asarray(hbm) / 3.0, quarters[peak_q], needs, req)
+
+    bom_rows = []
+    for a in types:
+        un = needs[a]
+        bom_rows.append(
+            {
+                "accelerator": a,
+                "bom": un.bom_id,
+                "hbm_product": un.hbm_product,
+                "hbm_gb": float(np.median(un.hbm_bits)) / 8e9,
+                "host_memory_product": un.host_product,
+                "host_memory_gb": float(np.median(un.host_bits)) / 8e9,
+                "hbm_dram_wafers_per_unit": float(np.median(un.hbm_dram_wafers)),
+                "host_dram_wafers_per_unit": float(np.median(un.ddr_dram_wafers)),
+                "logic_wafers_per_unit": float(np.median(un.logic_wafers)),
+                "cowos_wafers_per_unit": float(np.median(un.cowos_wafers)),
+                "it_power_w": float(np.median(un.it_power_w)),
+            }
+        )
+    return {
+        "supply_quarterly": pd.DataFrame(table),
+        "supply_by_product": pd.DataFrame(prod_rows),
+        "supply_deliveries": deliveries,
+        "supply_bom": pd.DataFrame(bom_rows),
+        "claim": claim,
+    }
+
+
+def _claim_check(
+    sec: SupplySection,
+    dram: FloatArray,
+    hbm: FloatArray,
+    peak_quarter: str,
+    needs: Mapping[str, UnitNeeds],
+    req: FloatArray,
+) -> ClaimCheck:
+    peak = Range.of(dram.max(axis=1))
+    peak_hbm = Range.of(hbm.max(axis=1))
+    claim = sec.claim_wafers_per_month
+    ratio = (
+        Range(claim / peak.high, claim / peak.likely, claim / peak.low)
+        if peak.low > 0
+        else (Range(float("inf"), float("inf"), float("inf")))
+    )
+    k = ratio.likely
+    total = req.sum()
+    mix = req.sum(axis=1) / total if total > 0 else np.zeros(len(needs))
+    names = list(needs)
+    dram_per = sum(
+        float(np.median(needs[a].hbm_dram_wafers + needs[a].ddr_dram_wafers)) * mix[i]
+        for i, a in enumerate(names)
+    )
+    it_w = sum(float(np.median(needs[a].it_power_w)) * mix[i] for i, a in enumerate(names))
+    hbm_gb = sum(float(np.median(needs[a].hbm_bits)) / 8e9 * mix[i] for i, a in enumerate(names))
+    per_year = claim * 12.0 / dram_per if dram_per > 0 else float("inf")
+    hbm_share = float(np.median(hbm.max(axis=1) / np.maximum(dram.max(axis=1), 1e-30)))
+    notes = [
+        f"at the schedule's mix one accelerator takes {dram_per:.3f} DRAM wafers (HBM + host); "
+        f"{claim:,.0f} wafers/month would equip {per_year:,.3g} accelerators/year, "
+        f"{per_year * it_w / 1e9:,.1f} GW of IT load added per year",
+        f"deploy {k:.1f}x the schedule's peak rate (or its whole programme {k:.1f}x faster)",
+        f"or {k * hbm_gb:,.0f} GB of HBM per accelerator instead of {hbm_gb:,.0f} GB "
+        f"(if HBM alone grew; HBM is {hbm_share:.0%} of peak DRAM wafers)",
+        f"even at the pessimistic end of yields and die sizes (P95) the peak is "
+        f"{peak.high:,.0f} wafers/month, so the claim is still {ratio.low:.1f}x it",
+        "or the claim counts wafer capacity committed to the partners' whole AI demand "
+        "(other customers, inventory, DDR5/LPDDR for general servers), not this schedule",
+    ]
+    return ClaimCheck(claim, sec.claim_source, peak, peak_quarter, peak_hbm, ratio, notes)
