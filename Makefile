@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/stargate.yaml
-REPORT ?= out/stargate-plan.json
 
 .PHONY: run test install install-dev lint typecheck bench clean
 
@@ -22,7 +21,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(BIN)/gigawatt run $(SCENARIO) --report $(REPORT)
+	$(BIN)/gigawatt run $(SCENARIO)
 
 test: install-dev
 	$(BIN)/ruff check src tests bench

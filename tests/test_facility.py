@@ -80,15 +80,27 @@ def test_degf_converted_and_climate_plausible() -> None:
 
 def test_bad_site_entries_are_clear() -> None:
     good = {"source": "x", "unit": "degC", "monthly": [10.0] * 12}
-    base = {"kind": "land", "climate": {"dry_bulb_max": good, "dry_bulb_min": good,
-                                        "relative_humidity": {"source": "x", "unit": "%",
-                                                              "monthly": [50] * 12}}}
+    base = {
+        "kind": "land",
+        "climate": {
+            "dry_bulb_max": good,
+            "dry_bulb_min": good,
+            "relative_humidity": {"source": "x", "unit": "%", "monthly": [50] * 12},
+        },
+    }
     with pytest.raises(InputError, match="12 numbers"):
-        _site_from_entry("x", {**base, "climate": {**base["climate"],
-                                                   "dry_bulb_max": {**good, "monthly": [1, 2]}}})
+        _site_from_entry(
+            "x",
+            {**base, "climate": {**base["climate"], "dry_bulb_max": {**good, "monthly": [1, 2]}}},
+        )
     with pytest.raises(InputError, match=r"-60\.0\.\.60\.0"):
-        _site_from_entry("x", {**base, "climate": {**base["climate"],
-                                                   "dry_bulb_max": {**good, "monthly": [99] * 12}}})
+        _site_from_entry(
+            "x",
+            {
+                **base,
+                "climate": {**base["climate"], "dry_bulb_max": {**good, "monthly": [99] * 12}},
+            },
+        )
     with pytest.raises(InputError, match="water_temperature"):
         _site_from_entry("x", {**base, "kind": "floating"})
     with pytest.raises(InputError, match="unknown site 'atlantis'"):
@@ -102,8 +114,10 @@ def test_wet_bulb_matches_psychrolib() -> None:
     t = np.array([-10.0, 0.0, 12.0, 25.0, 35.0, 45.0])
     w = np.array([0.001, 0.003, 0.006, 0.012, 0.018, 0.01])
     ours = props.wet_bulb_c(t, w, props.P_ATM_PA)
-    ref = [psychrolib.GetTWetBulbFromHumRatio(float(a), float(b), props.P_ATM_PA)
-           for a, b in zip(t, w, strict=True)]
+    ref = [
+        psychrolib.GetTWetBulbFromHumRatio(float(a), float(b), props.P_ATM_PA)
+        for a, b in zip(t, w, strict=True)
+    ]
     np.testing.assert_allclose(ours, ref, atol=0.03)
 
 
@@ -136,8 +150,10 @@ def test_climate_ordering() -> None:
     """Same plant: the tropics cost more than the Nordics; liquid beats legacy air."""
     pue = {s: evaluate(s, 50e6, "air-legacy").annual["pue"] for s in ("lulea", "singapore")}
     assert pue["lulea"] < pue["singapore"]
-    assert evaluate("abilene", 50e6, "liquid-tower").annual["pue"] < evaluate(
-        "abilene", 50e6, "air-legacy").annual["pue"] - 0.3
+    assert (
+        evaluate("abilene", 50e6, "liquid-tower").annual["pue"]
+        < evaluate("abilene", 50e6, "air-legacy").annual["pue"] - 0.3
+    )
 
 
 # --- energy balance and bounds on every site x model ----------------------------------------
@@ -171,8 +187,13 @@ def test_seawater_withdrawal_matches_heat() -> None:
 def _weather(t_db: float, w: float, water: float | None) -> Weather:
     t = np.array([t_db])
     wr = np.minimum(np.array([w]), props.saturation_humidity_ratio(t, props.P_ATM_PA))
-    return Weather(t, wr, props.wet_bulb_c(t, wr, props.P_ATM_PA), props.P_ATM_PA,
-                   None if water is None else np.array([water]))
+    return Weather(
+        t,
+        wr,
+        props.wet_bulb_c(t, wr, props.P_ATM_PA),
+        props.P_ATM_PA,
+        None if water is None else np.array([water]),
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -246,8 +267,10 @@ def test_power_cap_and_utilisation() -> None:
 
 # --- power supply -----------------------------------------------------------------------------
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 30), st.floats(0.5, 0.999)), min_size=1, max_size=7),
-       st.integers(0, 60))
+@given(
+    st.lists(st.tuples(st.integers(1, 30), st.floats(0.5, 0.999)), min_size=1, max_size=7),
+    st.integers(0, 60),
+)
 def test_copt_matches_enumeration(units, load_mw) -> None:
     caps = [c * 1e6 for c, _ in units]
     avail = [a for _, a in units]
@@ -297,12 +320,24 @@ def test_plan_facilities_from_proposed_section() -> None:
 
 
 def test_cli_tables_and_json() -> None:
-    r = runner.invoke(app, ["facility", "--site", "abilene", "--it-mw", "1200", "--cooling",
-                            "liquid-tower"])
+    r = runner.invoke(
+        app, ["facility", "--site", "abilene", "--it-mw", "1200", "--cooling", "liquid-tower"]
+    )
     assert r.exit_code == 0, r.output
     assert "PUE" in r.output and "Dec" in r.output
-    r = runner.invoke(app, ["facility", "--site", "korea-floating", "--it-mw", "100",
-                            "--cooling", "seawater", "--json"])
+    r = runner.invoke(
+        app,
+        [
+            "facility",
+            "--site",
+            "korea-floating",
+            "--it-mw",
+            "100",
+            "--cooling",
+            "seawater",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert len(data["monthly"]) == 12 and 1.0 < data["annual"]["pue"] < 1.1

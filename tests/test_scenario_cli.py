@@ -16,8 +16,13 @@ STARGATE = ROOT / "scenarios" / "stargate.yaml"
 runner = CliRunner()
 
 
-def test_shipped_scenario_plans_every_run() -> None:
-    result = plan(load_scenario(STARGATE))
+@pytest.fixture(scope="module")
+def stargate_plan():  # type: ignore[no-untyped-def]
+    return plan(load_scenario(STARGATE))
+
+
+def test_shipped_scenario_plans_every_run(stargate_plan) -> None:  # type: ignore[no-untyped-def]
+    result = stargate_plan
     assert len(result.training) >= 3
     for t in result.training:
         assert t.estimate.fits and 0 < t.estimate.mfu < 1
@@ -26,9 +31,48 @@ def test_shipped_scenario_plans_every_run() -> None:
             assert t.meets_deadline
 
 
-def test_plan_is_deterministic() -> None:
-    s = load_scenario(STARGATE)
-    assert plan(s).to_dict() == plan(s).to_dict()
+HEADLINE_KEYS = {
+    "scenario",
+    "accelerators",
+    "hbm_stacks",
+    "dram_wafers_per_month_peak",
+    "dram_wafers_claim_ratio",
+    "it_power_w",
+    "facility_power_w",
+    "pue",
+    "water_m3_per_year",
+    "co2_t_per_year",
+    "capex_usd",
+    "opex_usd_per_year",
+    "usd_per_million_tokens",
+    "budget_usd",
+    "within_budget",
+    "binding_constraint",
+    "unexpected_interruptions_per_day",
+    "ettr",
+}
+
+
+def test_headline_has_every_key_with_sensible_units(stargate_plan) -> None:  # type: ignore[no-untyped-def]
+    h = stargate_plan.to_dict()
+    assert set(h) >= HEADLINE_KEYS
+    assert h["accelerators"]["total"] == sum(h["accelerators"]["by_type"].values()) > 1e5
+    assert 1.0 <= h["pue"] < 2.0
+    assert h["facility_power_w"] >= h["it_power_w"] > 1e9  # a GW-scale programme, in W
+    for key in ("dram_wafers_per_month_peak", "capex_usd", "dram_wafers_claim_ratio"):
+        r = h[key]
+        assert 0 <= r["low"] <= r["likely"] <= r["high"]
+    assert h["binding_constraint"]
+    assert 0 < h["ettr"] <= 1 and h["unexpected_interruptions_per_day"] > 0
+    assert isinstance(h["within_budget"], bool)
+    assert {"fleet", "supply_quarterly", "sites", "capex", "cashflow"} <= set(h["tables"])
+
+
+def test_plan_is_deterministic(stargate_plan) -> None:  # type: ignore[no-untyped-def]
+    again = plan(load_scenario(STARGATE))
+    assert again.to_dict() == stargate_plan.to_dict()
+    for name, df in stargate_plan.tables.items():
+        assert again.tables[name].equals(df), name
 
 
 BAD = """name: bad
@@ -157,8 +201,11 @@ def test_cli_catalog() -> None:
 
 
 def test_cli_run_writes_report(tmp_path: Path) -> None:
-    out = tmp_path / "plan.json"
-    res = runner.invoke(app, ["run", str(STARGATE), "--report", str(out)])
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["run", str(STARGATE), "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
-    data = json.loads(out.read_text())
-    assert data["training"] and out.with_suffix(".md").exists()
+    data = json.loads(res.stdout)
+    assert set(data) >= HEADLINE_KEYS
+    assert json.loads((out / "plan.json").read_text()) == data
+    assert (out / "summary.md").exists() and (out / "tables" / "fleet.csv").exists()
+    assert (out / "tables" / "supply_quarterly.parquet").exists()

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from gigawatt.catalog import Entry, Quantity, catalog_kinds, load_catalog
-from gigawatt.console import emit_json, friendly, out
+from gigawatt.console import emit_json, err, friendly, out
 from gigawatt.errors import InputError, Problem
 
 app = typer.Typer(
@@ -115,25 +115,49 @@ def check(file: Annotated[Path, typer.Argument(help="scenario YAML")]) -> None:
 @friendly
 def run(
     file: Annotated[Path, typer.Argument(help="scenario YAML")] = Path("scenarios/stargate.yaml"),
-    report: Annotated[
-        Path | None, typer.Option(help="write the plan (JSON + Markdown) here")
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="write tables, JSON and the HTML report here (default: out/<scenario name>/)",
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Plan a scenario on its defaults, print the summary and write the report."""
+    """Plan a scenario: print the summary, write the tables and the report."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from gigawatt.plan import plan
     from gigawatt.report import print_plan, write_report
     from gigawatt.scenario import load_scenario
 
-    result = plan(load_scenario(file))
+    scenario = load_scenario(file)
+    stages = ["training", "services", "fleet", "supply", "facility", "economics", "done"]
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("planning", total=len(stages))
+
+        def step(stage: str) -> None:
+            bar.update(
+                task,
+                completed=stages.index(stage) if stage in stages else 0,
+                description=f"planning: {stage}",
+            )
+
+        result = plan(scenario, progress=step)
+    target = out_dir or Path("out") / result.slug
+    written = write_report(result, target)
     if as_json:
         emit_json(result.to_dict())
-    else:
-        print_plan(result, out)
-    if report is not None:
-        written = write_report(result, report)
-        if not as_json:
-            out.print("report: " + ", ".join(str(p) for p in written))
+        return
+    print_plan(result, out)
+    out.print(f"report and tables: {target}/ ({len(written)} files)")
 
 
 # ---- training ----------------------------------------------------------------------------------

@@ -1,223 +1,485 @@
-"""plan(scenario) -> Plan: the stages in order. Pure: the same scenario gives the same plan.
+"""plan(scenario) -> Plan: the stages of DESIGN.md in order, pure and deterministic.
 
-Stages so far: workload -> perf (training). Later stages (serving, fleet, supply, facility,
-economics, ops) plug in here as they land.
+    training -> services -> fleet -> supply -> facility -> economics   (reliability inside
+    training: each run's time to train includes its goodput loss)
+
+Each stage is a function of the scenario and the stages before it; a stage whose scenario
+section is absent is skipped. The Plan holds one pandas DataFrame per table (SI units, unit
+suffixes in column names), the headline figures for ``gigawatt run --json`` and prints a
+readable summary in a notebook.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from gigawatt.catalog import Catalog, load_catalog
-from gigawatt.errors import InputError, Problem
-from gigawatt.perf.search import SearchResult, search
-from gigawatt.perf.system import System, get_system
-from gigawatt.perf.training import TrainingEstimate, predict_training
-from gigawatt.reliability import ReliabilityPlan, plan_reliability
-from gigawatt.scenario import Scenario, TrainingRun
-from gigawatt.workload import TransformerModel
+from gigawatt.demand import TrainingRun as FleetTrainingRun
+from gigawatt.economics import (
+    Cluster,
+    EconomicsInputs,
+    EconomicsSection,
+    Service,
+    cluster_inputs,
+    load_price_book,
+    plan_economics,
+    summary_dict,
+)
+from gigawatt.economics import TrainingRun as CostTrainingRun
+from gigawatt.facility.plan import plan_facilities
+from gigawatt.fleet import plan_fleet, plan_services
+from gigawatt.perf.system import get_system
+from gigawatt.scenario import Scenario
+from gigawatt.supply.schedule import ClaimCheck, plan_supply, quarter_index
+from gigawatt.training_plan import (
+    SECONDS_PER_DAY,
+    TrainingPlan,
+    goodput_for,
+    plan_training_run,
+)
 
-SECONDS_PER_DAY = 86400.0
-DEFAULT_BATCH_TOKENS = 4 * 2**20  # ~4M tokens per step, typical of 2023-2025 LLM pre-training
-
-
-@dataclass(frozen=True)
-class TrainingPlan:
-    """The plan of one training run: the best parallel configuration and time to train."""
-
-    name: str
-    model: str
-    accelerator: str
-    n_gpus: int
-    tokens: float
-    estimate: TrainingEstimate
-    step_time_range_s: tuple[float, float, float]
-    evaluated: int
-    feasible: int
-    deadline_days: float | None = None
-    reliability: ReliabilityPlan | None = None
-
-    @property
-    def goodput_time_factor(self) -> float:
-        """Wall time / failure-free time (1 / ETTR): failures, restarts, checkpoints."""
-        return self.reliability.time_factor if self.reliability is not None else 1.0
-
-    @property
-    def failure_free_time_s(self) -> float:
-        return self.tokens / self.estimate.tokens_per_s
-
-    @property
-    def time_to_train_s(self) -> float:
-        """Wall-clock time to train, including the goodput loss to failures."""
-        return self.failure_free_time_s * self.goodput_time_factor
-
-    @property
-    def time_to_train_range_s(self) -> tuple[float, float, float]:
-        """(low, likely, high) from the efficiency ranges of the catalog, same plan."""
-        steps = self.tokens / self.estimate.tokens_per_step * self.goodput_time_factor
-        lo, mid, hi = self.step_time_range_s
-        return (steps * lo, steps * mid, steps * hi)
-
-    @property
-    def meets_deadline(self) -> bool | None:
-        if self.deadline_days is None:
-            return None
-        return self.time_to_train_s <= self.deadline_days * SECONDS_PER_DAY
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "model": self.model,
-            "accelerator": self.accelerator,
-            "n_gpus": self.n_gpus,
-            "tokens": self.tokens,
-            "time_to_train_s": self.time_to_train_s,
-            "failure_free_time_s": self.failure_free_time_s,
-            "time_to_train_days": self.time_to_train_s / SECONDS_PER_DAY,
-            "time_to_train_days_range": [x / SECONDS_PER_DAY for x in self.time_to_train_range_s],
-            "step_time_s_range": list(self.step_time_range_s),
-            "deadline_days": self.deadline_days,
-            "meets_deadline": self.meets_deadline,
-            "unexpected_interruptions_per_day": (
-                self.reliability.unexpected_interruptions_per_day if self.reliability else None
-            ),
-            "ettr": self.reliability.ettr if self.reliability else None,
-            "reliability": self.reliability.to_dict() if self.reliability else None,
-            "plans_evaluated": self.evaluated,
-            "plans_feasible": self.feasible,
-            **self.estimate.to_dict(),
-        }
+YEAR_S = 365.25 * SECONDS_PER_DAY
+Progress = Callable[[str], None]
+RANGE_KEYS = ("low", "likely", "high")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Plan:
-    """Everything planned for a scenario."""
+    """Everything planned for a scenario: tables per stage and headline figures."""
 
     scenario: str
     training: list[TrainingPlan] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    claim: ClaimCheck | None = None
+    headline: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.scenario.lower()).strip("-") or "scenario"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "training": [t.to_dict() for t in self.training]}
+        """The JSON of ``gigawatt run --json``: headline keys first, then the details."""
+        return {
+            **self.headline,
+            "training": [t.to_dict() for t in self.training],
+            "claim": self.claim.to_dict() if self.claim else None,
+            "notes": self.notes,
+            "tables": sorted(self.tables),
+        }
+
+    def export(self, directory: str | Path, parquet: bool = True) -> list[Path]:
+        """Write every table as CSV (and Parquet when pyarrow is available)."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        for name, df in sorted(self.tables.items()):
+            path = out / f"{name}.csv"
+            df.to_csv(path, index=False)
+            written.append(path)
+            if parquet:
+                try:
+                    pq = out / f"{name}.parquet"
+                    df.to_parquet(pq, index=False)
+                    written.append(pq)
+                except ImportError:
+                    parquet = False
+        return written
+
+    def __str__(self) -> str:
+        h = self.headline
+        lines = [f"Plan: {self.scenario}"]
+        acc = h.get("accelerators", {})
+        if acc:
+            lines.append(f"  accelerators: {acc.get('total', 0):,.0f} {acc.get('by_type', {})}")
+        for key in ("it_power_w", "facility_power_w"):
+            if h.get(key):
+                lines.append(f"  {key}: {_likely(h[key]) / 1e9:.2f} GW")
+        if h.get("capex_usd"):
+            lines.append(f"  capex: USD {_likely(h['capex_usd']) / 1e9:,.0f} B")
+        if h.get("binding_constraint"):
+            lines.append(f"  binding constraint: {h['binding_constraint']}")
+        for t in self.training:
+            lines.append(
+                f"  {t.name}: {t.n_gpus:,} x {t.accelerator}, "
+                f"{t.time_to_train_s / SECONDS_PER_DAY:.0f} days"
+            )
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:  # notebooks
+        parts = [f"<h3>Plan: {self.scenario}</h3><pre>{self}</pre>"]
+        for name in ("training", "fleet", "sites", "economics_summary"):
+            if name in self.tables:
+                parts.append(f"<h4>{name}</h4>" + self.tables[name].to_html(index=False))
+        return "".join(parts)
 
 
-def default_global_batch(seq_len: int) -> int:
-    return max(1, DEFAULT_BATCH_TOKENS // seq_len)
+def _likely(value: Any) -> float:
+    return float(value["likely"]) if isinstance(value, dict) else float(value)
 
 
-def _cluster_sizes(domain: int, limit: int = 2**21) -> list[int]:
-    """Candidate cluster sizes: whole scale-up domains times 2^k and 1.5 * 2^k."""
-    base = max(domain, 1)
-    sizes = {base << k for k in range(40) if base << k <= limit}
-    sizes |= {3 * (base << k) for k in range(40) if 3 * (base << k) <= limit}
-    return sorted(sizes)
+def _rng(lo: float, mid: float, hi: float) -> dict[str, float]:
+    return {"low": float(lo), "likely": float(mid), "high": float(hi)}
 
 
-Goodput = Callable[[int, float, float], ReliabilityPlan]  # (n_gpus, days, step_s) -> plan
-
-
-def plan_training_run(
-    run: TrainingRun,
-    model: TransformerModel,
-    system: System,
-    catalog: Catalog | None = None,
-    goodput: Goodput | None = None,
-) -> TrainingPlan:
-    """Best plan for a run: at its GPU count, or the smallest cluster that meets the deadline
-    (wall-clock, i.e. including the goodput loss to failures when ``goodput`` is given)."""
-    seq = run.seq_len or model.seq_len
-    gbs = run.global_batch or default_global_batch(seq)
-    fixed = run.plan.as_fixed() if run.plan else {}
-
-    def at(n: int) -> SearchResult:
-        return search(model, system, n, gbs, seq, run.precision, fixed)
-
-    result = at(run.gpus) if run.gpus is not None else None
-    if result is None:
-        deadline_s = (run.deadline_days or 0.0) * SECONDS_PER_DAY
-        for n in _cluster_sizes(system.scale_up_domain):
-            if n > gbs * seq:  # more GPUs than tokens per step cannot help
-                break
-            r = at(n)
-            if not r.feasible:
-                continue
-            best_n = r.best()
-            wall_s = run.tokens / best_n.tokens_per_s
-            if goodput is not None:
-                wall_s *= goodput(n, wall_s / SECONDS_PER_DAY, best_n.step_time_s).time_factor
-            if wall_s <= deadline_s:
-                result = r
-                break
-    if result is None:
-        raise InputError(
-            [
-                Problem(
-                    "scenario",
-                    f"training {run.name}.deadline_days",
-                    f"no cluster of {system.accelerator} up to 2M GPUs trains {run.tokens:.3g} "
-                    f"tokens in {run.deadline_days} days at global batch {gbs}",
-                )
-            ]
-        )
-    best = result.best()
-    seq_model = model.with_(seq_len=seq)
-    low, high = (
-        predict_training(
-            seq_model,
-            get_system(
-                system.accelerator, catalog, bound, oversubscription=system.oversubscription
-            ),
-            best.plan,
-        ).step_time_s
-        for bound in ("optimistic", "pessimistic")
-    )
-    reliability = None
-    if goodput is not None:
-        free_days = run.tokens / best.tokens_per_s / SECONDS_PER_DAY
-        reliability = goodput(result.n_gpus, free_days, best.step_time_s)
-    return TrainingPlan(
-        name=run.name,
-        model=model.name,
-        accelerator=system.accelerator,
-        n_gpus=result.n_gpus,
-        tokens=run.tokens,
-        estimate=best,
-        step_time_range_s=(low, best.step_time_s, high),
-        evaluated=result.evaluated,
-        feasible=result.feasible,
-        deadline_days=run.deadline_days,
-        reliability=reliability,
-    )
-
-
-def plan(scenario: Scenario, catalog: Catalog | None = None) -> Plan:
-    """Plan every stage of ``scenario`` that exists so far."""
-    cat = catalog or load_catalog()
+# ---- stages -----------------------------------------------------------------------------------
+def _training_stage(scenario: Scenario, cat: Catalog) -> list[TrainingPlan]:
     runs = []
     for run in scenario.training:
         model = scenario.resolve_model(run, cat)
         if run.seq_len:
             model = model.with_(seq_len=run.seq_len)
         system = get_system(run.accelerator, cat, oversubscription=run.oversubscription)
-        goodput = _goodput(scenario, run, model, cat)
+        goodput = goodput_for(run.name, run.accelerator, model, scenario.reliability, cat)
         runs.append(plan_training_run(run, model, system, cat, goodput))
-    return Plan(scenario=scenario.name, training=runs)
+    return runs
 
 
-def _goodput(
-    scenario: Scenario, run: TrainingRun, model: TransformerModel, catalog: Catalog
-) -> Goodput:
-    """The reliability stage for one run (its section's assumptions, catalog defaults)."""
-
-    def goodput(n_gpus: int, days: float, step_s: float) -> ReliabilityPlan:
-        return plan_reliability(
-            run.name, model, run.accelerator, n_gpus, scenario.reliability, catalog, days, step_s
+def _training_table(runs: list[TrainingPlan]) -> pd.DataFrame:
+    rows = []
+    for t in runs:
+        lo, mid, hi = t.time_to_train_range_s
+        rows.append(
+            {
+                "run": t.name,
+                "model": t.model,
+                "accelerator": t.accelerator,
+                "accelerators": t.n_gpus,
+                "plan": str(t.estimate.plan),
+                "step_time_s": t.estimate.step_time_s,
+                "mfu": t.estimate.mfu,
+                "tokens": t.tokens,
+                "time_to_train_s": mid,
+                "time_to_train_s_low": lo,
+                "time_to_train_s_high": hi,
+                "ettr": t.reliability.ettr if t.reliability else 1.0,
+                "unexpected_interruptions_per_day": (
+                    t.reliability.unexpected_interruptions_per_day if t.reliability else 0.0
+                ),
+            }
         )
+    return pd.DataFrame(rows)
 
-    return goodput
+
+def _build_out(scenario: Scenario, fleet: pd.DataFrame | None) -> pd.DataFrame:
+    """Accelerators deployed per quarter: the supply section's schedule, or else the fleet
+    the workloads need, all in the first quarter of the scenario."""
+    if scenario.supply is not None and scenario.supply.schedule:
+        rows = [
+            {"quarter": d.quarter, "accelerator": d.accelerator, "count": float(d.count)}
+            for d in scenario.supply.schedule
+        ]
+    elif fleet is not None and not fleet.empty:
+        body = fleet[fleet["workload"] != "TOTAL"]
+        per = body.groupby("accelerator")["accelerators"].sum()
+        rows = [
+            {"quarter": scenario.start_quarter, "accelerator": str(a), "count": float(n)}
+            for a, n in per.items()
+        ]
+    else:
+        return pd.DataFrame(columns=["quarter", "accelerator", "count", "year"])
+    df = pd.DataFrame(rows)
+    df["year"] = [quarter_index(q) // 4 for q in df["quarter"]]
+    return df
 
 
-def days(seconds: float) -> float:
-    return seconds / SECONDS_PER_DAY if math.isfinite(seconds) else math.inf
+@dataclass
+class _SiteShare:
+    site: str
+    it_w: float  # IT power of the programme placed here
+    pue: float
+    floating: bool
+    energy_price_usd_per_j: float
+    water_price_usd_per_m3: float
+    water_m3_per_j_it: float
+    carbon_kg_per_j_it: float
+
+
+def _site_shares(sites: pd.DataFrame) -> list[_SiteShare]:
+    out = []
+    for r in sites.itertuples():
+        it_energy = float(r.it_energy_j)
+        out.append(
+            _SiteShare(
+                site=str(r.site),
+                it_w=float(r.it_w),
+                pue=float(r.pue),
+                floating=str(r.kind) in ("floating", "subsea"),
+                energy_price_usd_per_j=float(r.energy_cost_usd)
+                / max(float(r.facility_energy_j), 1.0),
+                water_price_usd_per_m3=float(r.water_cost_usd)
+                / max(float(r.water_consumed_m3), 1e-9)
+                if float(r.water_consumed_m3) > 0
+                else 0.0,
+                water_m3_per_j_it=float(r.water_consumed_m3) / max(it_energy, 1.0),
+                carbon_kg_per_j_it=float(r.carbon_kg) / max(it_energy, 1.0),
+            )
+        )
+    return out
+
+
+def _allocate(
+    build: pd.DataFrame, per_acc_w: dict[str, float], shares: list[_SiteShare]
+) -> pd.DataFrame:
+    """Place each deployment tranche on the sites in their listed order, filling each site's
+    IT capacity; what does not fit goes to 'further sites' at the first site's conditions."""
+    rows = []
+    free = {s.site: s.it_w for s in shares}
+    for r in build.sort_values("quarter", kind="stable").itertuples():
+        need_w = float(r.count) * per_acc_w[str(r.accelerator)]
+        for s in shares:
+            if need_w <= 0:
+                break
+            take = min(need_w, free[s.site])
+            if take > 0:
+                free[s.site] -= take
+                need_w -= take
+                rows.append((r.quarter, r.year, r.accelerator, take, s.site))
+        if need_w > 0:
+            rows.append((r.quarter, r.year, r.accelerator, need_w, "further-sites"))
+    df = pd.DataFrame(rows, columns=["quarter", "year", "accelerator", "it_w", "site"])
+    df["accelerators"] = [
+        w / per_acc_w[str(a)] for w, a in zip(df["it_w"], df["accelerator"], strict=True)
+    ]
+    return df
+
+
+def plan(
+    scenario: Scenario, catalog: Catalog | None = None, progress: Progress | None = None
+) -> Plan:
+    """Plan every stage of ``scenario`` whose section is present."""
+    cat = catalog or load_catalog()
+    say = progress or (lambda _stage: None)
+    result = Plan(scenario=scenario.name)
+
+    say("training")
+    result.training = _training_stage(scenario, cat)
+    if result.training:
+        result.tables["training"] = _training_table(result.training)
+
+    # ---- services and fleet ----
+    fleet: pd.DataFrame | None = None
+    services: pd.DataFrame | None = None
+    if scenario.serving is not None and scenario.serving.services:
+        say("services")
+        services = plan_services(scenario.serving.services, cat)
+        result.tables["services"] = services
+    if result.training or services is not None:
+        say("fleet")
+        runs = [
+            FleetTrainingRun(
+                name=t.name, accelerator=t.accelerator, n_gpus=t.n_gpus, tokens=t.tokens
+            )
+            for t in result.training
+        ]
+        fleet = plan_fleet(
+            scenario.serving.services if scenario.serving else (),
+            runs,
+            cat,
+            cxl=scenario.serving.cxl if scenario.serving else False,
+        )
+        result.tables["fleet"] = fleet
+
+    # ---- build-out and supply ----
+    say("supply")
+    build = _build_out(scenario, fleet)
+    result.tables["build_out"] = build
+    if not build.empty:
+        supply = plan_supply(build[["quarter", "accelerator", "count"]], scenario.supply, cat)
+        for name in ("supply_quarterly", "supply_by_product", "supply_deliveries", "supply_bom"):
+            result.tables[name] = supply[name]
+        result.claim = supply["claim"]
+
+    # ---- facilities ----
+    shares: list[_SiteShare] = []
+    if scenario.facility is not None:
+        say("facility")
+        fac = plan_facilities(scenario.facility, cat)
+        result.tables["sites"] = fac["sites"]
+        result.tables["sites_monthly"] = fac["monthly"]
+        result.tables["power_sources"] = fac["power"]
+        result.tables["site_buildout"] = fac["buildout"]
+        shares = _site_shares(fac["sites"])
+
+    # ---- economics ----
+    say("economics")
+    econ = _economics_stage(scenario, result, build, shares, cat)
+    if econ is not None:
+        for name, df in econ.items():
+            result.tables["economics_summary" if name == "summary" else name] = df
+
+    result.headline = _headline(scenario, result, build, cat)
+    say("done")
+    return result
+
+
+def _economics_stage(
+    scenario: Scenario,
+    result: Plan,
+    build: pd.DataFrame,
+    shares: list[_SiteShare],
+    cat: Catalog,
+) -> dict[str, pd.DataFrame] | None:
+    if build.empty:
+        return None
+    book = load_price_book(cat)
+    section = scenario.economics or EconomicsSection()
+    per_acc_w = {
+        str(a): book.compute_item(
+            str(a), where=f"build-out accelerator {a}"
+        ).power_per_accelerator_w()
+        * (1.0 + book.finance.it_overhead[1])
+        for a in build["accelerator"].unique()
+    }
+    fin = book.finance
+    default_share = _SiteShare(
+        "further-sites",
+        0.0,
+        float(fin.pue[1]),
+        False,
+        float(fin.energy_price_usd_per_j[1]),
+        float(fin.water_price_usd_per_m3[1]),
+        float(fin.wue_m3_per_j[1]),
+        0.0,
+    )
+    primary = shares[0] if shares else default_share
+    by_site = {s.site: s for s in shares}
+    alloc = _allocate(build, per_acc_w, shares)
+    result.tables["allocation"] = alloc
+    years_run = int(section.horizon_years or 5)
+    purchases, operations = [], []
+    for r in alloc.itertuples():
+        share = by_site.get(str(r.site), primary)
+        pue = min(max(share.pue, 1.0), 3.0)
+        cluster = Cluster(
+            gpu=str(r.accelerator),
+            accelerators=max(round(float(r.accelerators)), 0),
+            years=years_run,
+            year=int(r.year),
+            floating=share.floating,
+            pue=pue,
+            energy_price_usd_per_j=share.energy_price_usd_per_j,
+            water_price_usd_per_m3=share.water_price_usd_per_m3,
+            site=str(r.site),
+        )
+        if cluster.accelerators == 0:
+            continue
+        inputs = cluster_inputs(cluster, book, section)
+        purchases += [p.model_copy(update={"tranche": str(r.site)}) for p in inputs.purchases]
+        # water from the site's cooling model rather than the cluster default
+        operations += [
+            op.model_copy(update={"water_m3": op.facility_energy_j / pue * share.water_m3_per_j_it})
+            if str(r.site) in by_site
+            else op
+            for op in inputs.operations
+        ]
+    runs = [
+        CostTrainingRun(
+            name=t.name, accelerators=t.n_gpus, days=t.time_to_train_s / SECONDS_PER_DAY
+        )
+        for t in result.training
+    ]
+    svcs = []
+    services = result.tables.get("services")
+    if services is not None:
+        for r in services.itertuples():
+            svcs.append(
+                Service(
+                    name=str(r.workload),
+                    accelerators=float(r.accelerators),
+                    tokens_per_s=float(r.tokens_per_day) / SECONDS_PER_DAY,
+                )
+            )
+    inputs = EconomicsInputs(
+        purchases=purchases,
+        operations=operations,
+        training_runs=runs,
+        services=svcs,
+        section=section,
+    )
+    return plan_economics(inputs, book)
+
+
+def _headline(
+    scenario: Scenario, result: Plan, build: pd.DataFrame, cat: Catalog
+) -> dict[str, Any]:
+    """The keys of ``gigawatt run --json`` (SI units; ranges as low/likely/high)."""
+    h: dict[str, Any] = {"scenario": scenario.name}
+    by_type = {str(a): float(n) for a, n in build.groupby("accelerator")["count"].sum().items()}
+    h["accelerators"] = {"total": float(sum(by_type.values())), "by_type": by_type}
+    stacks = 0.0
+    for acc, n in by_type.items():
+        q = cat.accelerator(acc).value("hbm_stacks")
+        stacks += n * (q or 0.0)
+    h["hbm_stacks"] = stacks
+    claim = result.claim
+    if claim is not None:
+        peak = claim.peak_dram_wafers_per_month
+        h["dram_wafers_per_month_peak"] = _rng(peak.low, peak.likely, peak.high)
+        c = claim.claim_wafers_per_month
+        h["dram_wafers_claim_ratio"] = _rng(peak.low / c, peak.likely / c, peak.high / c)
+        h["dram_wafers_claim_wafers_per_month"] = c
+    quarterly = result.tables.get("supply_quarterly")
+    if quarterly is not None and not quarterly.empty:
+        busiest = quarterly.loc[quarterly["binding_utilisation"].idxmax()]
+        h["binding_constraint"] = str(busiest["binding_constraint"])
+        h["binding_constraint_quarter"] = str(busiest["quarter"])
+        h["binding_utilisation"] = float(busiest["binding_utilisation"])
+        h["supply_shortfall_quarters"] = int((quarterly["shortfall_wafers_per_month"] > 0).sum())
+    alloc = result.tables.get("allocation")
+    sites = result.tables.get("sites")
+    if alloc is not None and not alloc.empty:
+        it_w = float(alloc["it_w"].sum())
+        h["it_power_w"] = it_w
+        fac_w = water = co2 = 0.0
+        shares = {s.site: s for s in _site_shares(sites)} if sites is not None else {}
+        first = next(iter(shares.values()), None)
+        for site, w in alloc.groupby("site")["it_w"].sum().items():
+            s = shares.get(str(site), first)
+            pue = s.pue if s else 1.3
+            fac_w += w * pue
+            if s:
+                water += w * YEAR_S * s.water_m3_per_j_it
+                co2 += w * YEAR_S * s.carbon_kg_per_j_it / 1e3
+        h["facility_power_w"] = fac_w
+        h["pue"] = fac_w / it_w if it_w else None
+        h["water_m3_per_year"] = water
+        h["co2_t_per_year"] = co2
+        h["it_power_placed_on_modelled_sites_w"] = float(
+            alloc.loc[alloc["site"] != "further-sites", "it_w"].sum()
+        )
+    summary = result.tables.get("economics_summary")
+    if summary is not None:
+        econ = summary_dict({"summary": summary})
+        for key in ("capex_usd", "opex_usd_per_year", "budget_usd", "usd_per_gpu_hour"):
+            if key in econ:
+                h[key] = econ[key]
+        if "within_budget" in econ:
+            h["within_budget"] = bool(econ["within_budget"]["likely"] >= 0.5)
+        if "budget_years_needed" in econ:
+            h["budget_years_needed"] = econ["budget_years_needed"]
+        work = result.tables.get("workloads")
+        if work is not None and not work.empty:
+            tok = work[work["metric"] == "usd_per_million_tokens"]
+            if not tok.empty:
+                h["usd_per_million_tokens"] = _rng(
+                    tok["low"].mean(), tok["likely"].mean(), tok["high"].mean()
+                )
+    if result.training:
+        largest = max(result.training, key=lambda t: t.n_gpus)
+        h["largest_training_run"] = largest.name
+        if largest.reliability is not None:
+            h["unexpected_interruptions_per_day"] = (
+                largest.reliability.unexpected_interruptions_per_day
+            )
+            h["ettr"] = largest.reliability.ettr
+    for key in ("usd_per_million_tokens", "within_budget", "budget_usd"):
+        h.setdefault(key, None)
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in h.items()}

@@ -9,7 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from gigawatt.plan import SECONDS_PER_DAY, Plan, TrainingPlan
+from gigawatt.plan import Plan
+from gigawatt.training_plan import SECONDS_PER_DAY, TrainingPlan
 from gigawatt.validate import ValidationReport
 
 
@@ -53,8 +54,207 @@ def _days_range(t: TrainingPlan) -> str:
     return f"{mid:.1f} days [{lo:.1f}–{hi:.1f}]"
 
 
+def _gw(w: float) -> str:
+    return f"{w / 1e9:,.2f} GW" if abs(w) >= 1e8 else f"{w / 1e6:,.1f} MW"
+
+
+def _usd(x: float) -> str:
+    return f"USD {x / 1e9:,.1f} B" if abs(x) >= 1e8 else f"USD {x / 1e6:,.1f} M"
+
+
+def _r(value: Any, fmt: Any) -> str:
+    """A low/likely/high dict as 'likely [low–high]'."""
+    if isinstance(value, dict):
+        return f"{fmt(value['likely'])} [{fmt(value['low'])}–{fmt(value['high'])}]"
+    return "-" if value is None else str(fmt(value))
+
+
+def fleet_table(plan: Plan) -> Table | None:
+    fleet = plan.tables.get("fleet")
+    if fleet is None or fleet.empty:
+        return None
+    table = Table(title="fleet the workloads need", title_justify="left")
+    cols = [
+        ("workload", "workload"),
+        ("kind", "kind"),
+        ("accelerator", "accelerator"),
+        ("accelerators", "accelerators"),
+        ("servers", "servers"),
+        ("racks", "racks"),
+        ("switches", "switches"),
+        ("optics", "optics"),
+        ("it_power_w", "IT power"),
+    ]
+    for _, label in cols:
+        table.add_column(
+            label, justify="left" if label in ("workload", "kind", "accelerator") else "right"
+        )
+    for rec in fleet.to_dict("records"):
+        cells = []
+        for key, _ in cols:
+            v = rec.get(key, "")
+            if key == "it_power_w":
+                cells.append(_gw(float(v)) if v == v and v != "" else "-")
+            elif isinstance(v, float):
+                cells.append(f"{v:,.0f}" if v == v else "-")
+            elif isinstance(v, int):
+                cells.append(f"{v:,}")
+            else:
+                cells.append(str(v))
+        table.add_row(*cells)
+    return table
+
+
+def supply_table(plan: Plan) -> Table | None:
+    q = plan.tables.get("supply_quarterly")
+    if q is None or q.empty:
+        return None
+    table = Table(title="supply per quarter (wafer starts per month, P50)", title_justify="left")
+    for label in (
+        "quarter",
+        "accelerators",
+        "HBM DRAM",
+        "all DRAM",
+        "CoWoS",
+        "logic",
+        "binding",
+        "utilisation",
+        "shortfall",
+    ):
+        table.add_column(label, justify="left" if label in ("quarter", "binding") else "right")
+    active = q[q["accelerators_requested"] > 0]
+    for r in (active if not active.empty else q).itertuples():
+        table.add_row(
+            str(r.quarter),
+            f"{r.accelerators_requested:,.0f}",
+            f"{r.hbm_dram_wafers_per_month:,.0f}",
+            f"{r.dram_wafers_per_month:,.0f}",
+            f"{r.cowos_wafers_per_month:,.0f}",
+            f"{r.logic_wafers_per_month:,.0f}",
+            str(r.binding_constraint),
+            f"{r.binding_utilisation:.0%}",
+            f"{r.shortfall_wafers_per_month:,.0f}",
+        )
+    return table
+
+
+def sites_table(plan: Plan) -> Table | None:
+    sites = plan.tables.get("sites")
+    if sites is None or sites.empty:
+        return None
+    table = Table(title="sites (as built)", title_justify="left")
+    for label in (
+        "site",
+        "kind",
+        "cooling",
+        "IT",
+        "facility (mean)",
+        "PUE",
+        "WUE L/kWh",
+        "water m3/yr",
+        "CO2 t/yr",
+        "power supply",
+        "ready",
+    ):
+        table.add_column(label, justify="left" if label in ("site", "kind", "cooling") else "right")
+    for r in sites.itertuples():
+        table.add_row(
+            str(r.site),
+            str(r.kind),
+            str(r.cooling),
+            _gw(float(r.it_w)),
+            _gw(float(r.facility_w_mean)),
+            f"{r.pue:.3f}",
+            f"{r.wue_l_per_kwh:.2f}",
+            f"{r.water_consumed_m3:,.0f}",
+            f"{r.carbon_kg / 1e3:,.0f}",
+            "ok" if bool(r.supply_ok) else "SHORT",
+            f"{r.ready_year:.1f}",
+        )
+    return table
+
+
+def headline_table(plan: Plan) -> Table:
+    h = plan.headline
+    table = Table(title=f"{plan.scenario}: headline", title_justify="left", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    acc = h.get("accelerators") or {}
+    by_type = ", ".join(f"{n:,.0f} {a}" for a, n in (acc.get("by_type") or {}).items())
+    rows: list[tuple[str, str]] = [
+        ("accelerators", f"{acc.get('total', 0):,.0f} ({by_type})"),
+        ("HBM stacks", f"{h.get('hbm_stacks', 0):,.0f}"),
+    ]
+    if h.get("dram_wafers_per_month_peak"):
+        rows.append(
+            (
+                "DRAM wafers/month at peak",
+                _r(h["dram_wafers_per_month_peak"], lambda x: f"{x:,.0f}"),
+            )
+        )
+        rows.append(
+            (
+                f"… ratio to the {h.get('dram_wafers_claim_wafers_per_month', 0):,.0f} claim",
+                _r(h["dram_wafers_claim_ratio"], lambda x: f"{x:.3f}"),
+            )
+        )
+    if h.get("binding_constraint"):
+        rows.append(
+            (
+                "binding supply constraint",
+                f"{h['binding_constraint']} ({h.get('binding_utilisation', 0):.0%} of "
+                f"capacity in {h.get('binding_constraint_quarter')})",
+            )
+        )
+    if h.get("it_power_w"):
+        rows += [
+            ("IT power", _gw(h["it_power_w"])),
+            ("facility power", f"{_gw(h['facility_power_w'])} (PUE {h['pue']:.3f})"),
+            ("… of which on modelled sites", _gw(h.get("it_power_placed_on_modelled_sites_w", 0))),
+            ("water", f"{h.get('water_m3_per_year', 0) / 1e6:,.1f} Mm3/year"),
+            ("CO2", f"{h.get('co2_t_per_year', 0) / 1e6:,.2f} Mt/year"),
+        ]
+    if h.get("capex_usd"):
+        rows += [
+            ("capex", _r(h["capex_usd"], _usd)),
+            ("opex", _r(h["opex_usd_per_year"], _usd) + " per year"),
+            ("USD per GPU-hour", _r(h.get("usd_per_gpu_hour"), lambda x: f"{x:.2f}")),
+        ]
+    if h.get("usd_per_million_tokens"):
+        rows.append(
+            ("USD per million tokens", _r(h["usd_per_million_tokens"], lambda x: f"{x:.3f}"))
+        )
+    if h.get("budget_usd"):
+        fits = "within budget" if h.get("within_budget") else "OVER budget"
+        years = h.get("budget_years_needed")
+        extra = f"; needs {_r(years, lambda x: f'{x:.1f}')} years of this budget" if years else ""
+        rows.append(("budget", f"{_r(h['budget_usd'], _usd)}: {fits}{extra}"))
+    if h.get("ettr") is not None:
+        rows.append(
+            (
+                f"largest run ({h.get('largest_training_run')})",
+                f"{h['unexpected_interruptions_per_day']:.1f} interruptions/day, "
+                f"ETTR {h['ettr']:.2f}",
+            )
+        )
+    for what, value in rows:
+        table.add_row(what, value)
+    return table
+
+
 def print_plan(plan: Plan, console: Console | None = None) -> None:
-    (console or Console()).print(training_table(plan))
+    c = console or Console()
+    c.print(headline_table(plan))
+    if plan.training:
+        c.print(training_table(plan))
+    for make in (fleet_table, supply_table, sites_table):
+        table = make(plan)
+        if table is not None:
+            c.print(table)
+    if plan.claim is not None:
+        c.print(f"[bold]memory claim check:[/] {plan.claim}")
+        for line in plan.claim.assumptions_to_close_gap:
+            c.print(f"  - {line}")
 
 
 def markdown_report(plan: Plan) -> str:
@@ -76,14 +276,16 @@ def markdown_report(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(plan: Plan, path: str | Path) -> list[Path]:
-    """Write ``path`` (JSON) and a Markdown twin beside it; return the paths written."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(plan.to_dict(), indent=2) + "\n", encoding="utf-8")
-    md = p.with_suffix(".md")
+def write_report(plan: Plan, directory: str | Path) -> list[Path]:
+    """Write the plan to ``directory``: plan.json (the ``--json`` object), summary.md, and
+    every table as CSV and Parquet. Returns the paths written."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    js = out / "plan.json"
+    js.write_text(json.dumps(plan.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    md = out / "summary.md"
     md.write_text(markdown_report(plan), encoding="utf-8")
-    return [p, md]
+    return [js, md, *plan.export(out / "tables")]
 
 
 def validation_table(report: ValidationReport) -> Table:

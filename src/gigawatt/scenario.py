@@ -12,8 +12,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gigawatt.catalog import Catalog, load_catalog
+from gigawatt.demand import ServingSection
+from gigawatt.economics import EconomicsSection
 from gigawatt.errors import CatalogError, Problem, ScenarioError
+from gigawatt.facility.plan import FacilitySection
 from gigawatt.reliability import ReliabilitySection
+from gigawatt.supply.schedule import SupplySection
 from gigawatt.workload import TransformerModel, get_model, model_from_mapping
 from gigawatt.yamlio import line_of, load_yaml_with_lines
 
@@ -94,9 +98,14 @@ class Scenario(Strict):
     description: str = ""
     sources: list[str] = Field(default_factory=list)
     training: list[TrainingRun] = Field(default_factory=list)
+    start_quarter: str = Field("2026Q1", pattern=r"^\d{4}Q[1-4]$", description="first quarter")
     reliability: ReliabilitySection | None = Field(
         None, description="how the fleet is run: failures, checkpoints, restarts, spares"
     )
+    serving: ServingSection | None = Field(None, description="services and their demand")
+    supply: SupplySection | None = Field(None, description="build-out schedule, capacity")
+    facility: FacilitySection | None = Field(None, description="sites, cooling, power")
+    economics: EconomicsSection | None = Field(None, description="prices, WACC, budget")
 
     def resolve_model(self, run: TrainingRun, catalog: Catalog | None = None) -> TransformerModel:
         if isinstance(run.model, InlineModel):

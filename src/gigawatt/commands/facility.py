@@ -39,8 +39,18 @@ def register(app: typer.Typer) -> None:
             )
             return
         table = Table(title=f"{rep.site.name} — {rep.cooling.name}", title_justify="left")
-        for col in ("month", "air °C", "wet-bulb °C", "water °C", "PUE", "WUE L/kWh",
-                    "facility MW", "peak MW", "free cooling", "discharge +K"):
+        for col in (
+            "month",
+            "air °C",
+            "wet-bulb °C",
+            "water °C",
+            "PUE",
+            "WUE L/kWh",
+            "facility MW",
+            "peak MW",
+            "free cooling",
+            "discharge +K",
+        ):
             table.add_column(col, justify="right")
         for _, r in rep.monthly.iterrows():
             table.add_row(

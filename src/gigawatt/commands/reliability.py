@@ -239,7 +239,7 @@ def ops_inputs(file: Path, section_path: Path | None) -> tuple[list[SimSite], li
         n = run.gpus
         if n is None:
             from gigawatt.perf.system import get_system
-            from gigawatt.plan import plan_training_run
+            from gigawatt.training_plan import plan_training_run
 
             model = scenario.resolve_model(run, cat)
             if run.seq_len:

@@ -39,8 +39,9 @@ def build_schedule(
     module = module or ("floating-module" if site.floating else "land-building")
     items = cat.kind("buildout")
     if module not in items:
-        raise InputError([Problem("buildout.yaml", "module", f"unknown {module!r}; known: "
-                                  f"{', '.join(items)}")])
+        raise InputError(
+            [Problem("buildout.yaml", "module", f"unknown {module!r}; known: {', '.join(items)}")]
+        )
     m = items[module]
     size = module_w if module_w is not None else m.q("module_it").get()
     problems = []

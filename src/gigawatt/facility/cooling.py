@@ -281,8 +281,10 @@ def _thermal_chain(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) 
     # 2. loop pump (its work ends in the loop): P = k (Q0 + P)
     t_s, t_r = cfg.supply_c, cfg.return_c
     t_loop = 0.5 * (t_s + t_r)
-    k = G * cfg.loop_pump_head_m / (
-        float(props.water_cp_j_per_kg_k(t_loop)) * cfg.loop_delta_t_k * cfg.pump_efficiency
+    k = (
+        G
+        * cfg.loop_pump_head_m
+        / (float(props.water_cp_j_per_kg_k(t_loop)) * cfg.loop_delta_t_k * cfg.pump_efficiency)
     )
     q0 = it_w + air_fan + misc
     loop_pump = k * q0 / (1.0 - k)
@@ -397,8 +399,13 @@ def immersion(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> Co
     to PUE."""
     if cfg.liquid_fraction < 1.0 or cfg.air_fan_fraction > 0.0:
         raise InputError(
-            [Problem(FILE, f"{cfg.id}.liquid_fraction", "immersion needs liquid_fraction 1 and "
-                     "air_fan_fraction 0")]
+            [
+                Problem(
+                    FILE,
+                    f"{cfg.id}.liquid_fraction",
+                    "immersion needs liquid_fraction 1 and air_fan_fraction 0",
+                )
+            ]
         )
     return _thermal_chain(it_power_w, weather, cfg)
 

@@ -73,13 +73,21 @@ def evaluate(
         )
     if cfg.heat_rejection == "once-through" and s.water is None:
         raise InputError(
-            [Problem("<input>", "cooling", f"{cfg.id!r} needs a site with water temperatures; "
-                     f"{s.id!r} has none (use a floating or coastal site)")]
+            [
+                Problem(
+                    "<input>",
+                    "cooling",
+                    f"{cfg.id!r} needs a site with water temperatures; "
+                    f"{s.id!r} has none (use a floating or coastal site)",
+                )
+            ]
         )
     r = simulate(it_w, s.typical_days(), cfg)
     hours = DAYS_IN_MONTH * 24.0
-    mean = {k: getattr(r, k).mean(axis=1) for k in ("it_w", "facility_w", "cooling_w",
-                                                      "heat_rejected_w", "chiller_w")}
+    mean = {
+        k: getattr(r, k).mean(axis=1)
+        for k in ("it_w", "facility_w", "cooling_w", "heat_rejected_w", "chiller_w")
+    }
     water_c = r.water_consumed_kg_per_s.mean(axis=1)
     rho = 1000.0
     monthly = pd.DataFrame(
@@ -102,8 +110,7 @@ def evaluate(
             "facility_energy_j": mean["facility_w"] * hours * HOUR_S,
             "heat_rejected_j": mean["heat_rejected_w"] * hours * HOUR_S,
             "water_consumed_m3": water_c * hours * HOUR_S / rho,
-            "water_withdrawn_m3": r.water_withdrawn_kg_per_s.mean(axis=1) * hours * HOUR_S
-            / 1025.0,
+            "water_withdrawn_m3": r.water_withdrawn_kg_per_s.mean(axis=1) * hours * HOUR_S / 1025.0,
         }
     )
     monthly["carbon_kg"] = monthly["facility_energy_j"] * s.carbon_kg_per_j

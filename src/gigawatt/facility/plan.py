@@ -66,21 +66,34 @@ def plan_facilities(
         rep = evaluate(sp.site, it_w, sp.cooling, cat)
         a = rep.annual
         units = expand_units(
-            [SupplyBlock(b.source, b.units, None if b.unit_mw is None else b.unit_mw * 1e6)
-             for b in sp.power],
+            [
+                SupplyBlock(b.source, b.units, None if b.unit_mw is None else b.unit_mw * 1e6)
+                for b in sp.power
+            ],
             cat,
         )
         adequacy = check_supply(units, a["facility_w_peak"], sp.redundancy, sp.lolp_target)
         ok = {"n-k": adequacy.meets_n_k, "lolp": adequacy.meets_lolp, "both": adequacy.ok}[
             section.reliability
         ]
-        energy = dispatch_energy(
-            units, a["facility_energy_j"], rep.site.carbon_kg_per_j, rep.site.price_usd_per_j
-        ) if units else {"carbon_kg": a["carbon_kg"], "energy_cost_usd": a["energy_cost_usd"],
-                         "unserved_j": 0.0}
+        energy = (
+            dispatch_energy(
+                units, a["facility_energy_j"], rep.site.carbon_kg_per_j, rep.site.price_usd_per_j
+            )
+            if units
+            else {
+                "carbon_kg": a["carbon_kg"],
+                "energy_cost_usd": a["energy_cost_usd"],
+                "unserved_j": 0.0,
+            }
+        )
         schedule = build_schedule(
-            rep.site, it_w, sp.start_year, module_w=None if sp.module_mw is None
-            else sp.module_mw * 1e6, crews=sp.crews, power_build_time_s=max(
+            rep.site,
+            it_w,
+            sp.start_year,
+            module_w=None if sp.module_mw is None else sp.module_mw * 1e6,
+            crews=sp.crews,
+            power_build_time_s=max(
                 (u.build_time_s for u in units if u.source != "grid"), default=0.0
             ),
             catalog=cat,
@@ -110,9 +123,15 @@ def plan_facilities(
         m.insert(0, "site", sp.site)
         monthly.append(m)
         for b in sp.power:
-            power_rows.append({"site": sp.site, "source": b.source, "units": b.units,
-                               "unit_w": (b.unit_mw or 0) * 1e6 or cat.get(
-                                   "power_sources", b.source).q("unit_capacity").get()})
+            power_rows.append(
+                {
+                    "site": sp.site,
+                    "source": b.source,
+                    "units": b.units,
+                    "unit_w": (b.unit_mw or 0) * 1e6
+                    or cat.get("power_sources", b.source).q("unit_capacity").get(),
+                }
+            )
     return {
         "sites": pd.DataFrame(site_rows),
         "monthly": pd.concat(monthly, ignore_index=True),

@@ -151,8 +151,16 @@ def check_supply(
     expected = float(sum(u.capacity_w * u.availability for u in units))
     build = max((u.build_time_s for u in units), default=0.0)
     return Adequacy(
-        installed, n_k, expected, load_w, redundancy, lolp, n_k >= load_w, lolp <= lolp_target,
-        lolp_target, build,
+        installed,
+        n_k,
+        expected,
+        load_w,
+        redundancy,
+        lolp,
+        n_k >= load_w,
+        lolp <= lolp_target,
+        lolp_target,
+        build,
     )
 
 
@@ -180,5 +188,9 @@ def dispatch_energy(
         cost += e * price(src)
         shares[src] = e
         remaining -= e
-    return {"carbon_kg": carbon, "energy_cost_usd": cost, "unserved_j": max(remaining, 0.0),
-            **{f"energy_{k}_j": v for k, v in shares.items()}}
+    return {
+        "carbon_kg": carbon,
+        "energy_cost_usd": cost,
+        "unserved_j": max(remaining, 0.0),
+        **{f"energy_{k}_j": v for k, v in shares.items()},
+    }
