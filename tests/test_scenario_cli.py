@@ -209,3 +209,28 @@ def test_cli_run_writes_report(tmp_path: Path) -> None:
     assert json.loads((out / "plan.json").read_text()) == data
     assert (out / "summary.md").exists() and (out / "tables" / "fleet.csv").exists()
     assert (out / "tables" / "supply_quarterly.parquet").exists()
+
+
+@pytest.mark.parametrize("name", ["korea-national-ai-centre.yaml", "lab-1024.yaml"])
+def test_other_shipped_scenarios_plan_with_every_key(name: str, tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["run", str(ROOT / "scenarios" / name), "--json", "--out", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert set(data) >= HEADLINE_KEYS
+    assert data["accelerators"]["total"] > 0 and data["capex_usd"]["likely"] > 0
+    assert data["within_budget"] is True
+
+
+def test_run_several_files_prints_one_object(tmp_path: Path) -> None:
+    files = [
+        str(ROOT / "scenarios" / n) for n in ("lab-1024.yaml", "korea-national-ai-centre.yaml")
+    ]
+    res = runner.invoke(app, ["run", *files, "--json", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert [p["scenario"] for p in data["plans"]] == [
+        "Lab 1024",
+        "Korea National AI Computing Center",
+    ]

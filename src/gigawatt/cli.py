@@ -114,7 +114,9 @@ def check(file: Annotated[Path, typer.Argument(help="scenario YAML")]) -> None:
 @app.command()
 @friendly
 def run(
-    file: Annotated[Path, typer.Argument(help="scenario YAML")] = Path("scenarios/stargate.yaml"),
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="scenario YAML file(s)", show_default=False)
+    ] = None,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -124,40 +126,54 @@ def run(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Plan a scenario: print the summary, write the tables and the report."""
+    """Plan scenarios: print the summary, write the tables and the report.
+
+    Without FILE, plans scenarios/stargate.yaml. With several files and --json, prints one
+    object ``{"plans": [...]}``.
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from gigawatt.plan import plan
+    from gigawatt.plan import STAGES, plan
     from gigawatt.report import print_plan, write_report
     from gigawatt.scenario import load_scenario
 
-    scenario = load_scenario(file)
-    stages = ["training", "services", "fleet", "supply", "facility", "economics", "done"]
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=as_json,
-    ) as bar:
-        task = bar.add_task("planning", total=len(stages))
+    paths = files or [Path("scenarios/stargate.yaml")]
+    scenarios = [load_scenario(p) for p in paths]  # every file is checked before planning
+    objects = []
+    for scenario in scenarios:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=as_json,
+        ) as bar:
+            task = bar.add_task(f"planning {scenario.name}", total=len(STAGES))
 
-        def step(stage: str) -> None:
-            bar.update(
-                task,
-                completed=stages.index(stage) if stage in stages else 0,
-                description=f"planning: {stage}",
-            )
+            def step(
+                stage: str, bar: Progress = bar, task: Any = task, name: str = scenario.name
+            ) -> None:
+                bar.update(
+                    task,
+                    completed=STAGES.index(stage) if stage in STAGES else 0,
+                    description=f"planning {name}: {stage}",
+                )
 
-        result = plan(scenario, progress=step)
-    target = out_dir or Path("out") / result.slug
-    written = write_report(result, target)
+            result = plan(scenario, progress=step)
+        target = (
+            (out_dir / result.slug if len(scenarios) > 1 else out_dir)
+            if out_dir
+            else (Path("out") / result.slug)
+        )
+        written = write_report(result, target)
+        if as_json:
+            objects.append(result.to_dict())
+            continue
+        print_plan(result, out)
+        out.print(f"report and tables: {target}/ ({len(written)} files)")
     if as_json:
-        emit_json(result.to_dict())
-        return
-    print_plan(result, out)
-    out.print(f"report and tables: {target}/ ({len(written)} files)")
+        emit_json(objects[0] if len(objects) == 1 else {"plans": objects})
 
 
 # ---- training ----------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from gigawatt.training_plan import (
 
 YEAR_S = 365.25 * SECONDS_PER_DAY
 Progress = Callable[[str], None]
+STAGES = ("training", "services", "fleet", "supply", "facility", "economics", "done")
 RANGE_KEYS = ("low", "likely", "high")
 
 

@@ -91,12 +91,21 @@ class TrainingRun(Strict):
         return self
 
 
+class Partner(Strict):
+    """A party of the programme and its reported role."""
+
+    name: str
+    role: str
+    source: str = ""
+
+
 class Scenario(Strict):
     """A planning scenario. Later stages (serving, sites, prices) add sections."""
 
     name: str
     description: str = ""
     sources: list[str] = Field(default_factory=list)
+    partners: list[Partner] = Field(default_factory=list)
     training: list[TrainingRun] = Field(default_factory=list)
     start_quarter: str = Field("2026Q1", pattern=r"^\d{4}Q[1-4]$", description="first quarter")
     reliability: ReliabilitySection | None = Field(
@@ -121,6 +130,7 @@ def _section(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
         ("training",): TrainingRun,
         ("training", "plan"): FixedPlan,
         ("training", "model"): InlineModel,
+        ("partners",): Partner,
     }
     return owners.get(names)
 
