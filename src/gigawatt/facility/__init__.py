@@ -12,7 +12,7 @@ from __future__ import annotations
 from .cooling import CoolingConfig, CoolingResult, cooling_ids, get_cooling, simulate
 from .core import FacilityReport, evaluate
 from .itload import ItItem, ItLoad, accelerator_power_w, it_load
-from .plan import FacilitySection, SitePlan, plan_facilities
+from .plan import FacilitySection, SitePlan, plan_facilities, site_summary
 from .power import SupplyBlock, check_supply, expand_units
 from .sites import Site, Weather, get_site, hourly_weather, site_ids
 
@@ -39,4 +39,5 @@ __all__ = [
     "plan_facilities",
     "simulate",
     "site_ids",
+    "site_summary",
 ]

@@ -79,6 +79,9 @@ class CoolingConfig:
     discharge_limit_rise_k: float = 2.22
     intake_head_m: float = 15.0
     min_rise_k: float = 0.5
+    condenser_pump_head_m: float = 0.0
+    condenser_delta_t_k: float = 5.6
+    server_fan_saving: float = 0.0
     anchor: str = ""
 
     @property
@@ -114,10 +117,19 @@ class CoolingResult:
     water_withdrawn_kg_per_s: F64  # once-through: returned to the water body
     discharge_rise_k: F64
     free_cooling_fraction: F64
+    condenser_pump_w: F64  # tower (condenser-water) loop pumps
+    it_fan_saving_w: F64  # IT power not drawn because server fans were removed (immersion)
+
+    @property
+    def it_nominal_w(self) -> F64:
+        """The IT power asked for (as air-cooled servers would draw it)."""
+        return self.it_w + self.it_fan_saving_w
 
     @property
     def cooling_w(self) -> F64:
-        return self.air_fan_w + self.loop_pump_w + self.chiller_w + self.sink_w
+        return (
+            self.air_fan_w + self.loop_pump_w + self.chiller_w + self.sink_w + self.condenser_pump_w
+        )
 
     @property
     def facility_w(self) -> F64:
@@ -176,6 +188,9 @@ def config_from_entry(entry: Entry) -> CoolingConfig:
         discharge_limit_rise_k=_q(entry, "discharge_limit_rise", 2.22),
         intake_head_m=_q(entry, "intake_head", 15.0),
         min_rise_k=_q(entry, "min_rise", 0.5),
+        condenser_pump_head_m=_q(entry, "condenser_pump_head", 0.0),
+        condenser_delta_t_k=_q(entry, "condenser_delta_t", 5.6),
+        server_fan_saving=_q(entry, "server_fan_saving", 0.0),
         anchor=str(entry.get("anchor", "")),
     )
     check_config(cfg)
@@ -198,6 +213,9 @@ def check_config(cfg: CoolingConfig) -> None:
         ("discharge_limit_rise", cfg.discharge_limit_rise_k, 0.1, 20.0),
         ("min_rise", cfg.min_rise_k, 0.01, cfg.discharge_limit_rise_k),
         ("chiller_min_lift", cfg.chiller_min_lift_k, 1.0, 60.0),
+        ("condenser_pump_head", cfg.condenser_pump_head_m, 0.0, 100.0),
+        ("condenser_delta_t", cfg.condenser_delta_t_k, 1.0, 20.0),
+        ("server_fan_saving", cfg.server_fan_saving, 0.0, 0.3),
     ]
     problems = [
         Problem(FILE, f"{cfg.id}.{name}", f"{value:g} outside the allowed range {lo:g}..{hi:g}")
@@ -264,9 +282,14 @@ def _check_inputs(it_w: F64, weather: Weather, cfg: CoolingConfig) -> None:
 
 
 def _thermal_chain(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> CoolingResult:
-    it_w = np.asarray(it_power_w, dtype=float)
-    it_w = np.broadcast_to(it_w, np.broadcast(it_w, weather.dry_bulb_c).shape).astype(float)
-    _check_inputs(it_w, weather, cfg)
+    it_nominal = np.asarray(it_power_w, dtype=float)
+    it_nominal = np.broadcast_to(
+        it_nominal, np.broadcast(it_nominal, weather.dry_bulb_c).shape
+    ).astype(float)
+    _check_inputs(it_nominal, weather, cfg)
+    # 0. servers without fans (immersion) draw less for the same work
+    fan_saving = cfg.server_fan_saving * it_nominal
+    it_w = it_nominal - fan_saving
     shape = it_w.shape
     t_db = np.broadcast_to(weather.dry_bulb_c, shape)
     t_wb = np.broadcast_to(weather.wet_bulb_c, shape)
@@ -309,7 +332,22 @@ def _thermal_chain(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) 
     t_cond = t_sink + cfg.chiller_condenser_approach_k
     cop = chiller_cop(t_evap, t_cond, cfg.chiller_carnot_fraction, cfg.chiller_min_lift_k)
     chiller = q_mech / cop
-    q_sink = q_loop + chiller  # heat the sink must carry away
+    # condenser-water (tower) loop: its pumps' work ends in the water the tower cools,
+    # P = k (Q_loop + P_chiller + P) with k = g H / (c_p dT eta) (same form as the loop pump)
+    condenser_pump = zeros.copy()
+    if sink == "cooling-tower" and cfg.condenser_pump_head_m > 0:
+        t_cw = float(np.clip(t_s, 5.0, 45.0))
+        k_cw = (
+            G
+            * cfg.condenser_pump_head_m
+            / (
+                float(props.water_cp_j_per_kg_k(t_cw))
+                * cfg.condenser_delta_t_k
+                * cfg.pump_efficiency
+            )
+        )
+        condenser_pump = k_cw * (q_loop + chiller) / (1.0 - k_cw)
+    q_sink = q_loop + chiller + condenser_pump  # heat the sink must carry away
 
     # 4. sink transport
     evap = zeros.copy()
@@ -349,7 +387,7 @@ def _thermal_chain(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) 
         sink_w = zeros.copy()
         heat_to_sink = q_sink.copy()
 
-    load = it_w + misc + air_fan + loop_pump + chiller + sink_w
+    load = it_w + misc + air_fan + loop_pump + chiller + sink_w + condenser_pump
     losses = cfg.electrical_loss_fraction * load
     heat_rejected = heat_to_sink + sink_w + losses
     return CoolingResult(
@@ -366,6 +404,8 @@ def _thermal_chain(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) 
         water_withdrawn_kg_per_s=withdrawn,
         discharge_rise_k=np.asarray(rise, dtype=float),
         free_cooling_fraction=free,
+        condenser_pump_w=np.asarray(condenser_pump, dtype=float),
+        it_fan_saving_w=np.asarray(fan_saving, dtype=float),
     )
 
 
@@ -394,9 +434,13 @@ def liquid(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> Cooli
 
 def immersion(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> CoolingResult:
     """Single-phase immersion: all heat to dielectric fluid, no air path, warm water to dry
-    coolers (GRC ICEraQ, Submer SmartPod specifications 2023). Server fans are removed, which
-    lowers IT power itself by a few per cent; that saving belongs to the IT load model, not
-    to PUE."""
+    coolers (GRC ICEraQ, Submer SmartPod specifications 2023).
+
+    Server fans are removed, so the servers draw ``server_fan_saving`` less than the same
+    servers air-cooled (catalog ``cooling.yaml``, with its source). ``it_power_w`` is the
+    air-cooled (nameplate) IT power; the result's ``it_w`` is what the immersed servers draw
+    and ``it_fan_saving_w`` the difference. PUE is computed on the reduced IT power, as an
+    operator would meter it, so immersion's advantage shows in facility power, not in PUE."""
     if cfg.liquid_fraction < 1.0 or cfg.air_fan_fraction > 0.0:
         raise InputError(
             [

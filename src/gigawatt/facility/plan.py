@@ -5,12 +5,14 @@ The lead wires this into scenario.py / plan.py; this module imports neither.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from gigawatt.catalog import Catalog, load_catalog
+from gigawatt.errors import InputError, Problem
 
 from .buildout import build_schedule
 from .core import evaluate
@@ -138,3 +140,69 @@ def plan_facilities(
         "power": pd.DataFrame(power_rows),
         "buildout": pd.concat(builds, ignore_index=True),
     }
+
+
+SUMMARY_KEYS = (
+    "site",
+    "kind",
+    "cooling",
+    "it_w",
+    "it_w_nominal",
+    "facility_w",
+    "pue",
+    "wue_l_per_kwh",
+    "water_m3_per_year",
+    "co2_t_per_year",
+    "supply_ok",
+)
+
+
+def site_summary(plan_tables: Mapping[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """Per-site figures for the plan and one programme total (last row, ``site="total"``).
+
+    ``plan_tables`` is what :func:`plan_facilities` returns (only its ``sites`` table is read).
+    Each row: ``it_w`` (mean IT power drawn, W; below ``it_w_nominal`` where immersion removes
+    server fans), ``facility_w`` (mean, W), ``pue``, ``wue_l_per_kwh`` (water consumed per IT
+    kWh), ``water_m3_per_year`` (consumed, not once-through withdrawal), ``co2_t_per_year``
+    (tonnes, after the site's supply mix), ``supply_ok``. Programme PUE and WUE are weighted
+    by energy (total facility energy / total IT energy), not averaged over sites."""
+    sites = plan_tables.get("sites")
+    if sites is None or not isinstance(sites, pd.DataFrame):
+        raise InputError([Problem("<plan>", "sites", "plan tables have no 'sites' DataFrame")])
+    rows: list[dict[str, Any]] = []
+    for r in sites.to_dict("records"):
+        drawn = float(r.get("it_w_drawn", r["it_w"]))
+        rows.append(
+            {
+                "site": str(r["site"]),
+                "kind": str(r["kind"]),
+                "cooling": str(r["cooling"]),
+                "it_w": drawn,
+                "it_w_nominal": float(r["it_w"]),
+                "facility_w": float(r["facility_w_mean"]),
+                "pue": float(r["pue"]),
+                "wue_l_per_kwh": float(r["wue_l_per_kwh"]),
+                "water_m3_per_year": float(r["water_consumed_m3"]),
+                "co2_t_per_year": float(r["carbon_kg"]) / 1e3,
+                "supply_ok": bool(r["supply_ok"]),
+            }
+        )
+    it_j = float(sites["it_energy_j"].sum()) if len(sites) else 0.0
+    fac_j = float(sites["facility_energy_j"].sum()) if len(sites) else 0.0
+    water = sum(r["water_m3_per_year"] for r in rows)
+    rows.append(
+        {
+            "site": "total",
+            "kind": "programme",
+            "cooling": "",
+            "it_w": sum(r["it_w"] for r in rows),
+            "it_w_nominal": sum(r["it_w_nominal"] for r in rows),
+            "facility_w": sum(r["facility_w"] for r in rows),
+            "pue": fac_j / it_j if it_j > 0 else float("nan"),
+            "wue_l_per_kwh": water * 1e3 / (it_j / 3.6e6) if it_j > 0 else float("nan"),
+            "water_m3_per_year": water,
+            "co2_t_per_year": sum(r["co2_t_per_year"] for r in rows),
+            "supply_ok": all(r["supply_ok"] for r in rows),
+        }
+    )
+    return rows

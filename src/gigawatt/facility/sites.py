@@ -52,6 +52,9 @@ class MonthlySeries:
     values: tuple[float, ...]
     unit: str
     source: str
+    uncertainty: float = 0.0  # +- per month, SI (K or fraction), from `uncertainty:`
+    verified: bool = True  # False where the values were not checked against the cited table
+    note: str = ""
 
     def array(self) -> F64:
         return np.array(self.values, dtype=float)
@@ -255,7 +258,31 @@ def _series(raw: Any, where: str, problems: list[Problem]) -> MonthlySeries | No
                 Problem(FILE, f"{where}.monthly", f"temperatures must lie in {lo}..{hi} degC")
             )
             return None
-    return MonthlySeries(tuple(float(v) for v in arr), unit, source)
+    unc_raw = raw.get("uncertainty", 0.0)
+    try:
+        unc = float(unc_raw)
+    except (TypeError, ValueError):
+        problems.append(Problem(FILE, f"{where}.uncertainty", f"not a number: {unc_raw!r}"))
+        return None
+    if not np.isfinite(unc) or unc < 0:
+        problems.append(Problem(FILE, f"{where}.uncertainty", "must be a number >= 0"))
+        return None
+    if raw.get("unit") == "degF":
+        unc = unc / 1.8
+    elif raw.get("unit") == "%":
+        unc = unc / 100.0
+    verified = raw.get("verified", True)
+    if not isinstance(verified, bool):
+        problems.append(Problem(FILE, f"{where}.verified", "must be true or false"))
+        return None
+    if not verified and unc <= 0:
+        problems.append(
+            Problem(FILE, f"{where}.uncertainty", "an unverified series needs an uncertainty > 0")
+        )
+        return None
+    return MonthlySeries(
+        tuple(float(v) for v in arr), unit, source, unc, verified, str(raw.get("note", ""))
+    )
 
 
 def _site_from_entry(entry_id: str, fields: Mapping[str, Any]) -> Site:
