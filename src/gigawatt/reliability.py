@@ -34,7 +34,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.special import lambertw
+from scipy.special import digamma, lambertw
 from scipy.stats import poisson
 
 from gigawatt.catalog import Catalog, Entry, load_catalog
@@ -497,20 +497,24 @@ def spare_wait_s(
     """Expected wait for a healthy replacement host after a hardware failure.
 
     Hosts in repair at a failure, D ~ Poisson(lambda_hw MTTR) (PASTA); with S hot spares the
-    job waits when D >= S for the (D+1-S)-th of D+1 exponential repairs to finish.
+    job waits when D >= S for the (D+1-S)-th of D+1 exponential repairs to finish, which takes
+    MTTR (1/(D+1) + 1/D + ... + 1/(S+1)) = MTTR (H(D+1) - H(S)) (harmonic numbers).
+
+    Vectorised over D (one Poisson pmf call, harmonic numbers by digamma), so the cost does
+    not grow with the fleet: the plan's deadline search calls this once per cluster size.
     """
     if spares < 0:
         raise InputError([Problem("reliability", "spares", "must be >= 0")])
-    mean_down = failure_rate_per_s * hardware_fraction * repair_time_s
     if repair_time_s <= 0:
         return 0.0
-    top = int(mean_down + 10 * math.sqrt(mean_down + 1) + spares + 10)
-    wait = 0.0
-    for d in range(spares, top + 1):
-        p = float(poisson.pmf(d, mean_down))
-        need = d + 1 - spares
-        wait += p * sum(repair_time_s / (d + 1 - j) for j in range(need))
-    return wait * hardware_fraction
+    mean_down = failure_rate_per_s * hardware_fraction * repair_time_s
+    spread = 10.0 * math.sqrt(mean_down + 1.0)
+    lo = max(spares, math.floor(mean_down - spread))
+    hi = max(lo, math.ceil(mean_down + spread)) + 10
+    d = np.arange(lo, hi + 1, dtype=np.float64)
+    p = poisson.pmf(d, mean_down)
+    harmonic = digamma(d + 2.0) - digamma(spares + 1.0)  # H(d+1) - H(S)
+    return float(np.sum(p * harmonic)) * repair_time_s * hardware_fraction
 
 
 # ------------------------------------------------------------------------- job summary ----
