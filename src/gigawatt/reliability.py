@@ -34,7 +34,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.special import lambertw
+from scipy.special import digamma, lambertw
 from scipy.stats import poisson
 
 from gigawatt.catalog import Catalog, Entry, load_catalog
@@ -323,6 +323,29 @@ def bathtub(catalog: Catalog | None = None) -> Bathtub:
     )
 
 
+def generation_factor(
+    accelerator: str, catalog: Catalog | None = None, bound: Bound = "likely"
+) -> float:
+    """Hardware failure-rate multiplier of an accelerator's generation relative to Hopper.
+
+    Looked up by the accelerator's ``family`` in the catalog (``type: generation`` entries of
+    failures.yaml; ``default`` for families without published field data). Ampere's factor
+    pools Meta's two A100 research clusters (Kokolis et al., arXiv:2410.21680) against the
+    Llama 3 H100 record, so it describes the generation, not one fleet.
+    """
+    cat = catalog or load_catalog()
+    if accelerator not in cat.kind("accelerators"):
+        known = ", ".join(sorted(cat.kind("accelerators")))
+        raise InputError([Problem("reliability", "gpu", f"{accelerator!r} unknown ({known})")])
+    family = str(cat.accelerator(accelerator).get("family") or "default")
+    gens = {str(e.get("family")): e for e in _entries(cat, "generation").values()}
+    entry = gens.get(family, gens.get("default"))
+    if entry is None:
+        return 1.0
+    lo, mid, hi = entry.q("hardware_factor").range
+    return {"likely": mid, "low": lo}.get(bound, hi)
+
+
 # ---------------------------------------------------------------------- failure model ----
 @dataclass(frozen=True)
 class Conditions:
@@ -355,11 +378,14 @@ class FailureModel:
     thermal_multiplier: float
     aging: Bathtub
     conditions: Conditions
+    generation_multiplier: float = 1.0
 
     def cause_multiplier(self, cause: FailureCause, age_factor: float = 1.0) -> float:
+        """Site x generation x age x temperature, for hardware causes; software causes keep
+        their calibrated rate (they follow the software stack, not the silicon)."""
         if not cause.hardware:
             return 1.0
-        m = self.hardware_multiplier * age_factor
+        m = self.hardware_multiplier * self.generation_multiplier * age_factor
         return m * self.thermal_multiplier
 
     def age_factor(self, horizon_s: float = 0.0) -> float:
@@ -422,6 +448,7 @@ def failure_model(
         thermal_multiplier=thermal,
         aging=bathtub(cat),
         conditions=cond,
+        generation_multiplier=generation_factor(accelerator, cat, cond.bound),
     )
 
 
@@ -497,20 +524,24 @@ def spare_wait_s(
     """Expected wait for a healthy replacement host after a hardware failure.
 
     Hosts in repair at a failure, D ~ Poisson(lambda_hw MTTR) (PASTA); with S hot spares the
-    job waits when D >= S for the (D+1-S)-th of D+1 exponential repairs to finish.
+    job waits when D >= S for the (D+1-S)-th of D+1 exponential repairs to finish, which takes
+    MTTR (1/(D+1) + 1/D + ... + 1/(S+1)) = MTTR (H(D+1) - H(S)) (harmonic numbers).
+
+    Vectorised over D (one Poisson pmf call, harmonic numbers by digamma), so the cost does
+    not grow with the fleet: the plan's deadline search calls this once per cluster size.
     """
     if spares < 0:
         raise InputError([Problem("reliability", "spares", "must be >= 0")])
-    mean_down = failure_rate_per_s * hardware_fraction * repair_time_s
     if repair_time_s <= 0:
         return 0.0
-    top = int(mean_down + 10 * math.sqrt(mean_down + 1) + spares + 10)
-    wait = 0.0
-    for d in range(spares, top + 1):
-        p = float(poisson.pmf(d, mean_down))
-        need = d + 1 - spares
-        wait += p * sum(repair_time_s / (d + 1 - j) for j in range(need))
-    return wait * hardware_fraction
+    mean_down = failure_rate_per_s * hardware_fraction * repair_time_s
+    spread = 10.0 * math.sqrt(mean_down + 1.0)
+    lo = max(spares, math.floor(mean_down - spread))
+    hi = max(lo, math.ceil(mean_down + spread)) + 10
+    d = np.arange(lo, hi + 1, dtype=np.float64)
+    p = poisson.pmf(d, mean_down)
+    harmonic = digamma(d + 2.0) - digamma(spares + 1.0)  # H(d+1) - H(S)
+    return float(np.sum(p * harmonic)) * repair_time_s * hardware_fraction
 
 
 # ------------------------------------------------------------------------- job summary ----
@@ -702,7 +733,9 @@ def job_reliability(
 def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
     """Predict one reliability.csv row (unexpected interruptions or job MTTF) from component
     rates x device counts of the row's GPU type and job size; optional columns ``site``,
-    ``fleet_age_years`` and ``temperature_c`` change the conditions."""
+    ``fleet_age_years`` and ``temperature_c`` change the conditions, and ``category`` (gpu,
+    host, network, software, facility) restricts the count to causes of that category. The
+    accelerator's generation multiplier (catalog ``type: generation``) always applies."""
     metric = row.raw("metric")
     allowed = ("unexpected_interruptions", "job_mttf_h")
     if metric not in allowed:
@@ -720,8 +753,12 @@ def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
     age = row.float_("fleet_age_years", required=False, positive=False)
     temp = row.float_("temperature_c", required=False, positive=False)
     fm = failure_model(gpu, catalog, Conditions(site=site, fleet_age_years=age, temperature_c=temp))
+    categories = sorted({c.category for c in fm.causes})
+    category = row.choice("category", tuple(categories))
     horizon = days * SECONDS_PER_DAY
     rates = fm.rates_by_cause(n, horizon)
+    if category:  # a study that counts only one kind of failure (e.g. BLOOM: GPU failures)
+        rates = {c.id: rates[c.id] for c in fm.causes if c.category == category}
     lam = float(sum(rates.values()))
     predicted = lam * horizon if metric == "unexpected_interruptions" else 1.0 / lam / 3600.0
     top = sorted(rates.items(), key=lambda kv: -float(kv[1]))[:6]
@@ -731,7 +768,12 @@ def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
         measured=measured,
         predicted=predicted,
         tolerance=tolerance,
-        chosen={"topology": fm.topology.id, "site": site},
+        chosen={
+            "topology": fm.topology.id,
+            "site": site,
+            "generation_factor": fm.generation_multiplier,
+            "category": category or "all",
+        },
         detail={
             "interruptions_by_cause": {k: float(v) * horizon for k, v in top},
             "job_mttf_h": 1.0 / lam / 3600.0,

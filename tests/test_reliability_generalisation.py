@@ -1,0 +1,119 @@
+"""Reliability beyond the Llama 3 calibration: per-generation multipliers, published failure
+studies of other fleets (tests/data/reliability_published.csv), and the cost of
+``plan_reliability`` inside the plan's deadline search."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import poisson
+
+import gigawatt.reliability as rel
+from gigawatt.reliability import plan_reliability, spare_wait_s
+from gigawatt.workload import get_model
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _spare_wait_loop(rate: float, repair: float, spares: int, hw: float) -> float:
+    """The direct double sum (reference for the vectorised closed form)."""
+    mean_down = rate * hw * repair
+    top = int(mean_down + 10 * math.sqrt(mean_down + 1) + spares + 10)
+    wait = 0.0
+    for d in range(spares, top + 1):
+        p = float(poisson.pmf(d, mean_down))
+        wait += p * sum(repair / (d + 1 - j) for j in range(d + 1 - spares))
+    return wait * hw
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(1e-7, 1e-2),
+    st.floats(60.0, 7 * 86400.0),
+    st.integers(0, 60),
+    st.floats(0.05, 1.0),
+)
+def test_spare_wait_vectorised_matches_double_sum(
+    rate: float, repair: float, spares: int, hw: float
+) -> None:
+    ref = _spare_wait_loop(rate, repair, spares, hw)
+    got = spare_wait_s(rate, repair, spares, hw)
+    assert got == pytest.approx(ref, rel=1e-9, abs=1e-12 * repair)
+    assert got >= 0
+
+
+def test_plan_reliability_cost_does_not_grow_with_cluster_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The deadline search calls plan_reliability once per candidate size (up to 2M GPUs).
+    Its cost must not grow with N: one Poisson pmf evaluation per call, over a bounded
+    vector (the speed figure itself is measured in bench/reliability.py, not here)."""
+    calls: list[int] = []
+
+    def pmf(k: Any, mu: float) -> Any:
+        calls.append(int(np.size(k)))
+        return poisson.pmf(k, mu)
+
+    monkeypatch.setattr(rel, "poisson", SimpleNamespace(pmf=pmf))
+    model = get_model("megatron-1t")
+    sizes = [2**k for k in range(3, 22)]  # 8 .. 2,097,152 GPUs, as _cluster_sizes spans
+    for n in sizes:
+        plan_reliability("r", model, "gb200", n, None, None, 90.0, 5.0)
+    assert len(calls) == len(sizes)
+    # the vector covers mean +- 10 sigma of hosts in repair, never the whole fleet
+    assert max(calls) < 2_000
+    assert max(calls) < sizes[-1] / 1000
+
+
+def test_published_studies_within_honest_tolerances(reference_dir: Path) -> None:
+    from gigawatt.validate import validate_file
+
+    report = validate_file(DATA / "reliability_published.csv")
+    assert report.kind == "reliability"
+    rows = {r.id: r for r in report.rows}
+    for r in report.rows:
+        assert r.error is None, r.error
+        assert r.within, (r.id, r.predicted, r.measured, r.tolerance)
+    # the calibration record keeps its 25 % after the generation factors
+    assert rows["llama3-54d"].tolerance == 0.25
+    assert abs(rows["llama3-54d"].signed_error or 1.0) < 0.05
+    ref = validate_file(reference_dir / "reliability.csv")
+    assert all(r.within for r in ref.rows)
+    # Meta RSC-1 (A100): within 35 % (it was +72 % before the Ampere factor)
+    for rid in ("meta-rsc1-16k-mttf", "meta-rsc1-131k-mttf"):
+        assert abs(rows[rid].signed_error or 1.0) < 0.35
+        assert rows[rid].chosen["generation_factor"] == pytest.approx(1.41)
+    # BLOOM is out of sample and counts GPU failures only
+    assert rows["bloom-176b-gpu-failures"].chosen["category"] == "gpu"
+    assert abs(rows["bloom-176b-gpu-failures"].signed_error or 1.0) < 0.5
+
+
+def test_generation_factor_by_family_hardware_only() -> None:
+    gf = rel.generation_factor
+    assert gf("h100-sxm") == 1.0 and gf("h200") == 1.0
+    assert gf("a100-sxm-80gb", bound="low") < 1.0 < gf("a100-sxm-80gb") < gf(
+        "a100-sxm-80gb", bound="high"
+    )
+    assert gf("gb200") == 1.0 and gf("gb200", bound="high") == 2.0  # blackwell entry
+    assert gf("mi300x") == 1.0 and gf("mi300x", bound="low") == 0.5  # default entry
+    a100 = rel.failure_model("a100-sxm-80gb").rates_by_cause(16384)
+    h100 = rel.failure_model("h100-sxm").rates_by_cause(16384)
+    assert float(a100["software"]) == pytest.approx(float(h100["software"]))
+    assert float(a100["gpu-faulty"]) == pytest.approx(1.41 * float(h100["gpu-faulty"]))
+
+
+def test_category_column_errors_are_clear(tmp_path: Path) -> None:
+    from gigawatt.validate import validate_file
+
+    src = (DATA / "reliability_published.csv").read_text().splitlines()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(src[0] + "\n" + src[4].replace(",0,gpu,", ",0,gpus,") + "\n")
+    row = validate_file(bad).rows[0]
+    assert row.error is not None and "category" in row.error and "gpu" in row.error
