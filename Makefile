@@ -30,6 +30,8 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/search.py --out bench/results/search.json $(if $(CALCULON),--calculon $(CALCULON))
+	for b in serving supply facility reliability economics; do \
+	  $(BIN)/python bench/$$b.py --out bench/results/$$b.json || exit 1; done
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
