@@ -61,6 +61,7 @@ class Plan:
     claim: ClaimCheck | None = None
     headline: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    claim_is_scenarios: bool = False  # the scenario states the claim it checks
 
     @property
     def slug(self) -> str:
@@ -297,6 +298,9 @@ def plan(
         for name in ("supply_quarterly", "supply_by_product", "supply_deliveries", "supply_bom"):
             result.tables[name] = supply[name]
         result.claim = supply["claim"]
+        result.claim_is_scenarios = scenario.supply is not None and (
+            "claim_wafers_per_month" in scenario.supply.model_fields_set
+        )
 
     # ---- facilities ----
     shares: list[_SiteShare] = []
@@ -316,9 +320,47 @@ def plan(
         for name, df in econ.items():
             result.tables["economics_summary" if name == "summary" else name] = df
 
+    readiness = _site_readiness(result.tables)
+    if readiness is not None:
+        result.tables["site_readiness"] = readiness
+        late = readiness[readiness["shortfall_it_w"] > 0]
+        for site, rows in late.groupby("site"):
+            first = rows.iloc[0]
+            result.notes.append(
+                f"deployment runs ahead of the facility at {site}: from {first['quarter']} up to "
+                f"{rows['shortfall_it_w'].max() / 1e6:,.0f} MW of IT has no ready building or "
+                "power (see table site_readiness)"
+            )
     result.headline = _headline(scenario, result, build, cat)
     say("done")
     return result
+
+
+def _site_readiness(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """Per site and quarter: IT placed there by the build-out vs IT whose building and power
+    are ready by the end of that quarter (the schedule a deployment must fit into)."""
+    alloc, build = tables.get("allocation"), tables.get("site_buildout")
+    if alloc is None or build is None or alloc.empty or build.empty:
+        return None
+    rows = []
+    for site, placed in alloc.groupby("site"):
+        modules = build[build["site"] == site]
+        if modules.empty:
+            continue
+        per_q = placed.groupby("quarter")["it_w"].sum().sort_index().cumsum()
+        for quarter, cum_w in per_q.items():
+            end_year = (quarter_index(str(quarter)) + 1) / 4.0
+            ready_w = float(modules.loc[modules["ready_year"] <= end_year, "it_w"].sum())
+            rows.append(
+                {
+                    "site": site,
+                    "quarter": quarter,
+                    "placed_it_w": float(cum_w),
+                    "ready_it_w": ready_w,
+                    "shortfall_it_w": max(float(cum_w) - ready_w, 0.0),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def _economics_stage(
@@ -434,6 +476,9 @@ def _headline(
         h["binding_constraint_quarter"] = str(busiest["quarter"])
         h["binding_utilisation"] = float(busiest["binding_utilisation"])
         h["supply_shortfall_quarters"] = int((quarterly["shortfall_wafers_per_month"] > 0).sum())
+    readiness = result.tables.get("site_readiness")
+    if readiness is not None and not readiness.empty:
+        h["facility_shortfall_it_w_max"] = float(readiness["shortfall_it_w"].max())
     alloc = result.tables.get("allocation")
     sites = result.tables.get("sites")
     if alloc is not None and not alloc.empty:

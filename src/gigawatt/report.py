@@ -69,6 +69,14 @@ def _r(value: Any, fmt: Any) -> str:
     return "-" if value is None else str(fmt(value))
 
 
+def _table(title: str, labels: tuple[str, ...], left: tuple[str, ...]) -> Table:
+    """A table with text columns left-aligned and figures right-aligned."""
+    table = Table(title=title, title_justify="left")
+    for label in labels:
+        table.add_column(label, justify="left" if label in left else "right")
+    return table
+
+
 def fleet_table(plan: Plan) -> Table | None:
     fleet = plan.tables.get("fleet")
     if fleet is None or fleet.empty:
@@ -109,19 +117,21 @@ def supply_table(plan: Plan) -> Table | None:
     q = plan.tables.get("supply_quarterly")
     if q is None or q.empty:
         return None
-    table = Table(title="supply per quarter (wafer starts per month, P50)", title_justify="left")
-    for label in (
-        "quarter",
-        "accelerators",
-        "HBM DRAM",
-        "all DRAM",
-        "CoWoS",
-        "logic",
-        "binding",
-        "utilisation",
-        "shortfall",
-    ):
-        table.add_column(label, justify="left" if label in ("quarter", "binding") else "right")
+    table = _table(
+        "supply per quarter (wafer starts per month, P50)",
+        (
+            "quarter",
+            "accelerators",
+            "HBM DRAM",
+            "all DRAM",
+            "CoWoS",
+            "logic",
+            "binding",
+            "utilisation",
+            "shortfall",
+        ),
+        left=("quarter", "binding"),
+    )
     active = q[q["accelerators_requested"] > 0]
     for r in (active if not active.empty else q).itertuples():
         table.add_row(
@@ -142,21 +152,23 @@ def sites_table(plan: Plan) -> Table | None:
     sites = plan.tables.get("sites")
     if sites is None or sites.empty:
         return None
-    table = Table(title="sites (as built)", title_justify="left")
-    for label in (
-        "site",
-        "kind",
-        "cooling",
-        "IT",
-        "facility (mean)",
-        "PUE",
-        "WUE L/kWh",
-        "water m3/yr",
-        "CO2 t/yr",
-        "power supply",
-        "ready",
-    ):
-        table.add_column(label, justify="left" if label in ("site", "kind", "cooling") else "right")
+    table = _table(
+        "sites (as built)",
+        (
+            "site",
+            "kind",
+            "cooling",
+            "IT",
+            "facility (mean)",
+            "PUE",
+            "WUE L/kWh",
+            "water m3/yr",
+            "CO2 t/yr",
+            "power supply",
+            "ready",
+        ),
+        left=("site", "kind", "cooling"),
+    )
     for r in sites.itertuples():
         table.add_row(
             str(r.site),
@@ -251,7 +263,9 @@ def print_plan(plan: Plan, console: Console | None = None) -> None:
         table = make(plan)
         if table is not None:
             c.print(table)
-    if plan.claim is not None:
+    for note in plan.notes:
+        c.print(f"[yellow]note:[/] {note}")
+    if plan.claim is not None and plan.claim_is_scenarios:
         c.print(f"[bold]memory claim check:[/] {plan.claim}")
         for line in plan.claim.assumptions_to_close_gap:
             c.print(f"  - {line}")
