@@ -122,3 +122,12 @@ def test_serve_cli_json_and_errors() -> None:
     assert bad.exit_code == 2 and "--users" in bad.output
     slo = runner.invoke(app, ["serve", "--model", "llama3-70b", "--ttft-ms", "1"])
     assert slo.exit_code == 2 and "best achievable" in slo.output
+
+
+@pytest.mark.parametrize("gpu", ["mi300x", "mi325x", "mi355x"])
+def test_amd_gpus_can_be_served(gpu: str) -> None:
+    """xGMI latency is in the catalog (a sourced range), so AMD parts can be modelled."""
+    r = runner.invoke(app, ["serve", "--model", "llama3-70b", "--gpu", gpu, "--json"])
+    assert r.exit_code == 0, r.output
+    best = json.loads(r.stdout)["configurations"][0]
+    assert best["tokens_per_s_per_gpu"] > 0 and best["ttft_p99_s"] <= 2.0
