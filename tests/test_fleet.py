@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -83,8 +84,16 @@ def test_bad_service_definitions_get_clear_messages() -> None:
     assert "daily_active_users" in str(e.value)
     with pytest.raises(InputError, match="no configuration"):
         plan_services([chat(ttft_p99_s=0.001, tpot_p50_s=0.001)])
-    with pytest.raises(InputError, match="fits no configuration"):
+    # 405B in BF16 no longer fails on A100: pipeline stages across 8-GPU domains hold it
+    with pytest.raises(InputError, match=r"no configuration of Llama 3\.1 405B"):
         plan_services([chat(model="llama3-405b", accelerator="a100-sxm-80gb", weights=["bf16"])])
+    from gigawatt.fleet import serving_configs
+    from gigawatt.perf import get_system
+    from gigawatt.workload import get_model
+
+    tiny = get_system("a100-sxm-80gb").with_(memory_bytes=4e9)
+    with pytest.raises(InputError, match="fits no configuration"):
+        serving_configs(get_model("llama3-405b"), tiny, 1000, 300, 2.0, 0.05, ("bf16",))
     with pytest.raises(InputError, match="accelerator"):
         plan_fleet([], [TrainingRun(name="t", accelerator="nope", n_gpus=8)])
 
@@ -122,3 +131,58 @@ def test_serve_cli_json_and_errors() -> None:
     assert bad.exit_code == 2 and "--users" in bad.output
     slo = runner.invoke(app, ["serve", "--model", "llama3-70b", "--ttft-ms", "1"])
     assert slo.exit_code == 2 and "best achievable" in slo.output
+
+
+@pytest.mark.parametrize("gpu", ["mi300x", "mi325x", "mi355x"])
+def test_amd_gpus_can_be_served(gpu: str) -> None:
+    """xGMI latency is in the catalog (a sourced range), so AMD parts can be modelled."""
+    r = runner.invoke(app, ["serve", "--model", "llama3-70b", "--gpu", gpu, "--json"])
+    assert r.exit_code == 0, r.output
+    best = json.loads(r.stdout)["configurations"][0]
+    assert best["tokens_per_s_per_gpu"] > 0 and best["ttft_p99_s"] <= 2.0
+
+
+def test_serve_ranks_by_cost_across_gpus_with_ranges() -> None:
+    r = runner.invoke(
+        app,
+        [
+            *("serve", "--model", "llama3-70b", "--gpu", "h100-sxm,h200,b200"),
+            *("--rank", "cost", "--users", "1e7", "--json"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    rows = data["configurations"]
+    costs = [c["usd_per_million_tokens"] for c in rows]
+    assert costs == sorted(costs)
+    for c in rows:
+        assert 0 < c["usd_per_million_tokens_low"] <= c["usd_per_million_tokens"]
+        assert c["usd_per_million_tokens"] <= c["usd_per_million_tokens_high"]
+    # fleet average (diurnal mean load on installed replicas) costs more than sustained load
+    assert data["demand"]["fleet_usd_per_million_tokens"] > costs[0]
+    bad = runner.invoke(app, ["serve", "--model", "llama3-70b", "--rank", "cheap"])
+    assert bad.exit_code == 2 and "--rank" in bad.output
+    from gigawatt.fleet import rank_configs
+
+    unpriced = pd.DataFrame({"tokens_per_s_per_gpu": [1.0], "usd_per_million_tokens": [np.nan]})
+    with pytest.raises(InputError, match="price"):
+        rank_configs(unpriced, "cost")
+
+
+def test_search_tries_pipeline_and_expert_parallel() -> None:
+    from gigawatt.fleet import parallel_layouts, serving_configs
+    from gigawatt.perf import get_system
+    from gigawatt.workload import get_model
+
+    h100 = get_system("h100-sxm")
+    dense = parallel_layouts(get_model("llama3-70b"), h100)
+    assert all(e == 1 for _, _, e in dense) and any(p > 1 for _, p, _ in dense)
+    assert any(t * p > h100.scale_up_domain for t, p, _ in dense)  # PP across domains
+    moe = get_model("mixtral-8x7b")
+    assert any(e > 1 for _, _, e in parallel_layouts(moe, h100))
+    df = serving_configs(moe, h100, 1000, 300, 2.0, 0.05, ("fp8",))
+    assert (df["ep"] > 1).any()
+    assert (df["gpus_per_replica"] == df["pp"] * df[["tp", "ep"]].max(axis=1)).all()
+    # a model too big for one 8-GPU domain in BF16 is served with pipeline stages across domains
+    big = serving_configs(get_model("llama3-405b"), h100, 1000, 300, 5.0, 0.2, ("bf16",))
+    assert (big["pp"] > 1).all() and (big["gpus_per_replica"] > 8).all()

@@ -138,3 +138,18 @@ def test_clear_errors() -> None:
         predict_serving(L70, H200, 0, 128, batch=1)
     r = predict_serving(get_model("llama3-405b"), H100, 128, 128, tp=1, batch=1)
     assert not bool(r.fits)
+
+
+def test_expert_parallel_checks_and_conserves_weights() -> None:
+    from gigawatt.perf.serving import weight_bytes_per_gpu
+
+    mix = get_model("mixtral-8x7b")
+    for tp, ep in ((1, 8), (2, 8), (8, 8)):
+        per_gpu = weight_bytes_per_gpu(mix, tp, 1, 2.0, ep)
+        experts = mix.moe_layers * mix.moe_experts * mix.expert_params() * 2.0
+        rest = (mix.params() * 2.0 - experts) / tp * ep  # TP-split, replicated per DP group
+        assert float(per_gpu) * ep == pytest.approx(experts + rest, rel=1e-9)
+    with pytest.raises(InputError, match="no experts"):
+        predict_serving(L70, H100, 100, 100, tp=2, ep=4, concurrency=4)
+    with pytest.raises(InputError, match="multiple of tp"):
+        predict_serving(mix, H100, 100, 100, tp=4, ep=6, concurrency=4)

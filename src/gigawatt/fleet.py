@@ -31,7 +31,33 @@ from gigawatt.perf.system import Efficiency, System, get_system
 from gigawatt.workload import TransformerModel, get_model
 
 TP_CHOICES = (1, 2, 4, 8, 16, 32, 64, 72)
+PP_CHOICES = (1, 2, 4, 8, 16)
+EP_CHOICES = (2, 4, 8, 16, 32, 64, 72)
+MAX_REPLICA_GPUS = 64  # largest replica searched (or one scale-up domain, if larger)
 CONCURRENCY_GRID = np.unique(np.round(np.geomspace(1, 2048, 34))).astype(float)
+
+
+def parallel_layouts(
+    model: TransformerModel, system: System, max_gpus: int | None = None
+) -> list[tuple[int, int, int]]:
+    """(tp, pp, ep) layouts a replica may take: TP inside one scale-up domain; PP stages
+    within or across domains; for MoE models expert parallel over ep GPUs per stage (a
+    multiple of tp: ep / tp attention DP groups), possibly spanning domains. At most
+    ``max_gpus`` GPUs per replica (default: 64 or one scale-up domain, the larger)."""
+    cap = max_gpus or max(MAX_REPLICA_GPUS, system.scale_up_domain)
+    tps = [t for t in TP_CHOICES if t <= system.scale_up_domain]
+    eps = [1] + (list(EP_CHOICES) if model.is_moe else [])
+    out = []
+    for t in tps:
+        for p in PP_CHOICES:
+            if p > model.n_layers:
+                continue
+            for e in eps:
+                if e > 1 and (e < t or e % t):
+                    continue
+                if p * max(t, e) <= cap:
+                    out.append((t, p, e))
+    return out
 
 
 def serving_configs(
@@ -47,16 +73,22 @@ def serving_configs(
 ) -> pd.DataFrame:
     """All configurations that meet the SLO, best tokens/s per GPU first.
 
-    Raises InputError naming ``where`` when the model fits no configuration or no
-    configuration meets the SLO (with the best achievable latencies).
+    The search covers every (tp, pp, ep) layout of ``parallel_layouts`` (TP, pipeline
+    parallel within and across scale-up domains, expert parallel for MoE), each weight
+    precision and a geometric grid of concurrencies per replica. ``gpus_per_replica`` is
+    pp * max(tp, ep). Raises InputError naming ``where`` when the model fits no
+    configuration or no configuration meets the SLO (with the best achievable latencies).
     """
     if ttft_p99_s <= 0 or tpot_p50_s <= 0:
         raise InputError([Problem(where, "slo", "TTFT and TPOT targets must be > 0")])
     sw = software or get_software()
-    tps = [t for t in TP_CHOICES if t <= system.scale_up_domain and t <= 8 * 9]
+    layouts = parallel_layouts(model, system)
+    tps = sorted({t for t, _, _ in layouts})
     kv_of = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "int8": "fp8", "int4": "fp8"}
-    grid = [(t, w, c) for t in tps for w in weights for c in CONCURRENCY_GRID]
-    tp_a = np.array([g[0] for g in grid], dtype=np.float64)
+    grid = [(lay, w, c) for lay in layouts for w in weights for c in CONCURRENCY_GRID]
+    tp_a = np.array([g[0][0] for g in grid], dtype=np.float64)
+    pp_a = np.array([g[0][1] for g in grid], dtype=np.float64)
+    ep_a = np.array([g[0][2] for g in grid], dtype=np.float64)
     w_a = np.array([g[1] for g in grid], dtype=object)
     kv_a = np.array([kv_of[g[1]] for g in grid], dtype=object)
     c_a = np.array([g[2] for g in grid], dtype=np.float64)
@@ -66,19 +98,22 @@ def serving_configs(
         input_len,
         output_len,
         tp_a,
-        1,
+        pp_a,
         w_a,
         kv_a,
         concurrency=c_a,
         software=sw,
         chunked_prefill=True,
+        ep=ep_a,
     )
     df = pd.DataFrame(
         {
             "model": model.name,
             "accelerator": system.accelerator,
             "tp": tp_a.astype(int),
-            "pp": 1,
+            "pp": pp_a.astype(int),
+            "ep": ep_a.astype(int),
+            "gpus_per_replica": res.n_gpus.astype(int),
             "weights": w_a.astype(str),
             "kv_cache": kv_a.astype(str),
             "concurrency": c_a.astype(int),
@@ -103,7 +138,8 @@ def serving_configs(
                     where,
                     "model",
                     f"{model.name} fits no configuration on {system.name} (TP up to "
-                    f"{max(tps)}, {'/'.join(weights)}): >= {weights_gb:.0f} GB of weights per "
+                    f"{max(tps)}, up to {int(res.n_gpus.max())} GPUs per replica, "
+                    f"{'/'.join(weights)}): >= {weights_gb:.0f} GB of weights per "
                     f"GPU of {system.memory_bytes / 1e9:.0f} GB plus KV cache; use a larger "
                     "scale-up domain, lower precision or a bigger-memory accelerator",
                 )
@@ -126,6 +162,78 @@ def serving_configs(
     return ok.sort_values("tokens_per_s_per_gpu", ascending=False).reset_index(drop=True)
 
 
+# ---- cost per token -------------------------------------------------------------------------
+COST_REFERENCE_GPUS = 1024  # cluster the $/GPU-hour is priced for (network tiers, facility)
+RANKS = ("throughput", "cost")
+
+
+def usd_per_gpu_hour_range(
+    accelerator: str, catalog: Catalog | None = None, reference_gpus: int = COST_REFERENCE_GPUS
+) -> tuple[float, float, float] | None:
+    """All-in (low, likely, high) USD per accelerator-hour from the economics stage, or None
+    where the accelerator has no published price (TPU, Trainium).
+
+    ``economics.cluster_cost`` on a ``reference_gpus`` cluster: capex (servers, scale-out
+    network, storage, facility, power connection; catalog/prices.yaml) annualised by the
+    capital recovery factor at the WACC over each asset's life, plus opex (energy at the
+    catalog's default price and PUE, water, staff, maintenance, insurance), divided by the
+    GPU-hours in service. Low / high take every price at its cheap / dear end together.
+    """
+    from gigawatt.economics import Cluster, cluster_cost, load_price_book
+
+    cat = catalog or load_catalog()
+    book = load_price_book(cat)
+    try:
+        book.compute_item(accelerator).unit_price()
+    except (InputError, CatalogError):
+        return None
+    cost = cluster_cost(Cluster(gpu=accelerator, accelerators=reference_gpus), book)
+    return cost.metric("usd_per_gpu_hour")
+
+
+def add_cost_columns(
+    df: pd.DataFrame, gpu_hour_usd: tuple[float, float, float] | None
+) -> pd.DataFrame:
+    """Copy of a ``serving_configs`` table with USD per GPU-hour and USD per million output
+    tokens (``economics.usd_per_million_tokens`` at each configuration's tokens/s per GPU,
+    at sustained load) as low / likely / high columns; NaN where unpriced."""
+    from gigawatt.economics import usd_per_million_tokens
+
+    out = df.copy()
+    for suffix, i in (("_low", 0), ("", 1), ("_high", 2)):
+        if gpu_hour_usd is None or out.empty:
+            out[f"usd_per_gpu_hour{suffix}"] = float("nan")
+            out[f"usd_per_million_tokens{suffix}"] = float("nan")
+            continue
+        out[f"usd_per_gpu_hour{suffix}"] = gpu_hour_usd[i]
+        out[f"usd_per_million_tokens{suffix}"] = usd_per_million_tokens(
+            out["tokens_per_s_per_gpu"].to_numpy(dtype=float), 1.0, gpu_hour_usd[i]
+        )
+    return out
+
+
+def rank_configs(df: pd.DataFrame, rank: str = "throughput", where: str = "--rank") -> pd.DataFrame:
+    """Sort configurations: ``throughput`` = output tokens/s per GPU, best first; ``cost`` =
+    likely USD per million output tokens, cheapest first (needs ``add_cost_columns``)."""
+    if rank not in RANKS:
+        allowed = ", ".join(RANKS)
+        raise InputError([Problem(where, "rank", f"{rank!r} not allowed (allowed: {allowed})")])
+    if rank == "throughput":
+        return df.sort_values("tokens_per_s_per_gpu", ascending=False).reset_index(drop=True)
+    if "usd_per_million_tokens" not in df or df["usd_per_million_tokens"].isna().all():
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    "rank",
+                    "no configuration has a price (catalog/prices.yaml has none for these "
+                    "accelerators); rank by throughput or choose a priced accelerator",
+                )
+            ]
+        )
+    return df.sort_values("usd_per_million_tokens", na_position="last").reset_index(drop=True)
+
+
 def server_for(accelerator: str, catalog: Catalog) -> Entry:
     """The server form factor (catalog/servers.yaml) that carries ``accelerator``."""
     for entry in catalog.kind("servers").values():
@@ -138,10 +246,16 @@ def server_for(accelerator: str, catalog: Catalog) -> Entry:
 
 
 def plan_services(
-    services: Sequence[ServiceDemand], catalog: Catalog | None = None, quarter: int = 0
+    services: Sequence[ServiceDemand],
+    catalog: Catalog | None = None,
+    quarter: int = 0,
+    rank: str = "throughput",
 ) -> pd.DataFrame:
-    """One row per service: best configuration at its SLO and the accelerators its peak
-    (in ``quarter``) needs, with headroom and N+k spare replicas."""
+    """One row per service: best configuration at its SLO (by ``rank``: tokens/s per GPU or
+    USD per million tokens) and the accelerators its peak (in ``quarter``) needs, with
+    headroom and N+k spare replicas; USD per million output tokens at sustained load and
+    averaged over the fleet (diurnal mean load over the installed replicas), low/likely/high.
+    """
     cat = catalog or load_catalog()
     rows: list[dict[str, Any]] = []
     for i, svc in enumerate(services):
@@ -151,7 +265,8 @@ def plan_services(
             system = get_system(svc.accelerator, cat)
         except CatalogError as exc:
             raise InputError([Problem(where, p.field, p.message) for p in exc.problems]) from None
-        best = serving_configs(
+        gph = usd_per_gpu_hour_range(svc.accelerator, cat)
+        configs = serving_configs(
             model,
             system,
             svc.input_tokens_mean,
@@ -160,11 +275,19 @@ def plan_services(
             svc.tpot_p50_s,
             tuple(svc.weights or ("bf16", "fp8")),
             where=where,
-        ).iloc[0]
+        )
+        best = rank_configs(add_cost_columns(configs, gph), rank, where).iloc[0]
         peak = float(svc.peak_request_rate_per_s(quarter))
         replicas_needed = math.ceil(peak / float(best["requests_per_s"]))
         replicas = math.ceil(replicas_needed * (1.0 + svc.headroom)) + svc.redundancy_k
-        gpus_per_replica = int(best["tp"]) * int(best["pp"])
+        gpus_per_replica = int(best["gpus_per_replica"])
+        mean_tps = float(svc.mean_request_rate_per_s(quarter)) * svc.output_tokens_mean
+        fleet_cost = [
+            float("nan")
+            if gph is None or mean_tps <= 0
+            else float(gph[i] * replicas * gpus_per_replica / (mean_tps * 3600.0) * 1e6)
+            for i in range(3)
+        ]
         rows.append(
             {
                 "workload": svc.name,
@@ -177,12 +300,20 @@ def plan_services(
                 "tokens_per_day": svc.tokens_per_day(quarter),
                 "tp": int(best["tp"]),
                 "pp": int(best["pp"]),
+                "ep": int(best["ep"]),
+                "gpus_per_replica": gpus_per_replica,
                 "weights": best["weights"],
                 "kv_cache": best["kv_cache"],
                 "concurrency_per_replica": int(best["concurrency"]),
                 "tokens_per_s_per_gpu": float(best["tokens_per_s_per_gpu"]),
                 "ttft_p99_s": float(best["ttft_p99_s"]),
                 "tpot_p50_s": float(best["tpot_p50_s"]),
+                "usd_per_million_tokens_low": float(best["usd_per_million_tokens_low"]),
+                "usd_per_million_tokens": float(best["usd_per_million_tokens"]),
+                "usd_per_million_tokens_high": float(best["usd_per_million_tokens_high"]),
+                "fleet_usd_per_million_tokens_low": fleet_cost[0],
+                "fleet_usd_per_million_tokens": fleet_cost[1],
+                "fleet_usd_per_million_tokens_high": fleet_cost[2],
                 "replicas_at_peak": replicas_needed,
                 "replicas": replicas,
                 "accelerators": replicas * gpus_per_replica,

@@ -178,18 +178,48 @@ def _layer_params(model: TransformerModel) -> tuple[float, float, float]:
 
 
 def weight_bytes_per_gpu(
-    model: TransformerModel, tp: ArrayLike, pp: ArrayLike, weight_bytes: ArrayLike
+    model: TransformerModel,
+    tp: ArrayLike,
+    pp: ArrayLike,
+    weight_bytes: ArrayLike,
+    ep: ArrayLike = 1,
 ) -> FloatArray:
     """Weights held by one GPU: all parameters split over TP x PP (embeddings on the end
-    stages, split over TP like Megatron's vocab-parallel embedding)."""
+    stages, split over TP like Megatron's vocab-parallel embedding). With expert parallel
+    (``ep`` > 1, MoE only) the routed experts of a stage are split whole over its ``ep``
+    GPUs and everything else over the TP group (replicated across the ep / tp DP groups)."""
     t = np.asarray(tp, dtype=np.float64)
     p = np.asarray(pp, dtype=np.float64)
+    e = np.asarray(ep, dtype=np.float64)
     wb = np.asarray(weight_bytes, dtype=np.float64)
     body = float(model.params() - model.embedding_params())
     emb = float(model.embedding_params())
+    experts = _routed_expert_params(model)
     # the first/last stage holds the embedding/LM head as well as its layers
-    per_stage = body / p + np.where(p > 1.0, emb / 2.0, emb)
-    return np.asarray(per_stage * wb / t, dtype=np.float64)
+    end = np.where(p > 1.0, emb / 2.0, emb)
+    tp_split = ((body - experts) / p + end) / t
+    ep_split = np.where(e > 1.0, experts / p / np.maximum(e, 1.0), experts / p / t)
+    return np.asarray((tp_split + ep_split) * wb, dtype=np.float64)
+
+
+def _routed_expert_params(model: TransformerModel) -> float:
+    """Parameters of all routed experts (0 for a dense model)."""
+    if not model.is_moe:
+        return 0.0
+    return float(model.moe_layers * model.moe_experts * model.expert_params())
+
+
+def _dp_groups(tp: FloatArray, ep: FloatArray) -> FloatArray:
+    """Attention data-parallel groups per stage: ep / tp with expert parallel, else 1."""
+    return np.asarray(np.where(ep > 1.0, np.maximum(ep / tp, 1.0), 1.0), dtype=np.float64)
+
+
+def gpus_per_replica(tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1) -> FloatArray:
+    """GPUs of one replica: pp stages of max(tp, ep) GPUs."""
+    t = np.asarray(tp, dtype=np.float64)
+    return np.asarray(
+        np.asarray(pp, dtype=np.float64) * np.maximum(t, np.asarray(ep, np.float64)), np.float64
+    )
 
 
 def _experts_touched(model: TransformerModel, tokens: FloatArray) -> FloatArray:
@@ -229,6 +259,75 @@ def _linear_work(
     active = ((L - n_moe) * (attn + dense_ffn) + n_moe * active_moe) / L
     read = ((L - n_moe) * (attn + dense_ffn) + n_moe * read_moe) / L
     return np.full_like(tok, active), np.asarray(read, dtype=np.float64)
+
+
+def _linear_time(
+    model: TransformerModel,
+    system: System,
+    tokens: FloatArray,
+    stage_tokens: FloatArray,
+    layers: FloatArray,
+    t: FloatArray,
+    e: FloatArray,
+    wb: FloatArray,
+    peak: FloatArray,
+) -> FloatArray:
+    """Seconds for the linear layers of ``layers`` mean layers on one GPU when ``tokens``
+    tokens pass its TP group together and ``stage_tokens`` pass the whole stage.
+
+    Without expert parallel (e = 1) every matrix, experts included, is sliced over the TP
+    group (Megatron). With expert parallel (Lepikhin et al. 2021, GShard; Rajbhandari et al.
+    2022, DeepSpeed-MoE) attention, dense and shared-expert matrices stay TP-sliced while
+    each GPU holds E / ep whole experts and multiplies the tokens routed to them: on average
+    stage_tokens * k / ep rows, times the family's load imbalance for the busiest GPU, in
+    GEMMs of stage_tokens * k / E rows per expert. Roofline of the summed compute time
+    against the summed weight reads, as for the dense model.
+    """
+    eff = system.efficiency
+    mem_bw = system.memory_bandwidth_bps * eff.memory_fraction
+    active, read = _linear_work(model, system, tokens)
+    plain = np.maximum(
+        2.0 * tokens * active * layers / t / (peak * _gemm_eff(system, tokens)),
+        read * layers * wb / t / mem_bw,
+    )
+    if not model.is_moe or not np.any(e > 1.0):
+        return np.asarray(plain, dtype=np.float64)
+    attn, dense_ffn, expert = _layer_params(model)
+    L = float(model.n_layers)
+    frac_moe = float(model.moe_layers) / L
+    shared = float(model.moe_shared_experts) * expert
+    router = float(model.d_model * model.moe_experts)
+    k = float(model.moe_top_k)
+    E = float(model.moe_experts)
+    ep = np.maximum(e, 1.0)
+    # TP-sliced part: attention (+ router, shared experts) in MoE layers, whole dense layers
+    tp_params = frac_moe * (attn + shared + router) + (1.0 - frac_moe) * (attn + dense_ffn)
+    tp_flops_t = 2.0 * tokens * tp_params / t / (peak * _gemm_eff(system, tokens))
+    tp_read = tp_params * wb / t
+    rows = stage_tokens * k / ep * eff.moe_load_imbalance
+    per_expert = np.maximum(stage_tokens * k / E, 1e-9)
+    ex_flops_t = frac_moe * 2.0 * rows * expert / (peak * _gemm_eff(system, per_expert))
+    ex_read = frac_moe * _experts_touched(model, stage_tokens) / ep * expert * wb
+    with_ep = np.maximum((tp_flops_t + ex_flops_t) * layers, (tp_read + ex_read) * layers / mem_bw)
+    return np.asarray(np.where(e > 1.0, with_ep, plain), dtype=np.float64)
+
+
+def _moe_comm_time(
+    model: TransformerModel, system: System, tokens: FloatArray, t: FloatArray, e: FloatArray
+) -> FloatArray:
+    """Per mean layer: TP all-reduces plus, with expert parallel, the dispatch and combine
+    all-to-alls of each GPU's tokens/tp tokens to their top-k experts (BF16 activations)
+    over the stage's ep GPUs (``perf.comm.collective_time``; across scale-up domains when
+    ep exceeds one)."""
+    h = float(model.d_model)
+    ar = collective_time("all_reduce", tokens * h * ACT_BYTES, t, 1.0, system)
+    if not model.is_moe:
+        return np.asarray(2.0 * ar, dtype=np.float64)
+    frac_moe = float(model.moe_layers) / float(model.n_layers)
+    size = tokens / t * float(model.moe_top_k) * h * ACT_BYTES
+    a2a = collective_time("all_to_all", size, np.maximum(e, 1.0), 1.0, system)
+    with_ep = (2.0 - frac_moe) * ar + frac_moe * 2.0 * a2a
+    return np.asarray(np.where(e > 1.0, with_ep, 2.0 * ar), dtype=np.float64)
 
 
 @dataclass
@@ -278,6 +377,7 @@ def prefill_time(
     sequences: ArrayLike = 1.0,
     software: Software | None = None,
     overheads: bool = True,
+    ep: ArrayLike = 1,
 ) -> FloatArray:
     """Seconds for one forward pass over ``tokens`` prompt tokens on one replica, their
     attention spanning a mean ``context`` earlier tokens each (a whole prompt of s tokens:
@@ -288,7 +388,8 @@ def prefill_time(
     (q_width + v_width) FLOP at the 16-bit peak (FlashAttention; Dao 2023). TP: two
     all-reduces of the tokens' activations per layer (Megatron-LM), not overlapped.
     ``overheads=False`` leaves out per-pass kernel launches and host work (a chunk riding
-    on a decode step shares them).
+    on a decode step shares them). ``ep`` > 1: expert parallel (see ``_linear_time``); the
+    prompts are spread over the stage's ep / tp attention groups.
     """
     eff = system.efficiency
     n = np.asarray(tokens, dtype=np.float64)
@@ -297,19 +398,22 @@ def prefill_time(
     p = np.asarray(pp, dtype=np.float64)
     wb = np.asarray(weight_bytes, dtype=np.float64)
     peak = np.asarray(system.peak("bf16") if peak_flops is None else peak_flops, np.float64)
-    seqs = np.asarray(sequences, dtype=np.float64)
+    seqs_all = np.asarray(sequences, dtype=np.float64)
+    e = np.asarray(ep, dtype=np.float64)
     sw = software or get_software()
     L = float(model.n_layers)
     h = float(model.d_model)
     V = float(model.vocab_size)
     mem_bw = system.memory_bandwidth_bps * eff.memory_fraction
-    active, read = _linear_work(model, system, n)
-    lin_flops = 2.0 * n * active * L / t
-    t_lin = np.maximum(lin_flops / (peak * _gemm_eff(system, n)), read * L * wb / t / mem_bw)
+    stage_tokens = n
+    groups = np.minimum(_dp_groups(t, e), np.maximum(seqs_all, 1.0))
+    n = n / groups  # tokens one attention (TP) group prefills
+    seqs = seqs_all / groups
+    t_lin = _linear_time(model, system, n, stage_tokens, np.asarray(L), t, e, wb, peak)
     attn_flops = 2.0 * n * ctx * float(model.q_width + model.v_width) * L / t
     t_attn = attn_flops / (system.peak("bf16") * _gemm_eff(system, np.maximum(ctx, 1.0)))
     t_elt = n * h * ELEMENTWISE_BYTES_PER_HIDDEN * ACT_BYTES * L / mem_bw
-    t_ar = 2.0 * L * collective_time("all_reduce", n * h * ACT_BYTES, t, 1.0, system)
+    t_ar = L * _moe_comm_time(model, system, n, t, e)
     t_head = np.maximum(
         2.0 * seqs * h * V / t / (peak * _gemm_eff(system, seqs)), h * V * wb / t / mem_bw
     )
@@ -333,6 +437,7 @@ def decode_step_time(
     kv_bytes: ArrayLike = 2.0,
     peak_flops: ArrayLike | None = None,
     software: Software | None = None,
+    ep: ArrayLike = 1,
 ) -> FloatArray:
     """Seconds between two output tokens of a sequence when ``batch`` sequences with a mean
     ``context`` (tokens already in their KV cache) decode together on one replica.
@@ -342,6 +447,8 @@ def decode_step_time(
     weight bytes / bandwidth); attention as max(score FLOPs, KV bytes / bandwidth), the KV
     read once per KV head (or once per query head for engines without GQA sharing); two TP
     all-reduces per layer; the LM head; kernel launches. A token waits for all pp stages.
+    Expert parallel (``ep`` > 1, MoE): the batch is split over ep / tp attention groups,
+    experts whole over the ep GPUs, dispatch/combine all-to-alls (``_linear_time``).
     """
     eff = system.efficiency
     sw = software or get_software()
@@ -352,17 +459,17 @@ def decode_step_time(
     wb = np.asarray(weight_bytes, dtype=np.float64)
     kvb = np.asarray(kv_bytes, dtype=np.float64)
     peak = np.asarray(system.peak("bf16") if peak_flops is None else peak_flops, np.float64)
+    e = np.asarray(ep, dtype=np.float64)
     L = float(model.n_layers)
     h = float(model.d_model)
     V = float(model.vocab_size)
     mem_bw = system.memory_bandwidth_bps * eff.memory_fraction
+    groups = _dp_groups(t, e)
     n_mb = np.maximum(np.minimum(B, p), 1.0)
-    b = np.maximum(B / n_mb, 1e-9)  # sequences per micro-batch
+    b_stage = np.maximum(B / n_mb, 1e-9)  # sequences per micro-batch, whole stage
+    b = np.maximum(b_stage / groups, 1e-9)  # ... per attention (TP) group
     Ls = L / p
-    active, read = _linear_work(model, system, b)
-    t_lin = np.maximum(
-        2.0 * b * active * Ls / t / (peak * _gemm_eff(system, b)), read * Ls * wb / t / mem_bw
-    )
+    t_lin = _linear_time(model, system, b, b_stage, np.asarray(Ls), t, e, wb, peak)
     if model.mla is None and not sw.gqa_kv_reuse:
         kv_width_gpu = (model.n_heads / t) * 2.0 * model.head_dim  # re-read per query head
     else:
@@ -375,7 +482,7 @@ def decode_step_time(
         kv_read / mem_bw,
     )
     t_elt = b * h * ELEMENTWISE_BYTES_PER_HIDDEN * ACT_BYTES * Ls / mem_bw
-    t_ar = 2.0 * Ls * collective_time("all_reduce", b * h * ACT_BYTES, t, 1.0, system)
+    t_ar = Ls * _moe_comm_time(model, system, b, t, e)
     t_head = (
         np.maximum(2.0 * b * h * V / t / (peak * _gemm_eff(system, b)), h * V * wb / t / mem_bw)
         + b * V * LOGIT_BYTES / t / mem_bw
@@ -396,19 +503,23 @@ def memory_per_gpu(
     kv_bytes: ArrayLike,
     seq_tokens: ArrayLike,
     software: Software | None = None,
+    ep: ArrayLike = 1,
 ) -> tuple[dict[str, FloatArray], FloatArray, FloatArray]:
     """(memory breakdown per GPU, KV bytes per sequence per GPU, largest batch that fits).
 
     KV pages: each sequence holds ceil(seq_tokens / block) blocks of ``block_tokens``
     (PagedAttention). The engine gives ``kv_memory_fraction`` of the memory left after
-    weights, workspace and the family's reserved memory to the KV cache.
+    weights, workspace and the family's reserved memory to the KV cache. With expert
+    parallel each of the ep / tp attention groups holds its own sequences, so the replica's
+    largest batch is that many times one group's.
     """
     sw = software or get_software()
     t = np.asarray(tp, dtype=np.float64)
     p = np.asarray(pp, dtype=np.float64)
     kvb = np.asarray(kv_bytes, dtype=np.float64)
     s = np.asarray(seq_tokens, dtype=np.float64)
-    weights = weight_bytes_per_gpu(model, t, p, weight_bytes)
+    e = np.asarray(ep, dtype=np.float64)
+    weights = weight_bytes_per_gpu(model, t, p, weight_bytes, e)
     h = float(model.d_model)
     ffn = float(model.expert_hidden if model.is_moe else model.ffn_hidden)
     width = 4.0 * h + (model.q_width + model.kv_width + 2.0 * ffn) / t
@@ -419,7 +530,7 @@ def memory_per_gpu(
     blocks = np.ceil(s / sw.block_tokens) * sw.block_tokens
     per_token = model.kv_width * kvb * (model.n_layers / p) / kv_shards(model, t)
     per_seq = blocks * per_token
-    max_batch = np.minimum(np.floor(kv_pool / per_seq), float(sw.max_batch))
+    max_batch = np.minimum(np.floor(kv_pool / per_seq), float(sw.max_batch)) * _dp_groups(t, e)
     breakdown = {
         "weights": np.asarray(weights, dtype=np.float64),
         "workspace": np.asarray(workspace + 0.0 * weights, dtype=np.float64),
@@ -452,13 +563,16 @@ def predict_serving(
     chunked_prefill: bool = False,
     chunk_tokens: float = 2048.0,
     software: Software | str | None = None,
+    ep: ArrayLike = 1,
 ) -> ServingBatch:
     """Serving throughput and latency of one replica (tp * pp GPUs) for every configuration.
 
     Exactly one load: ``batch`` (static batches: all start together, the batch ends with its
     longest member), ``concurrency`` (closed loop: that many requests in flight, continuous
     batching) or ``rate_per_s`` (open Poisson arrivals, requests per second per replica).
-    All array arguments broadcast together.
+    All array arguments broadcast together. ``ep`` > 1 (MoE models only, a multiple of
+    ``tp``): expert parallel over ep GPUs per stage with ep / tp attention (DP) groups; a
+    replica then has pp * ep GPUs.
     """
     loads = [x is not None for x in (batch, concurrency, rate_per_s)]
     if sum(loads) != 1:
@@ -480,21 +594,32 @@ def predict_serving(
     ):
         if np.any(~np.isfinite(arr)) or np.any(arr < low):
             raise InputError([Problem("<input>", name, f"must be finite and >= {low:g}")])
-    mem, per_seq, max_batch = memory_per_gpu(model, system, t, p, wb, kvb, s_in + s_out, sw)
+    e = np.asarray(ep, dtype=np.float64)
+    if np.any(~np.isfinite(e)) or np.any(e < 1.0):
+        raise InputError([Problem("<input>", "ep", "must be finite and >= 1")])
+    if np.any(e > 1.0) and not model.is_moe:
+        raise InputError(
+            [Problem("<input>", "ep", f"{model.name} has no experts: expert parallel needs MoE")]
+        )
+    if np.any((e > 1.0) & (np.mod(e, t) != 0.0)):
+        raise InputError([Problem("<input>", "ep", "must be a multiple of tp (or 1)")])
+    mem, per_seq, max_batch = memory_per_gpu(model, system, t, p, wb, kvb, s_in + s_out, sw, e)
     mem["kv_per_sequence"] = per_seq
     fits = max_batch >= 1.0
-    n_gpus = t * p
+    n_gpus = gpus_per_replica(t, p, e)
+    groups = _dp_groups(t, e)
     decode_ctx = s_in + s_out / 2.0
 
     def t_dec(b: FloatArray) -> FloatArray:
-        return decode_step_time(model, system, b, decode_ctx, t, p, wb, kvb, peak, sw)
+        return decode_step_time(model, system, b, decode_ctx, t, p, wb, kvb, peak, sw, e)
 
-    one_prefill = prefill_time(model, system, s_in, s_in / 2.0, t, p, wb, peak, 1.0, sw)
+    one_prefill = prefill_time(model, system, s_in, s_in / 2.0, t, p, wb, peak, 1.0, sw, ep=e)
     shape = np.broadcast_shapes(
         s_in.shape,
         s_out.shape,
         t.shape,
         p.shape,
+        e.shape,
         wb.shape,
         kvb.shape,
         max_batch.shape,
@@ -510,7 +635,9 @@ def predict_serving(
         if np.any(B < 1.0):
             raise InputError([Problem("<input>", "batch", "must be >= 1")])
         fits = fits & (max_batch >= B)
-        ttft = full(prefill_time(model, system, B * s_in, s_in / 2.0, t, p, wb, peak, B, sw))
+        ttft = full(
+            prefill_time(model, system, B * s_in, s_in / 2.0, t, p, wb, peak, B, sw, ep=e)
+        )
         step = full(t_dec(B))
         total = ttft + (s_out - 1.0) * step
         tps = B * s_out / total
@@ -544,28 +671,34 @@ def predict_serving(
                 # state a slot frees every out steps, so running / out per step
                 k = np.maximum(1.0, running / out)
                 if chunked_prefill:
+                    # chunks of different prompts run side by side in the ep / tp attention
+                    # groups: the busy share uses the stage-wide (amortised) chunk time,
+                    # a prompt's own latency the time of its chunks alone
                     per_tok = full(
                         prefill_time(
                             model,
                             system,
-                            chunk_tokens,
+                            chunk_tokens * groups,
                             s_in / 2.0,
                             t,
                             p,
                             wb,
                             peak,
-                            1.0,
+                            groups,
                             sw,
                             overheads=False,
+                            ep=e,
                         )
                     )
-                    t_pf = per_tok / chunk_tokens * s_in_f
+                    t_pf = per_tok / (chunk_tokens * groups) * s_in_f
                     budget = np.maximum(chunk_tokens - b, 64.0)
                     steps = 0.5 + np.ceil(s_in_f / budget)
                 else:
                     t_pf = (
                         full(
-                            prefill_time(model, system, k * s_in, s_in / 2.0, t, p, wb, peak, k, sw)
+                            prefill_time(
+                                model, system, k * s_in, s_in / 2.0, t, p, wb, peak, k, sw, ep=e
+                            )
                         )
                         / k
                     )
