@@ -162,20 +162,32 @@ class Row:
         raise self.fail(name, f"{text!r} not allowed (allowed: true, false)")
 
 
-def _model_of(row: Row) -> TransformerModel:
-    return TransformerModel(
-        name=row.raw("model") or row.id,
-        n_layers=row.req_int("n_layers"),
-        d_model=row.req_int("d_model"),
-        n_heads=row.req_int("n_heads"),
-        n_kv_heads=row.int_("n_kv_heads"),
-        d_ff=row.int_("d_ff"),
-        ffn=row.choice("ffn", ("gelu", "swiglu"), "gelu"),  # type: ignore[arg-type]
-        vocab_size=row.req_int("vocab_size"),
-        seq_len=row.req_int("seq_len"),
-        moe_experts=row.int_("moe_experts", 0, low=0) or 0,
-        moe_top_k=row.int_("moe_top_k", 0, low=0) or 0,
-    )
+def model_from_row(row: Row, seq_len: int | None = None) -> TransformerModel:
+    """The model of a reference row (training, serving); shape errors name the row and field.
+
+    ``seq_len`` overrides the row's ``seq_len`` column (serving rows give input/output lengths).
+    """
+    try:
+        return TransformerModel(
+            name=row.raw("model") or row.id,
+            n_layers=row.req_int("n_layers"),
+            d_model=row.req_int("d_model"),
+            n_heads=row.req_int("n_heads"),
+            n_kv_heads=row.int_("n_kv_heads"),
+            d_ff=row.int_("d_ff"),
+            ffn=row.choice("ffn", ("gelu", "swiglu"), "gelu"),  # type: ignore[arg-type]
+            vocab_size=row.req_int("vocab_size"),
+            seq_len=seq_len if seq_len is not None else row.req_int("seq_len"),
+            moe_experts=row.int_("moe_experts", 0, low=0) or 0,
+            moe_top_k=row.int_("moe_top_k", 0, low=0) or 0,
+        )
+    except CatalogError as exc:  # shape checks of TransformerModel name only the field
+        raise InputError(
+            [
+                Problem(row.file, f"row {row.id}: {p.field}", p.message, row.line)
+                for p in exc.problems
+            ]
+        ) from None
 
 
 def validate_training_row(row: Row, catalog: Catalog) -> RowResult:
@@ -186,15 +198,7 @@ def validate_training_row(row: Row, catalog: Catalog) -> RowResult:
     tolerance = row.float_("tolerance", required=False)
     if metric != "step_time_s":
         raise row.fail("metric", f"{metric!r} not supported (allowed: step_time_s)")
-    try:
-        model = _model_of(row)
-    except CatalogError as exc:  # shape checks of TransformerModel name only the field
-        raise InputError(
-            [
-                Problem(row.file, f"row {row.id}: {p.field}", p.message, row.line)
-                for p in exc.problems
-            ]
-        ) from None
+    model = model_from_row(row)
     gpu = row.raw("gpu")
     if gpu not in catalog.kind("accelerators"):
         known = ", ".join(sorted(catalog.kind("accelerators")))

@@ -635,9 +635,7 @@ def predict_serving(
         if np.any(B < 1.0):
             raise InputError([Problem("<input>", "batch", "must be >= 1")])
         fits = fits & (max_batch >= B)
-        ttft = full(
-            prefill_time(model, system, B * s_in, s_in / 2.0, t, p, wb, peak, B, sw, ep=e)
-        )
+        ttft = full(prefill_time(model, system, B * s_in, s_in / 2.0, t, p, wb, peak, B, sw, ep=e))
         step = full(t_dec(B))
         total = ttft + (s_out - 1.0) * step
         tps = B * s_out / total
@@ -806,30 +804,6 @@ def predict_serving(
 SERVING_METRICS = ("output_tokens_per_s", "ttft_s", "tpot_s")
 
 
-def _row_model(row: Any) -> TransformerModel:
-    try:
-        return TransformerModel(
-            name=row.raw("model") or row.id,
-            n_layers=row.req_int("n_layers"),
-            d_model=row.req_int("d_model"),
-            n_heads=row.req_int("n_heads"),
-            n_kv_heads=row.int_("n_kv_heads"),
-            d_ff=row.int_("d_ff"),
-            ffn=row.choice("ffn", ("gelu", "swiglu"), "gelu"),
-            vocab_size=row.req_int("vocab_size"),
-            seq_len=row.req_int("input_len") + row.req_int("output_len"),
-            moe_experts=row.int_("moe_experts", 0, low=0) or 0,
-            moe_top_k=row.int_("moe_top_k", 0, low=0) or 0,
-        )
-    except CatalogError as exc:
-        raise InputError(
-            [
-                Problem(row.file, f"row {row.id}: {p.field}", p.message, row.line)
-                for p in exc.problems
-            ]
-        ) from None
-
-
 def validate_serving_row(row: Any, catalog: Catalog) -> Any:
     """Predict one serving.csv row (gigawatt.validate.Row -> RowResult).
 
@@ -837,7 +811,7 @@ def validate_serving_row(row: Any, catalog: Catalog) -> Any:
     GPUs beyond tp * pp serve as data-parallel replicas sharing the load. The engine is the
     row's ``software`` column, else the one its citation names (catalog/serving_software).
     """
-    from gigawatt.validate import RowResult
+    from gigawatt.validate import RowResult, model_from_row
 
     metric = row.raw("metric")
     if metric not in SERVING_METRICS:
@@ -846,7 +820,7 @@ def validate_serving_row(row: Any, catalog: Catalog) -> Any:
         )
     measured = row.float_("value")
     tolerance = row.float_("tolerance", required=False)
-    model = _row_model(row)
+    model = model_from_row(row, seq_len=row.req_int("input_len") + row.req_int("output_len"))
     gpu = row.raw("gpu")
     if gpu not in catalog.kind("accelerators"):
         known = ", ".join(sorted(catalog.kind("accelerators")))
