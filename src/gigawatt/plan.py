@@ -511,6 +511,17 @@ def _headline(
             h["within_budget"] = bool(econ["within_budget"]["likely"] >= 0.5)
         if "budget_years_needed" in econ:
             h["budget_years_needed"] = econ["budget_years_needed"]
+        budget = result.tables.get("budget")
+        if budget is not None and not budget.empty:
+            cut = budget[budget["status"] != "funded"]
+            h["budget_cuts"] = [
+                {
+                    "tranche": str(r.tranche),
+                    "funded_fraction": float(r.funded_fraction),
+                    "status": str(r.status),
+                }
+                for r in cut.itertuples()
+            ]
         work = result.tables.get("workloads")
         if work is not None and not work.empty:
             tok = work[work["metric"] == "usd_per_million_tokens"]

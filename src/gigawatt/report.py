@@ -241,6 +241,13 @@ def headline_table(plan: Plan) -> Table:
         years = h.get("budget_years_needed")
         extra = f"; needs {_r(years, lambda x: f'{x:.1f}')} years of this budget" if years else ""
         rows.append(("budget", f"{_r(h['budget_usd'], _usd)}: {fits}{extra}"))
+        for cut in h.get("budget_cuts") or []:
+            rows.append(
+                (
+                    "… cut first",
+                    f"{cut['tranche']}: {cut['status']}, {cut['funded_fraction']:.0%} funded",
+                )
+            )
     if h.get("ettr") is not None:
         rows.append(
             (
