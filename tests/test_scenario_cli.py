@@ -234,3 +234,43 @@ def test_run_several_files_prints_one_object(tmp_path: Path) -> None:
         "Lab 1024",
         "Korea National AI Computing Center",
     ]
+
+
+SECTION_ERRORS = """name: bad sections
+training:
+  - name: r1
+    model: llama3-8b
+    tokens: 1.0e+12
+    accelerator: h100-sxm
+    gpus: 8
+    plan: {tp: 3, bogus: 1}
+serving:
+  services:
+    - name: s
+      model: gpt-9
+      daily_active_users: -5
+      requests_per_user_per_day: 3
+      input_tokens_mean: 100
+      output_tokens_mean: 100
+facility:
+  sites:
+    - site: atlantis
+      it_mw: 5
+      cooling: liquid-tower
+"""
+
+
+def test_section_errors_name_line_field_and_allowed(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text(SECTION_ERRORS, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f)
+    text = str(info.value)
+    assert ":8: training[0].plan.bogus: unknown field (allowed fields: tp," in text
+    assert ":13: serving.services[0].daily_active_users: Input should be greater than 0" in text
+    f.write_text(SECTION_ERRORS.replace("-5", "5").replace("bogus: 1", "pp: 1"), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f)
+    text = str(info.value)
+    assert ":12: serving.services[0].model: 'gpt-9' is not in the catalog" in text
+    assert ":19: facility.sites[0].site: 'atlantis' is not in the catalog (allowed: abilene" in text

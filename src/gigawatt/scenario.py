@@ -7,7 +7,7 @@ Units at this edge: tokens as plain numbers (``15.6e12``), durations in days.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -122,17 +122,26 @@ class Scenario(Strict):
         return get_model(run.model, catalog)
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation (``X | None``, ``list[X]``, ...), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def _section(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
     """The schema class that owns the field at ``loc`` (for listing allowed fields)."""
-    names = tuple(x for x in loc[:-1] if isinstance(x, str))
-    owners: dict[tuple[str, ...], type[BaseModel]] = {
-        (): Scenario,
-        ("training",): TrainingRun,
-        ("training", "plan"): FixedPlan,
-        ("training", "model"): InlineModel,
-        ("partners",): Partner,
-    }
-    return owners.get(names)
+    owner: type[BaseModel] | None = Scenario
+    for name in loc[:-1]:
+        if isinstance(name, int) or owner is None:
+            continue
+        field = owner.model_fields.get(name)
+        owner = _model_in(field.annotation) if field is not None else None
+    return owner
 
 
 def _allowed(err: dict[str, Any], loc: tuple[str | int, ...]) -> str:
@@ -208,6 +217,47 @@ def _check_references(
                             line_of(lines, (*loc, "model", p.field)),
                         )
                     )
+    problems += _check_section_references(scenario, catalog, file, lines)
+    return problems
+
+
+def _check_section_references(
+    scenario: Scenario, catalog: Catalog, file: str, lines: dict[tuple[str | int, ...], int]
+) -> list[Problem]:
+    """Catalog ids used by the serving, supply and facility sections must exist."""
+    checks: list[tuple[tuple[str | int, ...], str, str]] = []  # (loc, kind, id)
+    if scenario.serving is not None:
+        for i, svc in enumerate(scenario.serving.services):
+            checks.append((("serving", "services", i, "model"), "models", svc.model))
+            checks.append(
+                (("serving", "services", i, "accelerator"), "accelerators", svc.accelerator)
+            )
+    if scenario.supply is not None:
+        for i, dep in enumerate(scenario.supply.schedule):
+            checks.append(
+                (("supply", "schedule", i, "accelerator"), "accelerators", dep.accelerator)
+            )
+    if scenario.facility is not None:
+        for i, site in enumerate(scenario.facility.sites):
+            checks.append((("facility", "sites", i, "site"), "sites", site.site))
+            checks.append((("facility", "sites", i, "cooling"), "cooling", site.cooling))
+            for k, block in enumerate(site.power):
+                checks.append(
+                    (("facility", "sites", i, "power", k, "source"), "power_sources", block.source)
+                )
+    problems = []
+    for loc, kind, ident in checks:
+        known = catalog.kind(kind) if kind in catalog.kinds else {}
+        if ident not in known:
+            field = ".".join(f"[{x}]" if isinstance(x, int) else str(x) for x in loc)
+            problems.append(
+                Problem(
+                    file,
+                    field.replace(".[", "["),
+                    f"{ident!r} is not in the catalog (allowed: {', '.join(sorted(known))})",
+                    line_of(lines, loc),
+                )
+            )
     return problems
 
 
