@@ -264,3 +264,33 @@ def test_schedule_errors_are_clear() -> None:
         plan_supply([{"quarter": "2026-7", "accelerator": "gb200", "count": 1}])
     with pytest.raises(InputError, match="count"):
         plan_supply([{"quarter": "2026Q1", "accelerator": "gb200", "count": -1}])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(1, 4),
+    n=st.integers(2, 300),
+    seed=st.integers(0, 10_000),
+    ties=st.booleans(),
+)
+def test_row_percentiles_equal_numpy(rows: int, n: int, seed: int, ties: bool) -> None:
+    from gigawatt.supply.estimate import row_percentiles
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 5, (rows, n)).astype(float) if ties else rng.random((rows, n))
+    q = (5.0, 50.0, 95.0)
+    assert np.array_equal(row_percentiles(x, q), np.percentile(x, q, axis=1))
+
+
+def test_unique_columns_equal_numpy() -> None:
+    from gigawatt.supply.geometry import _unique_columns
+
+    rng = np.random.default_rng(3)
+    keys = np.stack(
+        [rng.integers(0, 50, 2000), np.full(2000, 7), rng.integers(100, 103, 2000)]
+    ).astype(np.int64)
+    uniq, inverse = _unique_columns(keys)
+    ref, ref_inv = np.unique(keys, axis=1, return_inverse=True)
+    assert np.array_equal(uniq, ref)
+    assert np.array_equal(inverse, np.asarray(ref_inv).ravel())
+    assert np.array_equal(uniq[:, inverse], keys)
