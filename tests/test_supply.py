@@ -294,3 +294,22 @@ def test_unique_columns_equal_numpy() -> None:
     assert np.array_equal(uniq, ref)
     assert np.array_equal(inverse, np.asarray(ref_inv).ravel())
     assert np.array_equal(uniq[:, inverse], keys)
+
+
+def test_claim_summary_plain_numbers_and_text() -> None:
+    from gigawatt.supply.schedule import SupplySection, claim_summary, plan_supply
+
+    res = plan_supply(_schedule(250_000.0), SupplySection(samples=300, seed=2))
+    out = claim_summary(res)
+    json.dumps(out)  # plain floats, dicts and strings only
+    peak, ratio = out["dram_wafers_per_month_peak"], out["dram_wafers_claim_ratio"]
+    assert 0 < peak["low"] <= peak["likely"] <= peak["high"]
+    assert ratio["likely"] == pytest.approx(900_000 / peak["likely"])
+    assert ratio["low"] == pytest.approx(900_000 / peak["high"])
+    assert f"{ratio['likely']:.1f}x" in out["text"] and "900,000" in out["text"]
+    assert out["hbm_wafers_per_month_peak"]["likely"] <= peak["likely"]
+    # from the quarterly table alone (e.g. read back from the results store)
+    alone = claim_summary({"supply_quarterly": res["supply_quarterly"]})
+    assert alone["dram_wafers_per_month_peak"]["likely"] == pytest.approx(peak["likely"], rel=0.05)
+    with pytest.raises(InputError, match="supply"):
+        claim_summary({})

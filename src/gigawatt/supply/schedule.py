@@ -157,13 +157,96 @@ class ClaimCheck:
             "peak_hbm_wafers_per_month": self.peak_hbm_wafers_per_month.to_dict(),
             "ratio_claim_to_estimate": self.ratio.to_dict(),
             "assumptions_to_close_gap": self.assumptions_to_close_gap,
+            "text": self.text(),
         }
+
+    def text(self) -> str:
+        """A short paragraph for the report: estimate, claim, ratio and what would close it."""
+        p, h, r = self.peak_dram_wafers_per_month, self.peak_hbm_wafers_per_month, self.ratio
+        who = self.claim_source.split(": ")[0]
+        out = (
+            f"This schedule's DRAM wafer starts peak at {_round_sig(p.likely)} wafers/month "
+            f"({_round_sig(p.low)}-{_round_sig(p.high)}, P5-P95) in {self.peak_quarter}, "
+            f"{_round_sig(h.likely)} of them for HBM. The claim of "
+            f"{self.claim_wafers_per_month:,.0f} wafers/month ({who}) is "
+            f"{r.likely:.1f}x that estimate ({r.low:.1f}-{r.high:.1f}x)."
+        )
+        if r.low > 1.0 and len(self.assumptions_to_close_gap) > 1:
+            out += " To need the claimed volume, " + self.assumptions_to_close_gap[1] + "."
+        elif r.high < 1.0:
+            out += " The schedule needs more than the claimed volume."
+        return out
 
     def __str__(self) -> str:
         return (
             f"peak DRAM wafer starts {self.peak_dram_wafers_per_month} /month ({self.peak_quarter})"
             f" vs claim {self.claim_wafers_per_month:,.0f}: claim is {self.ratio.likely:.1f}x"
         )
+
+
+def _round_sig(x: float, digits: int = 3) -> str:
+    """``83,536 -> '83,500'``: figures with a P5-P95 spread of +-20 % deserve no more."""
+    if not np.isfinite(x) or x == 0:
+        return f"{x:,.0f}"
+    k = digits - 1 - int(np.floor(np.log10(abs(x))))
+    return f"{round(x, k):,.0f}" if k <= 0 else f"{x:,.{k}f}"
+
+
+def claim_summary(plan_tables: Mapping[str, Any]) -> dict[str, Any]:
+    """The claim check as plain floats, dicts and text, for the report and the results store.
+
+    ``plan_tables`` is what ``plan_supply`` returns (or a Plan's tables holding its
+    ``claim`` / ``supply_claim`` ClaimCheck). Without a ClaimCheck, the peak is taken from
+    ``supply_quarterly`` (peak of the P5 / P50 / P95 series) against a claim of 900,000.
+
+    Returns ``{"claim_wafers_per_month", "claim_source", "dram_wafers_per_month_peak":
+    {low, likely, high}, "hbm_wafers_per_month_peak": {...}, "dram_wafers_claim_ratio":
+    {low, likely, high} (claim / estimate), "peak_quarter", "text",
+    "assumptions_to_close_gap"}``.
+    """
+    check = plan_tables.get("claim", plan_tables.get("supply_claim"))
+    if not isinstance(check, ClaimCheck):
+        q = plan_tables.get("supply_quarterly")
+        if not isinstance(q, pd.DataFrame) or "dram_wafers_per_month" not in q:
+            raise InputError(
+                [Problem("plan", "supply", "no supply claim check or supply_quarterly table")]
+            )
+        col = "dram_wafers_per_month"
+        i = int(np.argmax(q[col].to_numpy()))
+        peak = Range(
+            float(q[f"{col}_low"].max()), float(q[col].iloc[i]), float(q[f"{col}_high"].max())
+        )
+        hcol = "hbm_dram_wafers_per_month"
+        hbm = (
+            Range(
+                float(q[f"{hcol}_low"].max()),
+                float(q[hcol].iloc[i]),
+                float(q[f"{hcol}_high"].max()),
+            )
+            if hcol in q
+            else Range(0.0, 0.0, 0.0)
+        )
+        claim = SupplySection().claim_wafers_per_month
+        ratio = _ratio(claim, peak)
+        check = ClaimCheck(
+            claim, SupplySection().claim_source, peak, str(q["quarter"].iloc[i]), hbm, ratio
+        )
+    return {
+        "claim_wafers_per_month": float(check.claim_wafers_per_month),
+        "claim_source": check.claim_source,
+        "dram_wafers_per_month_peak": check.peak_dram_wafers_per_month.to_dict(),
+        "hbm_wafers_per_month_peak": check.peak_hbm_wafers_per_month.to_dict(),
+        "dram_wafers_claim_ratio": check.ratio.to_dict(),
+        "peak_quarter": check.peak_quarter,
+        "text": check.text(),
+        "assumptions_to_close_gap": list(check.assumptions_to_close_gap),
+    }
+
+
+def _ratio(claim: float, peak: Range) -> Range:
+    if peak.low <= 0:
+        return Range(float("inf"), float("inf"), float("inf"))
+    return Range(claim / peak.high, claim / peak.likely, claim / peak.low)
 
 
 def _pct(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -538,11 +621,7 @@ def _claim_check(
     peak = Range.of(dram.max(axis=1))
     peak_hbm = Range.of(hbm.max(axis=1))
     claim = sec.claim_wafers_per_month
-    ratio = (
-        Range(claim / peak.high, claim / peak.likely, claim / peak.low)
-        if peak.low > 0
-        else (Range(float("inf"), float("inf"), float("inf")))
-    )
+    ratio = _ratio(claim, peak)
     k = ratio.likely
     total = req.sum()
     mix = req.sum(axis=1) / total if total > 0 else np.zeros(len(needs))
