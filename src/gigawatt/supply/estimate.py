@@ -184,6 +184,9 @@ def wafers_for(
                 )
             ).to_dict(),
         },
+        "network_logic_wafers": Range.of(needs.network_wafers * count).to_dict(),
+        "network_per_accelerator": needs.notes.get("network_per_gpu", {}),
+        "fabric_gpus": needs.notes.get("fabric_gpus"),
         "breakdown": _breakdown(needs, count),
         "sources": sorted({"catalog: fab.yaml, dram_products.yaml, bom.yaml, capacity.yaml"}),
     }

@@ -10,10 +10,12 @@ lead time of the stream (fab.yaml ``lead-times``):
     host DRAM (DDR5 / LPDDR5X)     dram_front_end + ddr_back_end + system_integration
     logic dies                     logic_front_end + cowos + system_integration
     CoWoS interposers              cowos + system_integration
+    NIC / switch ASICs             logic_front_end + system_integration
 
 Deployments are spread evenly over their quarter, so wafer starts in quarter ``[a, b)`` are
 ``C(b + L) - C(a + L)`` with ``C`` the cumulative deployment curve (piecewise linear, exact
-for any fractional lead; one ``np.interp`` for all Monte Carlo samples).
+for any fractional lead; one matrix product for all Monte Carlo samples, see
+``_lead_matrix``).
 
 Capacity (capacity.yaml) is end-of-year wafer starts per month, interpolated linearly and held
 after the last year (times ``(1 + growth)^years`` from the scenario). Utilisation is starts
@@ -289,6 +291,7 @@ def _leads(catalog: Catalog, s: Sampler) -> dict[str, FloatArray]:
         "ddr": g("dram_front_end") + g("ddr_back_end") + g("system_integration"),
         "logic": g("logic_front_end") + g("cowos") + g("system_integration"),
         "cowos": g("cowos") + g("system_integration"),
+        "network": g("logic_front_end") + g("system_integration"),
     }
 
 
@@ -513,12 +516,17 @@ def plan_supply(
         table[f"util_{c}"] = u_mid[names.index(c)]
 
     # --- capacity-allowed deliveries (delivery-quarter space) ---
-    lead_of = {c: "hbm" for c in names}
+    lead_of: dict[str, str] = {}
     for a in types:
         for st in needs[a].streams:
             for c in st.constraints:
-                if c in caps and st.category != "hbm_base" and c != "dram":
+                if c not in caps or c == "dram":
+                    continue
+                if st.category in ("hbm_base", "network"):
+                    lead_of.setdefault(c, st.lead)
+                else:
                     lead_of[c] = st.lead
+    lead_of = {c: lead_of.get(c, "hbm") for c in names}
     per_unit = {
         (a, c): needs[a].total(lambda st, c=c: c in st.constraints) for a in types for c in names
     }
@@ -598,6 +606,11 @@ def plan_supply(
                 "host_dram_wafers_per_unit": float(np.median(un.ddr_dram_wafers)),
                 "logic_wafers_per_unit": float(np.median(un.logic_wafers)),
                 "cowos_wafers_per_unit": float(np.median(un.cowos_wafers)),
+                "network_logic_wafers_per_unit": float(np.median(un.network_wafers)),
+                "optics_per_unit": float(un.notes.get("network_per_gpu", {}).get("optics", 0.0)),
+                "switches_per_unit": float(
+                    un.notes.get("network_per_gpu", {}).get("scale_out_switches", 0.0)
+                ),
                 "it_power_w": float(np.median(un.it_power_w)),
             }
         )
