@@ -78,3 +78,27 @@ def test_network_asics_are_logic_wafers_apart_from_the_gpu(catalog) -> None:
     needs2 = unit_needs(more, catalog, Sampler(0))
     assert needs2.network_wafers[0] > net
     assert needs2.logic_wafers[0] == pytest.approx(needs.logic_wafers[0])
+
+
+def test_next_generation_boms_and_vendor_dram_capacity(catalog) -> None:
+    from gigawatt.supply.estimate import wafers_for
+    from gigawatt.supply.schedule import SupplySection, plan_supply
+
+    gb300 = wafers_for("gb300", 1000, samples=0)
+    gb200 = wafers_for("gb200", 1000, samples=0)
+    # 12-high stacks: 1.5x the HBM bits of GB200, so more HBM wafers
+    assert gb300.hbm_dram_wafers.likely > 1.3 * gb200.hbm_dram_wafers.likely
+    rubin = wafers_for("vr200", 1000, samples=0)
+    assert rubin.assumptions["hbm_product"] == "hbm4"
+    assert not catalog.accelerator("vr200").q("bf16_dense").known  # unpublished stays unknown
+    # per-vendor DRAM capacity sums to the industry figure (end-2024) within its range
+    vendors = sum(
+        e["wpm"]["y2024"].get()
+        for e in catalog.kind("capacity").values()
+        if e.get("constraint") == "dram_vendor"
+    )
+    lo, _, hi = catalog.get("capacity", "dram-industry")["wpm"]["y2024"].range
+    assert lo <= vendors <= hi * 1.05
+    sched = [{"quarter": "2027Q1", "accelerator": "vr200", "count": 200_000}]
+    q = plan_supply(sched, SupplySection(samples=0))["supply_quarterly"]
+    assert {"util_dram:samsung", "util_dram:sk-hynix", "util_dram:micron"} <= set(q.columns)

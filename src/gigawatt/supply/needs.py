@@ -291,7 +291,7 @@ def unit_needs(
                     prod.id.removesuffix("-mfg"),
                     vendor,
                     node.id,
-                    ("dram", f"hbm_tsv:{vendor}"),
+                    ("dram", f"dram:{vendor}", f"hbm_tsv:{vendor}"),
                     "hbm",
                     share * started_stacks * height / good,
                     ctx.price(node),
@@ -301,7 +301,7 @@ def unit_needs(
             base_good = ctx.good_dies_per_wafer(base_area, base_node)
             base_wafers = share * started_stacks / base_good
             if base_node.get("kind") == "dram_node":
-                cons: tuple[str, ...] = ("dram", f"hbm_tsv:{vendor}")
+                cons: tuple[str, ...] = ("dram", f"dram:{vendor}", f"hbm_tsv:{vendor}")
                 lead = "hbm"
             else:
                 cons = (f"logic:{base_node.id}",)
@@ -342,7 +342,7 @@ def unit_needs(
                     prod.id.removesuffix("-mfg"),
                     vendor,
                     node.id,
-                    ("dram",),
+                    ("dram", f"dram:{vendor}"),
                     "ddr",
                     share * dies / good,
                     ctx.price(node),

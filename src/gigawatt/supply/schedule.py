@@ -301,6 +301,8 @@ def _capacity_entries(catalog: Catalog) -> dict[str, list[Any]]:
         kind = str(e.get("constraint"))
         if kind == "hbm_tsv":
             key = f"hbm_tsv:{e.get('vendor')}"
+        elif kind == "dram_vendor":
+            key = f"dram:{e.get('vendor')}"
         elif kind == "logic":
             key = f"logic:{e.get('node')}"
         else:
@@ -520,7 +522,7 @@ def plan_supply(
     for a in types:
         for st in needs[a].streams:
             for c in st.constraints:
-                if c not in caps or c == "dram":
+                if c not in caps or _constraint_kind(c) == "dram":
                     continue
                 if st.category in ("hbm_base", "network"):
                     lead_of.setdefault(c, st.lead)
