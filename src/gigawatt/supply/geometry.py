@@ -105,7 +105,7 @@ def gross_dies_per_wafer(
         sb = np.broadcast_to(short, shape).ravel()
         # Quantise to 10 um so Monte Carlo samples share cached counts.
         keys = np.round(np.stack([lb, sb, wb, hb, ub]) * 1e5).astype(np.int64)
-        uniq, inverse = np.unique(keys, axis=1, return_inverse=True)
+        uniq, inverse = _unique_columns(keys)
         counts = np.array([_grid_count(*map(int, uniq[:, j])) for j in range(uniq.shape[1])])
         return np.asarray(counts[inverse.ravel()].reshape(shape), dtype=float)
     raise InputError(
@@ -115,6 +115,24 @@ def gross_dies_per_wafer(
             )
         ]
     )
+
+
+def _unique_columns(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``np.unique(keys, axis=1, return_inverse=True)`` for small non-negative int keys:
+    constant rows are dropped and the rest packed into one int64 per column when they fit,
+    so a 10^5-sample run sorts one integer vector instead of structured columns."""
+    lo = keys.min(axis=1)
+    span = keys.max(axis=1) - lo + 1
+    code = np.zeros(keys.shape[1], dtype=np.int64)
+    mult = 1
+    for r in np.flatnonzero(span > 1)[::-1]:  # first row most significant, as np.unique
+        if mult * int(span[r]) >= 2**62:
+            uniq, inverse = np.unique(keys, axis=1, return_inverse=True)
+            return uniq, np.asarray(inverse, dtype=np.int64).ravel()
+        code += (keys[r] - lo[r]) * mult
+        mult *= int(span[r])
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return keys[:, first], np.asarray(inverse, dtype=np.int64).ravel()
 
 
 @lru_cache(maxsize=4096)

@@ -32,11 +32,13 @@ from numpy.typing import NDArray
 from gigawatt.catalog import Catalog, Entry, Quantity
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.supply.geometry import gross_dies_per_wafer, packages_per_wafer
+from gigawatt.supply.network import network_parts
 from gigawatt.supply.sampling import Sampler
 from gigawatt.supply.yields import YIELD_MODELS, YieldModel, check_fraction, die_yield
 
 FloatArray = NDArray[np.float64]
 BITS_PER_BYTE = 8.0
+DEFAULT_FABRIC_GPUS = 100_000  # accelerators on one scale-out fabric (planning assumption)
 
 # Capacity a stream draws on: "dram", "hbm_tsv:<vendor>", "cowos", "logic:<node>".
 # Lead kind: which lead time separates its wafer start from the accelerator's deployment.
@@ -46,12 +48,12 @@ BITS_PER_BYTE = 8.0
 class Stream:
     """Wafers of one kind per accelerator (array over Monte Carlo samples)."""
 
-    category: str  # hbm_core | hbm_base | host_dram | logic | cowos
+    category: str  # hbm_core | hbm_base | host_dram | logic | cowos | network
     product: str  # hbm3e, ddr5, lpddr5x, gpu die name, cowos-l, ...
     vendor: str
     node: str
     constraints: tuple[str, ...]
-    lead: str  # hbm | hbm_base_logic | ddr | logic | cowos
+    lead: str  # hbm | hbm_base_logic | ddr | logic | cowos | network
     wafers_per_unit: FloatArray
     cost_per_wafer_usd: FloatArray
 
@@ -104,6 +106,11 @@ class UnitNeeds:
     @property
     def cowos_wafers(self) -> FloatArray:
         return self.total(lambda s: s.category == "cowos")
+
+    @property
+    def network_wafers(self) -> FloatArray:
+        """Logic wafers of NIC, NVLink switch and scale-out switch ASICs per accelerator."""
+        return self.total(lambda s: s.category == "network")
 
 
 def bom_for(accelerator: str, catalog: Catalog) -> Entry:
@@ -216,8 +223,13 @@ def unit_needs(
     catalog: Catalog,
     sampler: Sampler,
     yield_model: YieldModel = "negative_binomial",
+    fabric_gpus: int = DEFAULT_FABRIC_GPUS,
 ) -> UnitNeeds:
-    """Wafers per good, deployed accelerator of a BOM, by stream (see module docstring)."""
+    """Wafers per good, deployed accelerator of a BOM, by stream (see module docstring).
+
+    ``fabric_gpus`` sizes the scale-out fat tree whose switches, NICs and NVLink switch
+    chips per accelerator (gigawatt.supply.network) add ``network`` logic-wafer streams.
+    """
     ctx = _Ctx(catalog, sampler, yield_model)
     s = sampler
     streams: list[Stream] = []
@@ -279,7 +291,7 @@ def unit_needs(
                     prod.id.removesuffix("-mfg"),
                     vendor,
                     node.id,
-                    ("dram", f"hbm_tsv:{vendor}"),
+                    ("dram", f"dram:{vendor}", f"hbm_tsv:{vendor}"),
                     "hbm",
                     share * started_stacks * height / good,
                     ctx.price(node),
@@ -289,7 +301,7 @@ def unit_needs(
             base_good = ctx.good_dies_per_wafer(base_area, base_node)
             base_wafers = share * started_stacks / base_good
             if base_node.get("kind") == "dram_node":
-                cons: tuple[str, ...] = ("dram", f"hbm_tsv:{vendor}")
+                cons: tuple[str, ...] = ("dram", f"dram:{vendor}", f"hbm_tsv:{vendor}")
                 lead = "hbm"
             else:
                 cons = (f"logic:{base_node.id}",)
@@ -330,7 +342,7 @@ def unit_needs(
                     prod.id.removesuffix("-mfg"),
                     vendor,
                     node.id,
-                    ("dram",),
+                    ("dram", f"dram:{vendor}"),
                     "ddr",
                     share * dies / good,
                     ctx.price(node),
@@ -396,6 +408,39 @@ def unit_needs(
             )
         )
 
+    # --- network ASICs: NICs, NVLink switch chips, scale-out switches ----------------------------
+    net = network_parts(bom, catalog, fabric_gpus)
+    parts = [
+        (bom.get("nic_part"), net.per_gpu["nics"]),
+        (bom.get("scale_up_switch"), net.per_gpu["scale_up_switch_chips"]),
+        (bom.get("scale_out_switch"), net.per_gpu["scale_out_switches"]),
+    ]
+    for part_id, per_gpu in parts:
+        if not isinstance(part_id, str) or per_gpu <= 0:
+            continue
+        part = catalog.get("bom", part_id)
+        if not isinstance(part.get("asic"), Mapping):
+            continue
+        node = ctx.node(_str_field(part, "asic", "node"))
+        area = s.field(part, "asic", "die_area")
+        critical = check_fraction(
+            f"{part.id}.asic.critical_area_fraction",
+            s.field(part, "asic", "critical_area_fraction"),
+        )
+        good = ctx.good_dies_per_wafer(area, node, critical)
+        streams.append(
+            Stream(
+                "network",
+                part.id,
+                str(node.get("foundry", "")),
+                node.id,
+                (f"logic:{node.id}",),
+                "network",
+                per_gpu * s.field(part, "asic", "count") / good,
+                ctx.price(node),
+            )
+        )
+
     tdp = s.field(acc, "tdp") if acc.q("tdp").known else np.full(s.size, np.nan)
     it_power = s.field(bom, "it_power") if "it_power" in bom.fields else tdp
     return UnitNeeds(
@@ -412,4 +457,5 @@ def unit_needs(
         else None,
         tdp_w=np.asarray(tdp * np.ones(s.size), dtype=float),
         it_power_w=np.asarray(it_power * np.ones(s.size), dtype=float),
+        notes={"network_per_gpu": net.per_gpu, "fabric_gpus": net.fabric_gpus},
     )

@@ -10,10 +10,12 @@ lead time of the stream (fab.yaml ``lead-times``):
     host DRAM (DDR5 / LPDDR5X)     dram_front_end + ddr_back_end + system_integration
     logic dies                     logic_front_end + cowos + system_integration
     CoWoS interposers              cowos + system_integration
+    NIC / switch ASICs             logic_front_end + system_integration
 
 Deployments are spread evenly over their quarter, so wafer starts in quarter ``[a, b)`` are
 ``C(b + L) - C(a + L)`` with ``C`` the cumulative deployment curve (piecewise linear, exact
-for any fractional lead; one ``np.interp`` for all Monte Carlo samples).
+for any fractional lead; one matrix product for all Monte Carlo samples, see
+``_lead_matrix``).
 
 Capacity (capacity.yaml) is end-of-year wafer starts per month, interpolated linearly and held
 after the last year (times ``(1 + growth)^years`` from the scenario). Utilisation is starts
@@ -37,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
-from gigawatt.supply.estimate import PERCENTILES, Range
+from gigawatt.supply.estimate import Range, row_percentiles
 from gigawatt.supply.needs import UnitNeeds, bom_for, unit_needs
 from gigawatt.supply.sampling import Sampler
 
@@ -157,7 +159,25 @@ class ClaimCheck:
             "peak_hbm_wafers_per_month": self.peak_hbm_wafers_per_month.to_dict(),
             "ratio_claim_to_estimate": self.ratio.to_dict(),
             "assumptions_to_close_gap": self.assumptions_to_close_gap,
+            "text": self.text(),
         }
+
+    def text(self) -> str:
+        """A short paragraph for the report: estimate, claim, ratio and what would close it."""
+        p, h, r = self.peak_dram_wafers_per_month, self.peak_hbm_wafers_per_month, self.ratio
+        who = self.claim_source.split(": ")[0]
+        out = (
+            f"This schedule's DRAM wafer starts peak at {_round_sig(p.likely)} wafers/month "
+            f"({_round_sig(p.low)}-{_round_sig(p.high)}, P5-P95) in {self.peak_quarter}, "
+            f"{_round_sig(h.likely)} of them for HBM. The claim of "
+            f"{self.claim_wafers_per_month:,.0f} wafers/month ({who}) is "
+            f"{r.likely:.1f}x that estimate ({r.low:.1f}-{r.high:.1f}x)."
+        )
+        if r.low > 1.0 and len(self.assumptions_to_close_gap) > 1:
+            out += " To need the claimed volume, " + self.assumptions_to_close_gap[1] + "."
+        elif r.high < 1.0:
+            out += " The schedule needs more than the claimed volume."
+        return out
 
     def __str__(self) -> str:
         return (
@@ -166,16 +186,94 @@ class ClaimCheck:
         )
 
 
+def _round_sig(x: float, digits: int = 3) -> str:
+    """``83,536 -> '83,500'``: figures with a P5-P95 spread of +-20 % deserve no more."""
+    if not np.isfinite(x) or x == 0:
+        return f"{x:,.0f}"
+    k = digits - 1 - int(np.floor(np.log10(abs(x))))
+    return f"{round(x, k):,.0f}" if k <= 0 else f"{x:,.{k}f}"
+
+
+def claim_summary(plan_tables: Mapping[str, Any]) -> dict[str, Any]:
+    """The claim check as plain floats, dicts and text, for the report and the results store.
+
+    ``plan_tables`` is what ``plan_supply`` returns (or a Plan's tables holding its
+    ``claim`` / ``supply_claim`` ClaimCheck). Without a ClaimCheck, the peak is taken from
+    ``supply_quarterly`` (peak of the P5 / P50 / P95 series) against a claim of 900,000.
+
+    Returns ``{"claim_wafers_per_month", "claim_source", "dram_wafers_per_month_peak":
+    {low, likely, high}, "hbm_wafers_per_month_peak": {...}, "dram_wafers_claim_ratio":
+    {low, likely, high} (claim / estimate), "peak_quarter", "text",
+    "assumptions_to_close_gap"}``.
+    """
+    check = plan_tables.get("claim", plan_tables.get("supply_claim"))
+    if not isinstance(check, ClaimCheck):
+        q = plan_tables.get("supply_quarterly")
+        if not isinstance(q, pd.DataFrame) or "dram_wafers_per_month" not in q:
+            raise InputError(
+                [Problem("plan", "supply", "no supply claim check or supply_quarterly table")]
+            )
+        col = "dram_wafers_per_month"
+        i = int(np.argmax(q[col].to_numpy()))
+        peak = Range(
+            float(q[f"{col}_low"].max()), float(q[col].iloc[i]), float(q[f"{col}_high"].max())
+        )
+        hcol = "hbm_dram_wafers_per_month"
+        hbm = (
+            Range(
+                float(q[f"{hcol}_low"].max()),
+                float(q[hcol].iloc[i]),
+                float(q[f"{hcol}_high"].max()),
+            )
+            if hcol in q
+            else Range(0.0, 0.0, 0.0)
+        )
+        claim = SupplySection().claim_wafers_per_month
+        ratio = _ratio(claim, peak)
+        check = ClaimCheck(
+            claim, SupplySection().claim_source, peak, str(q["quarter"].iloc[i]), hbm, ratio
+        )
+    return {
+        "claim_wafers_per_month": float(check.claim_wafers_per_month),
+        "claim_source": check.claim_source,
+        "dram_wafers_per_month_peak": check.peak_dram_wafers_per_month.to_dict(),
+        "hbm_wafers_per_month_peak": check.peak_hbm_wafers_per_month.to_dict(),
+        "dram_wafers_claim_ratio": check.ratio.to_dict(),
+        "peak_quarter": check.peak_quarter,
+        "text": check.text(),
+        "assumptions_to_close_gap": list(check.assumptions_to_close_gap),
+    }
+
+
+def _ratio(claim: float, peak: Range) -> Range:
+    if peak.low <= 0:
+        return Range(float("inf"), float("inf"), float("inf"))
+    return Range(claim / peak.high, claim / peak.likely, claim / peak.low)
+
+
 def _pct(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """P5 / P50 / P95 over samples of an (S, Q) array, per quarter."""
     if x.shape[0] == 1:
         return x[0], x[0], x[0]
     # percentiles along the contiguous axis (samples last) are several times faster
-    lo, mid, hi = np.percentile(np.ascontiguousarray(x.T), PERCENTILES, axis=1)
+    lo, mid, hi = row_percentiles(np.ascontiguousarray(x.T))
+    return lo, mid, hi
+
+
+def _pct_rows(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """P5 / P50 / P95 over samples of a (Q, S) array (samples already contiguous)."""
+    if x.shape[1] == 1:
+        return x[:, 0], x[:, 0], x[:, 0]
+    lo, mid, hi = row_percentiles(x)
     return lo, mid, hi
 
 
 def _median(x: FloatArray) -> FloatArray:
-    return _pct(x)[1] if x.shape[0] > 1 else x[0]
+    """P50 over samples of an (S, Q) array, per quarter."""
+    if x.shape[0] == 1:
+        return np.asarray(x[0], dtype=float)
+    mid: FloatArray = row_percentiles(np.ascontiguousarray(x.T), (50.0,))[0]
+    return mid
 
 
 def _leads(catalog: Catalog, s: Sampler) -> dict[str, FloatArray]:
@@ -193,6 +291,7 @@ def _leads(catalog: Catalog, s: Sampler) -> dict[str, FloatArray]:
         "ddr": g("dram_front_end") + g("ddr_back_end") + g("system_integration"),
         "logic": g("logic_front_end") + g("cowos") + g("system_integration"),
         "cowos": g("cowos") + g("system_integration"),
+        "network": g("logic_front_end") + g("system_integration"),
     }
 
 
@@ -202,6 +301,8 @@ def _capacity_entries(catalog: Catalog) -> dict[str, list[Any]]:
         kind = str(e.get("constraint"))
         if kind == "hbm_tsv":
             key = f"hbm_tsv:{e.get('vendor')}"
+        elif kind == "dram_vendor":
+            key = f"dram:{e.get('vendor')}"
         elif kind == "logic":
             key = f"logic:{e.get('node')}"
         else:
@@ -210,20 +311,86 @@ def _capacity_entries(catalog: Catalog) -> dict[str, list[Any]]:
     return out
 
 
-def _capacity_at(entries: list[Any], s: Sampler, months: FloatArray, growth: float) -> FloatArray:
-    """Capacity (wafers/month) at absolute months (shape (S, Q) or (Q,)), summed over entries."""
-    total: FloatArray = np.zeros(np.broadcast_shapes((s.size, 1), months.shape))
-    for e in entries:
-        years = sorted(int(k[1:]) for k in e["wpm"])
-        knots = np.array([(y + 1) * 12.0 for y in years])
-        vals = np.stack([s.field(e, "wpm", f"y{y}") * MONTH_S for y in years], axis=1)  # (S, Y)
-        cap = np.zeros_like(total)
-        for j in range(len(years)):
-            basis = np.interp(months, knots, np.eye(len(years))[j])
-            cap = cap + vals[:, j : j + 1] * basis
-        after = np.maximum(months - knots[-1], 0.0) / 12.0
-        total = total + cap * (1.0 + growth) ** after
-    return total
+class _CapacityCurve:
+    """Capacity of one constraint (wafers/month) over time, per Monte Carlo sample.
+
+    Linear between year-end knots, held before the first and after the last, then grown at
+    ``growth`` per year (``np.interp`` per sample, summed over the constraint's catalog
+    entries), times the scenario's ``share``.
+    """
+
+    def __init__(self, entries: list[Any], s: Sampler, growth: float, share: float) -> None:
+        self.parts: list[tuple[FloatArray, FloatArray]] = []
+        for e in entries:
+            years = sorted(int(k[1:]) for k in e["wpm"])
+            knots = np.array([(y + 1) * 12.0 for y in years])
+            vals = np.stack([s.field(e, "wpm", f"y{y}") * MONTH_S for y in years], axis=1)
+            self.parts.append((knots, share * vals))  # vals: (S, Y)
+        self.growth = growth
+        self.size = s.size
+
+    def _after(self, months: FloatArray, last: float) -> FloatArray | float:
+        if not self.growth or float(np.max(months)) <= last:
+            return 1.0
+        return np.asarray((1.0 + self.growth) ** (np.maximum(months - last, 0.0) / 12.0))
+
+    def on(self, months: FloatArray) -> FloatArray:
+        """At the same absolute months (Q,) for every sample: (S, Q), one matrix product."""
+        months = np.asarray(months, dtype=float)
+        total: FloatArray | None = None
+        for knots, vals in self.parts:
+            basis = np.stack([np.interp(months, knots, row) for row in np.eye(len(knots))])
+            part = vals @ (basis * self._after(months, float(knots[-1])))
+            if total is None:
+                total = part
+            else:
+                total += part
+        return total if total is not None else np.zeros((self.size, months.shape[0]))
+
+    def at(self, months: FloatArray) -> FloatArray:
+        """At one absolute month per sample (S,): (S,)."""
+        total = np.zeros(self.size)
+        for knots, vals in self.parts:
+            if len(knots) == 1:
+                cap = vals[:, 0]
+            else:
+                y = len(knots)
+                idx = np.searchsorted(knots, months, side="right") - 1
+                np.clip(idx, 0, y - 2, out=idx)
+                w = (months - knots[idx]) * (1.0 / np.diff(knots))[idx]
+                np.clip(w, 0.0, 1.0, out=w)
+                flat = vals.ravel()
+                at = idx + np.arange(0, self.size * y, y)
+                lo = flat.take(at)
+                cap = lo + (flat.take(at + 1) - lo) * w
+            total += cap * self._after(months, float(knots[-1]))
+        return total
+
+
+def _lead_matrix(lead_months: FloatArray, width: int) -> FloatArray:
+    """(S, width) weights that shift a quarterly series by each sample's lead.
+
+    With lead ``L = 3 (m + f)`` months (m whole quarters, 0 <= f < 1), accelerators whose
+    wafers start in quarter j are ``(1 - f) req[j + m] + f req[j + m + 1]`` (zero past the
+    end): the exact difference of the piecewise-linear cumulative deployment curve at
+    ``3 j + L``. Row s holds ``1 - f`` at column m and ``f`` at m + 1, so
+    ``_lead_matrix(L) @ _windows(req)`` gives every sample's starts in one product.
+    """
+    u = np.maximum(lead_months, 0.0) / 3.0
+    m = np.floor(u).astype(np.int64)
+    f = u - m
+    out = np.zeros((lead_months.shape[0], width))
+    rows = np.arange(lead_months.shape[0])
+    out[rows, m] = 1.0 - f
+    out[rows, m + 1] += f
+    return out
+
+
+def _windows(req: FloatArray, width: int) -> FloatArray:
+    """(width, Q): row k is ``req`` advanced by k quarters (zeros past the end)."""
+    nq = req.shape[0]
+    pad = np.concatenate([req, np.zeros(width)])
+    return np.stack([pad[k : k + nq] for k in range(width)])
 
 
 def _constraint_kind(c: str) -> str:
@@ -260,37 +427,50 @@ def plan_supply(
     for q, a, n in rows:
         req[types.index(a), q - q_first] += n
     knots = np.arange(nq + 1) * 3.0  # months from the start of q_first
-    edges = knots[None, :]  # (1, Q+1)
 
-    # Accelerators whose wafers of each lead kind start in each quarter: (S, Q) per type.
-    starts: dict[tuple[str, str], FloatArray] = {}
-    for ti, a in enumerate(types):
-        cum = np.concatenate([[0.0], np.cumsum(req[ti])])
-        for kind, lead in leads.items():
-            cum_at = np.interp(edges + lead[:, None], knots, cum)
-            starts[(a, kind)] = np.diff(cum_at, axis=1)
+    # Wafers per accelerator summed by (type, lead, constraint) first (vectors over samples),
+    # so each (S, Q) product below is done once per combination, not once per stream.
+    per_lead: dict[tuple[str, str, str], FloatArray] = {}
+    for a in types:
+        for st in needs[a].streams:
+            for c in st.constraints:
+                k3 = (a, st.lead, c)
+                per_lead[k3] = per_lead.get(k3, 0.0) + st.wafers_per_unit
 
-    # Wafer starts per quarter by constraint and by (category, product, vendor, node).
-    by_con: dict[str, FloatArray] = {}
+    # Wafer starts per month by constraint, (S, Q): one matrix product per constraint of
+    # [wafers per unit x lead weights] (S, K) by [advanced deployment series] (K, Q).
+    width = int(max(np.max(v) for v in leads.values()) // 3.0) + 2
+    shift = {lead: _lead_matrix(leads[lead], width) for lead in {k[1] for k in per_lead}}
+    window = {a: _windows(req[ti], width) for ti, a in enumerate(types)}
+    rate: dict[str, FloatArray] = {}
+    for c in dict.fromkeys(k[2] for k in per_lead):
+        combos = [(a, lead) for a, lead, c2 in per_lead if c2 == c]
+        left = np.concatenate(
+            [(per_lead[(a, lead, c)] / 3.0)[:, None] * shift[lead] for a, lead in combos], axis=1
+        )
+        rate[c] = left @ np.concatenate([window[a] for a, _ in combos], axis=0)
     by_prod: dict[tuple[str, str, str, str], FloatArray] = {}
     sub = slice(0, min(s.size, PRODUCT_TABLE_SAMPLES))  # ranges of the long table
     for a in types:
         for st in needs[a].streams:
-            w = st.wafers_per_unit[:, None] * starts[(a, st.lead)]
-            for c in st.constraints:
-                by_con[c] = by_con.get(c, 0.0) + w
             key = (st.category, st.product, st.vendor, st.node)
-            by_prod[key] = by_prod.get(key, 0.0) + w[sub]
+            w = st.wafers_per_unit[sub, None] * (shift[st.lead][sub] @ window[a])
+            by_prod[key] = by_prod.get(key, 0.0) + w
 
     # Capacity per constraint at the start quarters (mid-quarter), wafers/month.
-    abs_mid: FloatArray = np.asarray((q_first * 3.0 + knots[:-1] + 1.5)[None, :], dtype=float)
+    abs_mid: FloatArray = np.asarray(q_first * 3.0 + knots[:-1] + 1.5, dtype=float)  # (Q,)
     cap_entries = _capacity_entries(cat)
-    caps: dict[str, FloatArray] = {}
-    for c in by_con:
-        if c in cap_entries:
-            share = sec.capacity_share[_constraint_kind(c)]
-            caps[c] = share * _capacity_at(cap_entries[c], s, abs_mid, sec.capacity_growth_per_year)
-    util = {c: (by_con[c] / 3.0) / caps[c] for c in caps}
+    curves = {
+        c: _CapacityCurve(
+            cap_entries[c],
+            s,
+            sec.capacity_growth_per_year,
+            sec.capacity_share[_constraint_kind(c)],
+        )
+        for c in rate
+        if c in cap_entries
+    }
+    caps = {c: curve.on(abs_mid) for c, curve in curves.items()}
 
     # --- quarterly table ---
     table: dict[str, Any] = {"quarter": quarters, "accelerators_requested": req.sum(axis=0)}
@@ -301,70 +481,78 @@ def plan_supply(
         "logic": lambda c: c.startswith("logic:"),
     }
     for name, pred in agg.items():
-        keys = [c for c in by_con if pred(c)]
+        keys = [c for c in rate if pred(c)]
         if not keys:
             continue
-        total = sum(by_con[c] for c in keys) / 3.0
+        total = rate[keys[0]] if len(keys) == 1 else np.sum([rate[c] for c in keys], axis=0)
         lo, mid, hi = _pct(np.asarray(total))
         table[f"{name}_wafers_per_month"] = mid
         table[f"{name}_wafers_per_month_low"] = lo
         table[f"{name}_wafers_per_month_high"] = hi
         cap_keys = [c for c in keys if c in caps]
         if cap_keys:
-            table[f"{name}_capacity"] = _pct(np.asarray(sum(caps[c] for c in cap_keys)))[1]
-    names = sorted(util)
-    u_mid = np.stack([_median(util[c]) for c in names], axis=0)  # (C, Q)
-    best = np.zeros_like(util[names[0]])
+            table[f"{name}_capacity"] = _median(np.asarray(sum(caps[c] for c in cap_keys)))
+    names = sorted(caps)
+    u_rows = []
+    best = np.zeros((s.size, nq))
     arg = np.zeros(best.shape, dtype=np.int64)  # per sample, the most utilised constraint
     for i, c in enumerate(names):
-        higher = util[c] > best
-        arg[higher] = i
-        best = np.maximum(best, util[c])
+        util = rate[c] / caps[c]
+        u_rows.append(_median(util))
+        arg[util > best] = i
+        np.maximum(best, util, out=best)
+        del util
+    u_mid = np.stack(u_rows, axis=0)  # (C, Q)
     bind_idx = np.argmax(u_mid, axis=0)
     table["binding_constraint"] = [names[i] for i in bind_idx]
     table["binding_utilisation"] = u_mid[bind_idx, np.arange(nq)]
     table["binding_probability"] = (arg == bind_idx[None, :]).mean(axis=0)
-    short_mid = np.stack(
-        [_median(np.maximum(by_con[c] / 3.0 - caps[c], 0.0)) for c in names], axis=0
-    )
-    table["shortfall_wafers_per_month"] = short_mid[bind_idx, np.arange(nq)]
+    del best, arg
+    shortfall = np.zeros(nq)
+    for i in sorted(set(bind_idx.tolist())):
+        c = names[i]
+        short_c = _median(np.maximum(rate[c] - caps[c], 0.0))
+        shortfall = np.where(bind_idx == i, short_c, shortfall)
+    table["shortfall_wafers_per_month"] = shortfall
     for c in names:
         table[f"util_{c}"] = u_mid[names.index(c)]
 
     # --- capacity-allowed deliveries (delivery-quarter space) ---
-    lead_of = {c: "hbm" for c in names}
+    lead_of: dict[str, str] = {}
     for a in types:
         for st in needs[a].streams:
             for c in st.constraints:
-                if c in caps and st.category != "hbm_base" and c != "dram":
+                if c not in caps or _constraint_kind(c) == "dram":
+                    continue
+                if st.category in ("hbm_base", "network"):
+                    lead_of.setdefault(c, st.lead)
+                else:
                     lead_of[c] = st.lead
+    lead_of = {c: lead_of.get(c, "hbm") for c in names}
     per_unit = {
         (a, c): needs[a].total(lambda st, c=c: c in st.constraints) for a in types for c in names
     }
-    cap_deliv = {}
-    for c in names:
-        t = abs_mid - leads[lead_of[c]][:, None]
-        share = sec.capacity_share[_constraint_kind(c)]
-        cap_deliv[c] = (
-            3.0 * share * _capacity_at(cap_entries[c], s, t, sec.capacity_growth_per_year)
-        )
+    del caps
     backlog = np.zeros((len(types), s.size))
-    delivered = np.zeros((s.size, nq))
+    delivered = np.zeros((nq, s.size))  # (Q, S): samples contiguous for the percentiles
     for qi in range(nq):
         demand = backlog + req[:, qi][:, None]
         frac = np.ones(s.size)
         for c in names:
-            need = sum(per_unit[(a, c)] * demand[ti] for ti, a in enumerate(types))
-            need_arr = np.asarray(need, dtype=float)
+            need = np.zeros(s.size)
+            for ti, a in enumerate(types):
+                if req[ti].any():
+                    need += per_unit[(a, c)] * demand[ti]
+            cap_q = 3.0 * curves[c].at(abs_mid[qi] - leads[lead_of[c]])
             with np.errstate(divide="ignore", invalid="ignore"):
-                f = np.where(need_arr > 0, cap_deliv[c][:, qi] / need_arr, 1.0)
-            frac = np.minimum(frac, f)
+                f = np.where(need > 0, cap_q / need, 1.0)
+            np.minimum(frac, f, out=frac)
         frac = np.clip(frac, 0.0, 1.0)
-        delivered[:, qi] = (frac[None, :] * demand).sum(axis=0)
+        delivered[qi] = (frac[None, :] * demand).sum(axis=0)
         backlog = (1.0 - frac[None, :]) * demand
-    lo, mid, hi = _pct(delivered)
+    lo, mid, hi = _pct_rows(delivered)
     cum_req = np.cumsum(req.sum(axis=0))
-    cum_del = np.cumsum(delivered, axis=1)
+    cum_mid = _pct_rows(np.cumsum(delivered, axis=0))[1]
     deliveries = pd.DataFrame(
         {
             "quarter": quarters,
@@ -373,8 +561,8 @@ def plan_supply(
             "accelerators_deliverable_low": lo,
             "accelerators_deliverable_high": hi,
             "cumulative_requested": cum_req,
-            "cumulative_deliverable": _pct(cum_del)[1],
-            "backlog": cum_req - _pct(cum_del)[1],
+            "cumulative_deliverable": cum_mid,
+            "backlog": cum_req - cum_mid,
         }
     )
     table["accelerators_deliverable"] = mid
@@ -400,10 +588,10 @@ def plan_supply(
             )
 
     # --- claim check ---
-    dram = np.asarray(by_con.get("dram", np.zeros((s.size, nq)))) / 3.0
-    hbm = sum((by_con[c] for c in by_con if c.startswith("hbm_tsv:")), np.zeros((s.size, nq)))
+    dram = np.asarray(rate.get("dram", np.zeros((s.size, nq))))
+    hbm = sum((rate[c] for c in rate if c.startswith("hbm_tsv:")), np.zeros((s.size, nq)))
     peak_q = int(np.argmax(_median(dram)))
-    claim = _claim_check(sec, dram, np.asarray(hbm) / 3.0, quarters[peak_q], needs, req)
+    claim = _claim_check(sec, dram, np.asarray(hbm), quarters[peak_q], needs, req)
 
     bom_rows = []
     for a in types:
@@ -420,6 +608,11 @@ def plan_supply(
                 "host_dram_wafers_per_unit": float(np.median(un.ddr_dram_wafers)),
                 "logic_wafers_per_unit": float(np.median(un.logic_wafers)),
                 "cowos_wafers_per_unit": float(np.median(un.cowos_wafers)),
+                "network_logic_wafers_per_unit": float(np.median(un.network_wafers)),
+                "optics_per_unit": float(un.notes.get("network_per_gpu", {}).get("optics", 0.0)),
+                "switches_per_unit": float(
+                    un.notes.get("network_per_gpu", {}).get("scale_out_switches", 0.0)
+                ),
                 "it_power_w": float(np.median(un.it_power_w)),
             }
         )
@@ -443,11 +636,7 @@ def _claim_check(
     peak = Range.of(dram.max(axis=1))
     peak_hbm = Range.of(hbm.max(axis=1))
     claim = sec.claim_wafers_per_month
-    ratio = (
-        Range(claim / peak.high, claim / peak.likely, claim / peak.low)
-        if peak.low > 0
-        else (Range(float("inf"), float("inf"), float("inf")))
-    )
+    ratio = _ratio(claim, peak)
     k = ratio.likely
     total = req.sum()
     mix = req.sum(axis=1) / total if total > 0 else np.zeros(len(needs))
