@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from gigawatt.cli import app
 from gigawatt.demand import ServiceDemand, TrainingRun, load_serving_section, parse_serving_section
 from gigawatt.errors import InputError
-from gigawatt.fleet import _tiers, lpddr_decode_comparison, plan_fleet, plan_services
+from gigawatt.fleet import lpddr_decode_comparison, plan_fleet, plan_services
+from gigawatt.supply.network import _tiers
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

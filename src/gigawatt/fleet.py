@@ -28,6 +28,7 @@ from gigawatt.demand import ServiceDemand, TrainingRun
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.perf.serving import Software, get_software, predict_serving
 from gigawatt.perf.system import Efficiency, System, get_system
+from gigawatt.supply.network import fat_tree
 from gigawatt.workload import TransformerModel, get_model
 
 TP_CHOICES = (1, 2, 4, 8, 16, 32, 64, 72)
@@ -329,14 +330,6 @@ def plan_services(
     return pd.DataFrame(rows)
 
 
-def _tiers(endpoints: int, radix: int) -> int:
-    if endpoints <= radix:
-        return 1
-    if endpoints <= radix * radix // 2:
-        return 2
-    return 3
-
-
 def plan_fleet(
     services: Sequence[ServiceDemand] = (),
     training_runs: Sequence[TrainingRun] = (),
@@ -383,11 +376,10 @@ def plan_fleet(
         per_rack = int(server.q("servers_per_rack").get())
         n = int(row["accelerators"])
         servers = math.ceil(n / per_server)
-        tiers = _tiers(n, radix)
-        # non-blocking fat tree: each tier carries n links; leaf count n / (radix/2)
-        switches = 0 if n <= 1 else math.ceil(n / (radix / 2)) * (2 if tiers > 1 else 1)
-        switches = switches if tiers < 3 else math.ceil(n / (radix / 2)) * 2 + math.ceil(n / radix)
-        optics = int(a.q("transceivers_per_link").get()) * n * tiers
+        tree = fat_tree(n, radix, int(a.q("transceivers_per_link").get()))
+        tiers = tree.tiers
+        switches = 0 if n <= 1 else tree.switches
+        optics = tree.optics
         power = server.value("server_power")
         storage = 0.0
         if run_ is not None and run_.model:

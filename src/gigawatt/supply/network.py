@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 from gigawatt.catalog import Catalog, Entry
 from gigawatt.errors import InputError, Problem
-from gigawatt.fleet import _tiers
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,16 @@ class FatTree:
             f"{self.leaf:,} leaf + {self.spine:,} spine + {self.core:,} core switches, "
             f"{self.optics:,} transceivers"
         )
+
+
+def _tiers(endpoints: int, radix: int) -> int:
+    """Levels of a non-blocking fat tree of radix-k switches: 1 up to k endpoints, 2 up to
+    k^2/2, 3 up to k^3/4 (Al-Fares, Loukissas & Vahdat, SIGCOMM 2008)."""
+    if endpoints <= radix:
+        return 1
+    if endpoints <= radix * radix // 2:
+        return 2
+    return 3
 
 
 def fat_tree(endpoints: int, radix: int, transceivers_per_link: int = 2) -> FatTree:
