@@ -70,7 +70,7 @@ def test_price_book_loads_every_item_with_known_classes(book) -> None:
             assert 0 <= lo <= mid <= hi, item.id
     assert {"usd", "eur", "krw"} <= set(book.currencies)
     # every accelerator reference resolves, and a default compute system exists for them
-    for acc in ("h100-sxm", "h200", "b200", "gb200", "b300", "mi300x"):
+    for acc in ("h100-sxm", "h200", "b200", "gb200", "gb300", "mi300x"):
         assert book.compute_item(acc).accelerator == acc
 
 
