@@ -92,8 +92,10 @@ def _finite(x: Any) -> bool:
 
 
 def _count(x: float) -> str:
-    """A count with a k/M/B/T suffix: 5.50 M."""
+    """A count, with a k/M/B/T suffix from 100,000 up: 5.5 M, 44 M, 1,024."""
     a = abs(x)
+    if a < 1e5:
+        return f"{x:,.0f}" if a >= 10 or x == int(x) else f"{x:.3g}"
     for div, suffix in ((1e12, " T"), (1e9, " B"), (1e6, " M"), (1e3, " k")):
         if a >= div:
             return f"{x / div:,.3g}{suffix}"
@@ -373,7 +375,7 @@ def headline_cards(plan: Plan, src: Sources) -> list[Card]:
             )
         )
     site_refs = [*src.of_kind("sites"), *src.of_kind("cooling")]
-    no_sites = "" if "sites" in plan.tables else "no sites modelled (facility section); "
+    no_sites = "" if "sites" in plan.tables else "not modelled: the scenario has no sites; "
     if h.get("it_power_w"):
         placed = float(h.get("it_power_placed_on_modelled_sites_w") or 0.0)
         cards += [
@@ -392,13 +394,13 @@ def headline_cards(plan: Plan, src: Sources) -> list[Card]:
             Card("PUE", f"{h['pue']:.3f}", note="facility ÷ IT power, annual", refs=site_refs),
             Card(
                 "Water consumed",
-                f"{h.get('water_m3_per_year', 0) / 1e6:,.1f} Mm³/year",
+                f"{h.get('water_m3_per_year', 0) / 1e6:,.1f} Mm³/year" if not no_sites else "–",
                 note=no_sites + "evaporation and blow-down; seawater cooling consumes none",
                 refs=site_refs,
             ),
             Card(
                 "CO₂",
-                f"{h.get('co2_t_per_year', 0) / 1e6:,.2f} Mt/year",
+                f"{h.get('co2_t_per_year', 0) / 1e6:,.2f} Mt/year" if not no_sites else "–",
                 note=no_sites + "grid carbon intensity and on-site generation",
                 refs=[*src.of_kind("sites"), *src.of_kind("power_sources")],
             ),
@@ -880,6 +882,7 @@ def supply_figure(plan: Plan, src: Sources) -> go.Figure | None:
                 y=[max(float(v), floor) for v in q[f"{col}_high"]]
                 + [max(float(v), floor) for v in q[f"{col}_low"]][::-1],
                 fill="toself",
+                mode="lines",  # plotly adds markers to short traces by default
                 fillcolor=_rgba(color, 0.15),
                 line={"width": 0},
                 hoverinfo="skip",
@@ -999,6 +1002,22 @@ def _rgba(hex_color: str, alpha: float) -> str:
 
 
 # ---- sites ------------------------------------------------------------------------------------
+def _climate(row: Mapping[str, Any]) -> str:
+    """One month's climate as hover text: only the temperatures the site has."""
+    parts = [
+        f"{label} {float(row[key]):.1f} °C"
+        for key, label in (
+            ("dry_bulb_c", "dry bulb"),
+            ("wet_bulb_c", "wet bulb"),
+            ("water_c", "water"),
+        )
+        if _finite(row.get(key))
+    ]
+    if _finite(row.get("wue_l_per_kwh")):
+        parts.append(f"WUE {float(row['wue_l_per_kwh']):.2f} L/kWh")
+    return ", ".join(parts)
+
+
 def sites_figure(plan: Plan, src: Sources) -> go.Figure | None:
     sites = plan.tables.get("sites")
     if sites is None or sites.empty:
@@ -1023,10 +1042,10 @@ def sites_figure(plan: Plan, src: Sources) -> go.Figure | None:
                     name=f"{site} ({r.cooling})",
                     mode="lines+markers",
                     line={"color": color},
-                    customdata=m[["dry_bulb_c", "wet_bulb_c", "water_c"]],
-                    hovertemplate=f"{site} %{{x}}: PUE %{{y:.3f}}<br>dry bulb "
-                    "%{customdata[0]:.1f} °C, wet bulb %{customdata[1]:.1f} °C, water "
-                    "%{customdata[2]:.1f} °C<br>" + refs + "<extra></extra>",
+                    customdata=[_climate(row) for row in m.to_dict("records")],
+                    hovertemplate=f"{site} %{{x}}: PUE %{{y:.3f}}<br>%{{customdata}}<br>"
+                    + refs
+                    + "<extra></extra>",
                     legendgroup=site,
                 ),
                 row=1,
