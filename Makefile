@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/stargate.yaml
 
-.PHONY: run test install install-dev lint typecheck bench clean
+.PHONY: run test install install-dev browser lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,16 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/gigawatt run $(SCENARIO)
 
-test: install-dev
+# Headless Chromium renders the HTML report in tests/test_html_report.py. Installed from the
+# Debian archive when missing and we may (root); otherwise that test fails saying how to get it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+	  echo "warning: chromium is not installed and could not be installed here;" \
+	    "tests/test_html_report.py will fail until it is (apt-get install -y chromium)"
+
+test: install-dev browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest

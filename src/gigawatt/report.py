@@ -298,15 +298,19 @@ def markdown_report(plan: Plan) -> str:
 
 
 def write_report(plan: Plan, directory: str | Path) -> list[Path]:
-    """Write the plan to ``directory``: plan.json (the ``--json`` object), summary.md, and
-    every table as CSV and Parquet. Returns the paths written."""
+    """Write the plan to ``directory``: plan.json (the ``--json`` object), summary.md, the
+    self-contained HTML report (report.html) and every table as CSV and Parquet. Returns the
+    paths written."""
+    from gigawatt.html_report import write_html  # plotly is imported only to write HTML
+
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     js = out / "plan.json"
     js.write_text(json.dumps(plan.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     md = out / "summary.md"
     md.write_text(markdown_report(plan), encoding="utf-8")
-    return [js, md, *plan.export(out / "tables")]
+    page = write_html(plan, out / "report.html")
+    return [js, md, page, *plan.export(out / "tables")]
 
 
 def validation_table(report: ValidationReport) -> Table:
