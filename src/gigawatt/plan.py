@@ -28,6 +28,7 @@ from gigawatt.economics import (
     EconomicsSection,
     Service,
     cluster_inputs,
+    convert,
     load_price_book,
     plan_economics,
     summary_dict,
@@ -529,6 +530,16 @@ def _headline(
                 h["usd_per_million_tokens"] = _rng(
                     tok["low"].mean(), tok["likely"].mean(), tok["high"].mean()
                 )
+    code = scenario.economics.currency if scenario.economics else "USD"
+    if code.upper() != "USD" and "capex_usd" in h:
+        # the money figures again in the scenario's display currency (dated catalog rate)
+        book = load_price_book(cat)
+        h["display_currency"] = code.upper()
+        for key in ("capex_usd", "opex_usd_per_year", "budget_usd"):
+            if isinstance(h.get(key), dict):
+                h[key.replace("usd", code.lower())] = {
+                    k: float(convert(v, "USD", code, book)) for k, v in h[key].items()
+                }
     if result.training:
         largest = max(result.training, key=lambda t: t.n_gpus)
         h["largest_training_run"] = largest.name

@@ -232,6 +232,12 @@ def headline_table(plan: Plan) -> Table:
             ("opex", _r(h["opex_usd_per_year"], _usd) + " per year"),
             ("USD per GPU-hour", _r(h.get("usd_per_gpu_hour"), lambda x: f"{x:.2f}")),
         ]
+    code = h.get("display_currency")
+    if code:
+        for key, label in (("capex", "capex"), ("opex", "opex per year"), ("budget", "budget")):
+            figure = h.get(f"{key}_{code.lower()}" + ("_per_year" if key == "opex" else ""))
+            if figure:
+                rows.append((f"{label} ({code})", _r(figure, lambda x: f"{x / 1e12:,.3f} T")))
     if h.get("usd_per_million_tokens"):
         rows.append(
             ("USD per million tokens", _r(h["usd_per_million_tokens"], lambda x: f"{x:.3f}"))
