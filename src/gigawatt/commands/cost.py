@@ -58,6 +58,38 @@ def _default_unit(entry: Any) -> str:
     return {"bytes": "USD/GB", "watts": "USD/W"}.get(str(basis), "USD")
 
 
+def _cluster(
+    gpu: str,
+    accelerators: int,
+    years: int,
+    year: int,
+    network: str,
+    power: str,
+    floating: bool,
+    pue: float | None,
+    site_price_usd_per_mwh: float | None,
+    **extra: Any,
+) -> Any:
+    """The cluster both commands size, from their shared options (prices at the CLI edge in
+    USD/MWh, inside in USD/J)."""
+    from gigawatt.economics import Cluster
+
+    return Cluster(
+        gpu=gpu,
+        accelerators=accelerators,
+        years=years,
+        year=year,
+        network=network,
+        power=power,
+        floating=floating,
+        pue=pue,
+        energy_price_usd_per_j=None
+        if site_price_usd_per_mwh is None
+        else site_price_usd_per_mwh / _MWH_J,
+        **extra,
+    )
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     @friendly
@@ -98,7 +130,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Capex, opex, TCO and $/GPU-hour of a cluster sized from its GPU count."""
         from gigawatt.economics import (
-            Cluster,
             EconomicsSection,
             capex_by,
             cluster_cost,
@@ -116,18 +147,16 @@ def register(app: typer.Typer) -> None:
         section = EconomicsSection(
             currency=cur.code, wacc=wacc, utilisation=utilisation, prices=_overrides(price)
         )
-        cluster = Cluster(
-            gpu=gpu,
-            accelerators=gpus,
-            years=years,
-            year=year,
-            network=network,
-            power=power,
-            floating=floating,
-            pue=pue,
-            energy_price_usd_per_j=None
-            if site_price_usd_per_mwh is None
-            else site_price_usd_per_mwh / _MWH_J,
+        cluster = _cluster(
+            gpu,
+            gpus,
+            years,
+            year,
+            network,
+            power,
+            floating,
+            pue,
+            site_price_usd_per_mwh,
             water_price_usd_per_m3=water_price_usd_per_m3,
             storage_bytes_per_accelerator=None
             if storage_tb_per_gpu is None
@@ -223,22 +252,12 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
         """What a budget buys and runs: accelerators, MW, and for how many years."""
-        from gigawatt.economics import Cluster, load_price_book, what_budget_buys
+        from gigawatt.economics import load_price_book, what_budget_buys
 
         book = load_price_book()
         cur = book.currency(currency)
-        cluster = Cluster(
-            gpu=gpu,
-            accelerators=0,
-            years=max(years, 1),
-            year=year,
-            network=network,
-            power=power,
-            floating=floating,
-            pue=pue,
-            energy_price_usd_per_j=None
-            if site_price_usd_per_mwh is None
-            else site_price_usd_per_mwh / _MWH_J,
+        cluster = _cluster(
+            gpu, 0, max(years, 1), year, network, power, floating, pue, site_price_usd_per_mwh
         )
         result = what_budget_buys(amount, cur.code, cluster, years, book)
         if as_json:
