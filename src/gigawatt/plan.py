@@ -488,17 +488,25 @@ def _headline(
         fac_w = water = co2 = 0.0
         shares = {s.site: s for s in _site_shares(sites)} if sites is not None else {}
         first = next(iter(shares.values()), None)
+        fin = load_price_book(cat).finance
         for site, w in alloc.groupby("site")["it_w"].sum().items():
             s = shares.get(str(site), first)
-            pue = s.pue if s else 1.3
-            fac_w += w * pue
-            if s:
+            if s is not None:
+                fac_w += w * s.pue
                 water += w * YEAR_S * s.water_m3_per_j_it
                 co2 += w * YEAR_S * s.carbon_kg_per_j_it / 1e3
+            else:  # no facility section: the catalog's default PUE and WUE
+                fac_w += w * float(fin.pue[1])
+                water += w * YEAR_S * float(fin.wue_m3_per_j[1])
+        if not shares:
+            result.notes.append(
+                "no facility section: facility power and water use the catalog's default PUE "
+                "and WUE (prices.yaml cluster-defaults); carbon is not estimated"
+            )
         h["facility_power_w"] = fac_w
         h["pue"] = fac_w / it_w if it_w else None
         h["water_m3_per_year"] = water
-        h["co2_t_per_year"] = co2
+        h["co2_t_per_year"] = co2 if shares else None
         h["it_power_placed_on_modelled_sites_w"] = float(
             alloc.loc[alloc["site"] != "further-sites", "it_w"].sum()
         )

@@ -62,6 +62,12 @@ def _usd(x: float) -> str:
     return f"USD {x / 1e9:,.1f} B" if abs(x) >= 1e8 else f"USD {x / 1e6:,.1f} M"
 
 
+def _water(m3_per_year: float) -> str:
+    if m3_per_year >= 1e5:
+        return f"{m3_per_year / 1e6:,.1f} Mm3/year"
+    return f"{m3_per_year:,.0f} m3/year"
+
+
 def _r(value: Any, fmt: Any) -> str:
     """A low/likely/high dict as 'likely [low–high]'."""
     if isinstance(value, dict):
@@ -223,8 +229,13 @@ def headline_table(plan: Plan) -> Table:
             ("IT power", _gw(h["it_power_w"])),
             ("facility power", f"{_gw(h['facility_power_w'])} (PUE {h['pue']:.3f})"),
             ("… of which on modelled sites", _gw(h.get("it_power_placed_on_modelled_sites_w", 0))),
-            ("water", f"{h.get('water_m3_per_year', 0) / 1e6:,.1f} Mm3/year"),
-            ("CO2", f"{h.get('co2_t_per_year', 0) / 1e6:,.2f} Mt/year"),
+            ("water", _water(h.get("water_m3_per_year") or 0.0)),
+            (
+                "CO2",
+                "not estimated (no sites)"
+                if h.get("co2_t_per_year") is None
+                else f"{h['co2_t_per_year'] / 1e6:,.2f} Mt/year",
+            ),
         ]
     if h.get("capex_usd"):
         rows += [
