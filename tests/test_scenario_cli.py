@@ -274,3 +274,17 @@ def test_section_errors_name_line_field_and_allowed(tmp_path: Path) -> None:
     text = str(info.value)
     assert ":12: serving.services[0].model: 'gpt-9' is not in the catalog" in text
     assert ":19: facility.sites[0].site: 'atlantis' is not in the catalog (allowed: abilene" in text
+
+
+def test_training_only_scenario_plans_without_inventing_site_figures(tmp_path: Path) -> None:
+    f = tmp_path / "min.yaml"
+    f.write_text(
+        "name: minimal\ntraining:\n  - name: t\n    model: llama3-8b\n    tokens: 1.0e+12\n"
+        "    accelerator: h100-sxm\n    gpus: 64\n",
+        encoding="utf-8",
+    )
+    result = plan(load_scenario(f))
+    h = result.to_dict()
+    assert h["accelerators"]["total"] == 64
+    assert h["co2_t_per_year"] is None and h["pue"] > 1.0 and h["water_m3_per_year"] > 0
+    assert any("carbon is not estimated" in n for n in result.notes)
