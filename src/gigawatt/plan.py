@@ -451,6 +451,46 @@ def _economics_stage(
     return plan_economics(inputs, book)
 
 
+def _first_constraint(tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:
+    """What breaks first: the earliest quarter in which the build-out outruns either the
+    facilities (buildings and power ready) or the supply chain (wafer or packaging capacity)."""
+    events: list[tuple[int, str, str, float]] = []
+    readiness = tables.get("site_readiness")
+    if readiness is not None and not readiness.empty:
+        late = readiness[readiness["shortfall_it_w"] > 0]
+        for r in late.itertuples():
+            events.append(
+                (quarter_index(str(r.quarter)), "facility", str(r.site), float(r.shortfall_it_w))
+            )
+    quarterly = tables.get("supply_quarterly")
+    if quarterly is not None and not quarterly.empty:
+        short = quarterly[quarterly["shortfall_wafers_per_month"] > 0]
+        for r in short.itertuples():
+            events.append(
+                (
+                    quarter_index(str(r.quarter)),
+                    "supply",
+                    str(r.binding_constraint),
+                    float(r.shortfall_wafers_per_month),
+                )
+            )
+    if not events:
+        return None
+    q, kind, where, amount = min(events, key=lambda e: (e[0], e[1]))
+    unit = (
+        "W of IT without a ready building or power"
+        if kind == "facility"
+        else ("wafers per month short")
+    )
+    return {
+        "kind": kind,
+        "where": where,
+        "quarter": f"{q // 4}Q{q % 4 + 1}",
+        "shortfall": amount,
+        "unit": unit,
+    }
+
+
 def _headline(
     scenario: Scenario, result: Plan, build: pd.DataFrame, cat: Catalog
 ) -> dict[str, Any]:
@@ -480,6 +520,7 @@ def _headline(
     readiness = result.tables.get("site_readiness")
     if readiness is not None and not readiness.empty:
         h["facility_shortfall_it_w_max"] = float(readiness["shortfall_it_w"].max())
+    h["first_constraint"] = _first_constraint(result.tables)
     alloc = result.tables.get("allocation")
     sites = result.tables.get("sites")
     if alloc is not None and not alloc.empty:

@@ -224,6 +224,19 @@ def headline_table(plan: Plan) -> Table:
                 f"capacity in {h.get('binding_constraint_quarter')})",
             )
         )
+    first = h.get("first_constraint")
+    if first:
+        amount = (
+            _gw(first["shortfall"]) + " of IT unready"
+            if first["kind"] == "facility"
+            else f"{first['shortfall']:,.0f} wafers/month short"
+        )
+        rows.append(
+            (
+                "what breaks first",
+                f"{first['kind']}: {first['where']} from {first['quarter']} ({amount})",
+            )
+        )
     if h.get("it_power_w"):
         rows += [
             ("IT power", _gw(h["it_power_w"])),
