@@ -112,3 +112,19 @@ def test_bad_catalog_file_names_file_entry_and_field(tmp_path: Path) -> None:
 def test_unknown_id_lists_known_ids(catalog) -> None:
     with pytest.raises(CatalogError, match="known ids"):
         catalog.accelerator("h900")
+
+
+@pytest.mark.parametrize("acc", [a for a in ACCELERATORS if a != "mach-1"])
+def test_every_published_accelerator_can_be_modelled(acc: str) -> None:
+    from gigawatt.perf import get_system
+
+    system = get_system(acc)
+    assert system.peak("bf16") > 1e14 and system.memory_bytes > 1e10
+    assert system.scale_up_latency_s > 0 and system.scale_out_latency_s > 0
+
+
+def test_mach1_cannot_be_modelled_for_training_and_says_why() -> None:
+    from gigawatt.perf import get_system
+
+    with pytest.raises(CatalogError, match="mach-1.memory_capacity: unknown"):
+        get_system("mach-1")
