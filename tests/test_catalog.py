@@ -126,5 +126,5 @@ def test_every_published_accelerator_can_be_modelled(acc: str) -> None:
 def test_mach1_cannot_be_modelled_for_training_and_says_why() -> None:
     from gigawatt.perf import get_system
 
-    with pytest.raises(CatalogError, match="mach-1.memory_capacity: unknown"):
+    with pytest.raises(CatalogError, match=r"mach-1\.memory_capacity: unknown"):
         get_system("mach-1")
