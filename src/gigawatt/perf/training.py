@@ -44,6 +44,7 @@ DROPOUT_ATTN_BYTES = 5.0  # attention dropout: read, write and a 1-byte mask per
 FLASH_BWD_FACTOR = 2.5  # FlashAttention backward / forward time (Dao 2023, sec. 4)
 KERNELS_PER_LAYER_FWD = 14  # GEMMs, norms, activation, residuals, attention kernels
 LOGITS_FP32_COPIES = 2.0  # fp32 logits and their gradient in the vocab-parallel loss
+FP8_CAST_BYTES = 3.0  # a BF16 -> FP8 cast reads 2 bytes and writes 1 per element
 
 
 @dataclass
@@ -251,6 +252,15 @@ def predict_training_batch(
     # ---- element-wise (memory-bound) kernels --------------------------------------------
     # two norms (read + write), two residual adds (read 2, write 1) with dropout masks
     elt_common = T * h * r * ACT_BYTES * (4.0 + 6.0) + T * h * r * 2.0 * drop
+    # FP8 (Transformer Engine recipe): every GEMM input, output gradient and weight is cast
+    # from BF16 (read 2 bytes, write 1) before the GEMM; the casts are memory-bound
+    if plans.precision == "fp8":
+        gemm_inputs = T * (2.0 * h + model.v_width / t + ff / t)  # QKV, out-proj, up, down
+        layer_weights = (model.attention_params() + model.dense_ffn_params()) / t
+        elt_cast = FP8_CAST_BYTES * (gemm_inputs + layer_weights)
+    else:
+        elt_cast = np.zeros_like(T)
+    elt_common = elt_common + elt_cast
     t_elt_dense = (elt_common + elt_dense_ffn) / mem_bw
     # selective recompute redoes the norms and the activation function (memory-bound)
     t_elt_recompute = (T * h * r * ACT_BYTES * 4.0 + elt_dense_ffn) / mem_bw
