@@ -408,7 +408,15 @@ def headline_cards(plan: Plan, src: Sources) -> list[Card]:
     price_refs = src.of_kind("prices")
     if h.get("capex_usd"):
         value, spread = _r(h["capex_usd"], _usd)
-        cards.append(Card("Capex", value, spread, "the whole build-out", price_refs))
+        code = h.get("display_currency")
+        local = h.get(f"capex_{code.lower()}") if code else None
+        note = "the whole build-out"
+        if local:
+            note += (
+                f"; {code} {local['likely'] / 1e12:,.3f} T [{local['low'] / 1e12:,.3f}–"
+                f"{local['high'] / 1e12:,.3f} T] at the catalog's dated rate"
+            )
+        cards.append(Card("Capex", value, spread, note, [*price_refs, *src.of_kind("currencies")]))
         value, spread = _r(h.get("opex_usd_per_year"), _usd)
         cards.append(Card("Opex", f"{value} / year", spread, "at full build-out", price_refs))
         value, spread = _r(h.get("usd_per_gpu_hour"), lambda x: f"{x:.2f}")
