@@ -34,6 +34,7 @@ from gigawatt.economics import (
     summary_dict,
 )
 from gigawatt.economics import TrainingRun as CostTrainingRun
+from gigawatt.facility.itload import it_load
 from gigawatt.facility.plan import plan_facilities
 from gigawatt.fleet import plan_fleet, plan_services
 from gigawatt.perf.system import get_system
@@ -145,10 +146,13 @@ def _training_stage(scenario: Scenario, cat: Catalog) -> list[TrainingPlan]:
     return runs
 
 
-def _training_table(runs: list[TrainingPlan]) -> pd.DataFrame:
+def _training_table(runs: list[TrainingPlan], cat: Catalog) -> pd.DataFrame:
     rows = []
     for t in runs:
         lo, mid, hi = t.time_to_train_range_s
+        # IT power of the job while it trains, and its synchronous swing (all GPUs stall
+        # together at checkpoints and collectives: the Llama 3 paper's grid-scale swings)
+        load = it_load([(t.accelerator, t.n_gpus, 1.0)], cat)
         rows.append(
             {
                 "run": t.name,
@@ -166,6 +170,8 @@ def _training_table(runs: list[TrainingPlan]) -> pd.DataFrame:
                 "unexpected_interruptions_per_day": (
                     t.reliability.unexpected_interruptions_per_day if t.reliability else 0.0
                 ),
+                "it_power_w": load.total_w,
+                "power_swing_w": load.swing_w,
             }
         )
     return pd.DataFrame(rows)
@@ -265,7 +271,7 @@ def plan(
     say("training")
     result.training = _training_stage(scenario, cat)
     if result.training:
-        result.tables["training"] = _training_table(result.training)
+        result.tables["training"] = _training_table(result.training, cat)
 
     # ---- services and fleet ----
     fleet: pd.DataFrame | None = None

@@ -25,11 +25,21 @@ def training_table(plan: Plan) -> Table:
         "MFU",
         "memory/GPU",
         "ETTR",
+        "IT power (swing)",
         "time to train",
     ):
         table.add_column(
             col, justify="right" if col not in ("run", "model", "best plan") else "left"
         )
+    runs = plan.tables.get("training")
+    power = (
+        {
+            str(r.run): f"{_gw(float(r.it_power_w))} ({_gw(float(r.power_swing_w))})"
+            for r in runs.itertuples()
+        }
+        if runs is not None and "power_swing_w" in runs
+        else {}
+    )
     for t in plan.training:
         e = t.estimate
         deadline = ""
@@ -44,6 +54,7 @@ def training_table(plan: Plan) -> Table:
             f"{e.mfu:.1%}",
             f"{e.memory_total_bytes / 1e9:.0f}/{e.memory_capacity_bytes / 1e9:.0f} GB",
             "-" if t.reliability is None else f"{t.reliability.ettr:.2f}",
+            power.get(t.name, "-"),
             _days_range(t) + deadline,
         )
     return table
