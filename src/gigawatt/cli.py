@@ -125,6 +125,9 @@ def run(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    store: Annotated[
+        Path | None, typer.Option(help="also append the plan to this DuckDB results store")
+    ] = None,
 ) -> None:
     """Plan scenarios: print the summary, write the tables and the report.
 
@@ -167,6 +170,12 @@ def run(
             else (Path("out") / result.slug)
         )
         written = write_report(result, target)
+        if store is not None:
+            from gigawatt.store import save_plan
+
+            run_id = save_plan(result, store)
+            if not as_json:
+                out.print(f"stored as run {run_id} in {store}")
         if as_json:
             objects.append(result.to_dict())
             continue
@@ -174,6 +183,35 @@ def run(
         out.print(f"report and tables: {target}/ ({len(written)} files)")
     if as_json:
         emit_json(objects[0] if len(objects) == 1 else {"plans": objects})
+
+
+@app.command()
+@friendly
+def results(
+    store: Annotated[Path, typer.Argument(help="DuckDB results store")],
+    run_id: Annotated[str | None, typer.Option("--run", help="a stored run id")] = None,
+    table: Annotated[str | None, typer.Option(help="print this table of the run")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """List stored runs, or show one run's headline or table."""
+    from gigawatt.store import list_runs, load_headline, load_table
+
+    if run_id is None:
+        runs = list_runs(store)
+        if as_json:
+            emit_json([r.__dict__ for r in runs])
+            return
+        for r in runs:
+            out.print(str(r))
+        return
+    if table is None:
+        emit_json(load_headline(store, run_id))
+        return
+    df = load_table(store, run_id, table)
+    if as_json:
+        emit_json(df.to_dict(orient="records"))
+    else:
+        out.print(df.to_string(index=False))
 
 
 # ---- training ----------------------------------------------------------------------------------
