@@ -38,6 +38,7 @@ from scipy.special import digamma, lambertw
 from scipy.stats import poisson
 
 from gigawatt.catalog import Catalog, Entry, load_catalog
+from gigawatt.economics import fat_tree_tiers
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.validate import Row, RowResult
 from gigawatt.workload import TransformerModel
@@ -127,9 +128,7 @@ class Topology:
     def tiers(self, n_gpus: ArrayLike) -> FloatArray:
         """Tiers of a non-blocking folded Clos of radix k: smallest t with 2 (k/2)^t >= N."""
         n = np.maximum(_as_array(n_gpus), 1.0)
-        half = self.switch_radix / 2.0
-        t = np.ceil(np.log(n / 2.0) / math.log(half) - 1e-12)
-        return np.maximum(t, 1.0)
+        return np.asarray(fat_tree_tiers(n, self.switch_radix), dtype=np.float64)
 
     def counts(self, n_gpus: ArrayLike) -> dict[str, FloatArray]:
         """Devices of each population serving ``n_gpus`` GPUs (whole hosts and racks).
