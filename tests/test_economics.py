@@ -23,9 +23,9 @@ from gigawatt.economics import (
     EconomicsInputs,
     EconomicsSection,
     Purchase,
-    Service,
+    ServiceUse,
     SiteOperation,
-    TrainingRun,
+    RunUse,
     budget_check,
     capex_table,
     capital_recovery_factor,
@@ -34,12 +34,10 @@ from gigawatt.economics import (
     convert,
     convert_range,
     depreciation_schedule,
-    fat_tree_tiers,
     in_currency,
     load_price_book,
     max_accelerators,
     plan_economics,
-    scale_out_bom,
     straight_line_depreciation,
     usd_per_gpu_hour,
     usd_per_million_tokens,
@@ -80,9 +78,9 @@ def test_unpublished_price_asks_for_an_override(book) -> None:
     sec = EconomicsSection(
         prices={"tpu-v5p-chip": {"value": 6.0e4, "unit": "USD", "source": "test"}}  # type: ignore[dict-item]
     )
-    with pytest.raises(CatalogError, match="power-per-gpu-kw"):
+    with pytest.raises(CatalogError, match="server power per accelerator"):
         cluster_cost(Cluster(gpu="tpu-v5p", accelerators=1024), book, sec)
-    tpu = Cluster(gpu="tpu-v5p", accelerators=1024, power_per_accelerator_w=600.0)
+    tpu = Cluster(gpu="tpu-v5p", accelerators=1024, server_power_per_accelerator_w=600.0)
     cc = cluster_cost(tpu, book, sec)
     assert cc.metric("capex_usd")[1] > 1024 * 6.0e4 / 4
 
@@ -214,8 +212,8 @@ def test_workloads_and_operations_from_other_stages(book) -> None:
             )
             for y in range(2026, 2031)
         ],
-        training_runs=[TrainingRun(name="llama3-405b", accelerators=16384, days=54)],
-        services=[Service(name="chat", accelerators=8, tokens_per_s=10_000)],
+        training_runs=[RunUse(name="llama3-405b", accelerators=16384, days=54)],
+        services=[ServiceUse(name="chat", accelerators=8, tokens_per_s=10_000)],
     )
     t = plan_economics(inputs, book)
     assert str(inputs).startswith("EconomicsInputs: 4 purchases")
@@ -299,15 +297,6 @@ def test_gpu_hour_cost_in_published_band(book) -> None:
 
 
 # ---- networks -------------------------------------------------------------------------------
-def test_fat_tree_tiers_and_bom() -> None:
-    np.testing.assert_array_equal(
-        fat_tree_tiers([0, 1, 64, 65, 2048, 2049, 65536, 65537], 64), [0, 1, 1, 2, 2, 3, 3, 4]
-    )
-    bom = scale_out_bom(2048, 64)
-    assert bom["tiers"] == 2 and bom["transceivers"] == 4 * 2048 and bom["switches"] == 96
-
-
-# ---- budget ---------------------------------------------------------------------------------
 def test_budget_cuts_lowest_priority_first() -> None:
     costs = pd.DataFrame(
         {
@@ -386,7 +375,7 @@ def test_what_a_budget_buys(book) -> None:
 
 # ---- clear errors ---------------------------------------------------------------------------
 def test_clear_errors(book) -> None:
-    with pytest.raises(InputError, match="--gpus"):
+    with pytest.raises(InputError, match="accelerators: must be in 0"):
         cluster_cost(Cluster(gpu="gb200", accelerators=-5), book)
     with pytest.raises(InputError, match="unknown currency 'XYZ'; allowed: USD, EUR, KRW"):
         convert(1.0, "XYZ", "USD", book)
@@ -453,7 +442,7 @@ def test_cli_budget() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["cost", "--gpu", "gb200", "--gpus", "-5"], "--gpus: gpus: must be >= 0"),
+        (["cost", "--gpu", "gb200", "--gpus", "-5"], "--gpus: accelerators: must be in 0"),
         (["cost", "--gpu", "gb200", "--gpus", "8", "--currency", "XYZ"], "unknown currency"),
         (["cost", "--gpu", "nope", "--gpus", "8"], "no price for 'nope'"),
         (["cost", "--gpu", "gb200", "--gpus", "8", "--pue", "0.5"], "--pue"),

@@ -71,8 +71,10 @@ def test_unverified_series_without_uncertainty_is_rejected() -> None:
 
 def test_stargate_sites_present_and_ordered() -> None:
     assert {"narvik", "abu-dhabi", "korea-jeonnam"} <= set(site_ids())
-    pue = {s: evaluate(s, 100e6, "liquid-dry").annual["pue"]
-           for s in ("narvik", "korea-jeonnam", "abu-dhabi")}
+    pue = {
+        s: evaluate(s, 100e6, "liquid-dry").annual["pue"]
+        for s in ("narvik", "korea-jeonnam", "abu-dhabi")
+    }
     assert pue["narvik"] < pue["korea-jeonnam"] < pue["abu-dhabi"]
     # Narvik and Abu Dhabi are coastal: once-through water cooling is allowed there
     assert evaluate("narvik", 100e6, "seawater").annual["pue"] < pue["narvik"]
@@ -90,8 +92,7 @@ def test_immersion_removes_fan_power_from_it() -> None:
     a = rep.annual
     assert a["it_w"] == 100e6 and a["it_w_drawn"] == pytest.approx(100e6 * 0.94, rel=1e-9)
     # same dry coolers, same site: immersion draws less in total than direct-to-chip
-    assert a["facility_w_mean"] < evaluate("abilene", 100e6, "liquid-dry").annual[
-        "facility_w_mean"]
+    assert a["facility_w_mean"] < evaluate("abilene", 100e6, "liquid-dry").annual["facility_w_mean"]
 
 
 def test_condenser_pumps_only_on_towers_and_grow_with_head() -> None:
@@ -132,15 +133,21 @@ def test_site_summary_rows_and_programme_total() -> None:
     sites, total = rows[:-1], rows[-1]
     assert [r["site"] for r in sites] == list(frames["sites"]["site"])
     assert total["site"] == "total"
-    keys = {"it_w", "facility_w", "pue", "wue_l_per_kwh", "water_m3_per_year",
-            "co2_t_per_year", "supply_ok"}
+    keys = {
+        "it_w",
+        "facility_w",
+        "pue",
+        "wue_l_per_kwh",
+        "water_m3_per_year",
+        "co2_t_per_year",
+        "supply_ok",
+    }
     assert all(keys <= r.keys() for r in rows)
     assert total["it_w"] == pytest.approx(sum(r["it_w"] for r in sites))
     assert total["facility_w"] == pytest.approx(sum(r["facility_w"] for r in sites))
     assert total["facility_w"] / total["it_w"] == pytest.approx(total["pue"], rel=1e-3)
     assert min(r["pue"] for r in sites) <= total["pue"] <= max(r["pue"] for r in sites)
-    assert total["co2_t_per_year"] == pytest.approx(
-        frames["sites"]["carbon_kg"].sum() / 1e3)
+    assert total["co2_t_per_year"] == pytest.approx(frames["sites"]["carbon_kg"].sum() / 1e3)
     floating = next(r for r in sites if r["site"] == "korea-floating")
     assert floating["water_m3_per_year"] == 0.0 and floating["wue_l_per_kwh"] == 0.0
     with pytest.raises(InputError, match="sites"):

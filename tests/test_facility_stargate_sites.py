@@ -39,8 +39,14 @@ def test_new_site_evaluates_with_liquid_cooling(site: str, cooling: str) -> None
 def test_new_site_entries_are_sourced_and_land_in_the_us(site: str) -> None:
     s = get_site(site)
     assert s.kind == "land" and s.country == "US" and not s.floating
-    for key in ("grid_carbon_intensity", "electricity_price", "water_price", "water_stress",
-                "energisation_lead", "announced_capacity"):
+    for key in (
+        "grid_carbon_intensity",
+        "electricity_price",
+        "water_price",
+        "water_stress",
+        "energisation_lead",
+        "announced_capacity",
+    ):
         q = s.quantities[key]
         assert q.source and q.value is not None
         lo, _, hi = q.range
@@ -73,7 +79,8 @@ def test_climate_and_grid_ordering_across_stargate_sites() -> None:
     more; Michigan's grid (RFCM) is dirtier than ERCOT; Doña Ana is the most water-stressed."""
     pue = {s: evaluate(s, 100e6, "liquid-dry").annual["pue"] for s in NEW_SITES}
     assert max(pue["lordstown-oh"], pue["saline-mi"]) < min(
-        pue["shackelford-tx"], pue["milam-tx"], pue["dona-ana-nm"])
+        pue["shackelford-tx"], pue["milam-tx"], pue["dona-ana-nm"]
+    )
     assert get_site("saline-mi").carbon_kg_per_j > get_site("milam-tx").carbon_kg_per_j
     stress = {s: get_site(s).require("water_stress") for s in NEW_SITES}
     assert max(stress, key=lambda k: stress[k]) == "dona-ana-nm"
@@ -82,9 +89,7 @@ def test_climate_and_grid_ordering_across_stargate_sites() -> None:
 
 
 def _section() -> FacilitySection:
-    raw = yaml.safe_load(
-        (ROOT / "scenarios" / "sections" / "facility-stargate.yaml").read_text()
-    )
+    raw = yaml.safe_load((ROOT / "scenarios" / "sections" / "facility-stargate.yaml").read_text())
     return FacilitySection.model_validate(raw["facility"])
 
 

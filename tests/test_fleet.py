@@ -16,7 +16,6 @@ from gigawatt.cli import app
 from gigawatt.demand import ServiceDemand, TrainingRun, load_serving_section, parse_serving_section
 from gigawatt.errors import InputError
 from gigawatt.fleet import lpddr_decode_comparison, plan_fleet, plan_services
-from gigawatt.supply.network import _tiers
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -60,10 +59,6 @@ def test_lengths_are_sampled_with_the_stated_means() -> None:
     s_in, s_out = chat(input_tokens_cv=1.5).sample_lengths(200_000)
     assert np.mean(s_in) == pytest.approx(1000, rel=0.05) and s_in.min() >= 1
     assert np.mean(s_out) == pytest.approx(300, rel=0.05)
-
-
-def test_fabric_tiers() -> None:
-    assert _tiers(64, 64) == 1 and _tiers(2048, 64) == 2 and _tiers(2049, 64) == 3
 
 
 def test_bad_service_definitions_get_clear_messages() -> None:

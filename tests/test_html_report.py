@@ -119,7 +119,7 @@ def test_headline_figures_with_units_and_ranges(page: str, stargate: Plan) -> No
     assert f"{peak['likely']:,.0f} wafers/month" in text
     assert f"range {peak['low']:,.0f} – {peak['high']:,.0f}" in text
     assert "900,000 wafers/month claim" in text
-    assert h["binding_constraint"] in text
+    assert h["largest_utilisation_constraint"] in text
     assert ("OVER budget" in text) != bool(h["within_budget"])
     assert f"{h['ettr']:.2f}" in text
     for key in ("capex_usd", "usd_per_gpu_hour", "usd_per_million_tokens"):
@@ -234,7 +234,9 @@ def test_report_renders_in_headless_chromium(
     assert 'class="waterfalllayer' in dom
     assert dom.count('class="trace bars"') >= 3  # supply requests, site power, site water
     assert "binding constraint" in dom
-    assert f"binding: {stargate.headline['binding_constraint']}" in html.unescape(dom)
+    h = stargate.headline
+    label = "binding" if h["binding_constraint"] else "largest utilisation"
+    assert f"{label}: {h['largest_utilisation_constraint']}" in html.unescape(dom)
 
 
 def test_screenshot_is_not_blank(report_dir: Path, tmp_path: Path) -> None:

@@ -98,8 +98,11 @@ def test_published_studies_within_honest_tolerances(reference_dir: Path) -> None
 def test_generation_factor_by_family_hardware_only() -> None:
     gf = rel.generation_factor
     assert gf("h100-sxm") == 1.0 and gf("h200") == 1.0
-    assert gf("a100-sxm-80gb", bound="low") < 1.0 < gf("a100-sxm-80gb") < gf(
-        "a100-sxm-80gb", bound="high"
+    assert (
+        gf("a100-sxm-80gb", bound="low")
+        < 1.0
+        < gf("a100-sxm-80gb")
+        < gf("a100-sxm-80gb", bound="high")
     )
     assert gf("gb200") == 1.0 and gf("gb200", bound="high") == 2.0  # blackwell entry
     assert gf("mi300x") == 1.0 and gf("mi300x", bound="low") == 0.5  # default entry

@@ -62,7 +62,10 @@ def test_headline_has_every_key_with_sensible_units(stargate_plan) -> None:  # t
     for key in ("dram_wafers_per_month_peak", "capex_usd", "dram_wafers_claim_ratio"):
         r = h[key]
         assert 0 <= r["low"] <= r["likely"] <= r["high"]
-    assert h["binding_constraint"]
+    # "binding" means at or near capacity; otherwise the summary says none binds
+    util = h["binding_utilisation"]
+    assert (h["binding_constraint"] is not None) == (util >= 0.95)
+    assert ("no supply constraint binds" in h["binding_summary"]) == (util < 0.95)
     first = h["first_constraint"]  # the build-out outruns Abilene's buildings and power
     assert first is None or first["kind"] in ("facility", "supply")
     assert 0 < h["ettr"] <= 1 and h["unexpected_interruptions_per_day"] > 0

@@ -12,11 +12,35 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from gigawatt.errors import GigawattError
+from gigawatt.errors import GigawattError, Problem
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+# The library names fields; the command line speaks of the flag that sets each field of a
+# cluster (economics.Cluster) so the user sees what to change.
+CLUSTER_FLAGS = {
+    "accelerators": "--gpus",
+    "accelerator": "--gpu",
+    "years": "--years",
+    "network": "--network",
+    "power": "--power",
+    "pue": "--pue",
+    "energy_price_usd_per_j": "--site-price-usd-per-mwh",
+    "water_price_usd_per_m3": "--water-price-usd-per-m3",
+    "storage_bytes_per_accelerator": "--storage-tb-per-gpu",
+    "server_power_per_accelerator_w": "--power-per-gpu-kw",
+    "amount": "--amount",
+    "currency": "--currency",
+}
+
+
+def _as_flag(problem: Problem) -> Problem:
+    if problem.file == "cluster" and problem.field in CLUSTER_FLAGS:
+        return Problem(CLUSTER_FLAGS[problem.field], problem.field, problem.message)
+    return problem
 
 
 def friendly(fn: F) -> F:
@@ -28,7 +52,9 @@ def friendly(fn: F) -> F:
             return fn(*args, **kwargs)
         except GigawattError as exc:
             for problem in exc.problems:
-                err.print(f"[bold red]error[/] {problem}", highlight=False, soft_wrap=True)
+                err.print(
+                    f"[bold red]error[/] {_as_flag(problem)}", highlight=False, soft_wrap=True
+                )
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -36,17 +36,20 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from gigawatt.bom import BomLine, build_line
+from gigawatt.bom.cluster import MAX_ACCELERATORS
 from gigawatt.catalog import Catalog, Entry, Quantity, load_catalog
 from gigawatt.errors import CatalogError, InputError, Problem
-from gigawatt.units import UNITS
+from gigawatt.units import HOURS_PER_YEAR, UNITS, YEAR_S
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | Sequence[float] | npt.NDArray[Any]
 Range = tuple[float, float, float]
 Case = Literal["low", "likely", "high"]
 
-YEAR_S = 365.25 * 86400.0
-HOURS_PER_YEAR = YEAR_S / 3600.0
+# The planning horizon when a scenario gives none: the span of the Stargate programme as
+# announced (OpenAI, 2025-01-21: USD 500 B over four years), used by every entry point.
+DEFAULT_HORIZON_YEARS = 4
 CASES: tuple[Case, Case, Case] = ("low", "likely", "high")
 SUFFIX = {"low": "_low", "likely": "", "high": "_high"}
 
@@ -94,7 +97,6 @@ class PriceItem:
     accelerator: str | None = None
     default: bool = False
     accelerators_per_unit: float = 1.0
-    system_power_w: Range | None = None
     ports: int | None = None
 
     @property
@@ -115,21 +117,6 @@ class PriceItem:
                 ]
             )
         return self.price
-
-    def power_per_accelerator_w(self) -> float:
-        """Likely maximum IT power of the system per accelerator (compute items)."""
-        if self.system_power_w is None:
-            raise CatalogError(
-                [
-                    Problem(
-                        _FILE,
-                        f"{self.id}.system_power",
-                        "system power not published, so the facility cannot be sized; "
-                        "give the power per accelerator (--power-per-gpu-kw)",
-                    )
-                ]
-            )
-        return self.system_power_w[1] / self.accelerators_per_unit
 
     def __str__(self) -> str:
         if self.price is None:
@@ -152,7 +139,6 @@ class Financials:
     staff_fte_per_w: Range
     staff_usd_per_fte_s: Range
     wacc_per_year: Range
-    it_overhead: Range
     it_load: Range
     storage_bytes_per_accelerator: Range
     pue: Range
@@ -197,7 +183,7 @@ class PriceBook:
             )
         return self.items[item_id]
 
-    def compute_item(self, gpu: str, where: str = "--gpu") -> PriceItem:
+    def compute_item(self, gpu: str, where: str = "accelerator") -> PriceItem:
         """The compute item for an accelerator id (its default system) or a compute item id."""
         if gpu in self.items and self.items[gpu].category == "compute":
             return self.items[gpu]
@@ -220,7 +206,7 @@ class PriceBook:
             ]
         )
 
-    def currency(self, code: str, where: str = "--currency") -> Currency:
+    def currency(self, code: str, where: str = "currency") -> Currency:
         key = code.strip().lower()
         if key not in self.currencies:
             allowed = ", ".join(c.code for c in self.currencies.values())
@@ -358,7 +344,6 @@ def _parse_item(entry: Entry, problems: list[Problem]) -> PriceItem | None:
     if basis == "accelerators":
         per = _quantity(entry, "accelerators_per_unit", "1", problems)[1] or 1.0
     price = None if not q.known else tuple(x / per for x in _range(q))
-    power = entry.get("system_power")
     ports = entry.get("ports")
     return PriceItem(
         id=entry.id,
@@ -372,9 +357,6 @@ def _parse_item(entry: Entry, problems: list[Problem]) -> PriceItem | None:
         accelerator=entry.get("accelerator"),
         default=bool(entry.get("default", False)),
         accelerators_per_unit=per,
-        system_power_w=_quantity(entry, "system_power", "W", problems)
-        if isinstance(power, Quantity)
-        else None,
         ports=int(ports.get()) if isinstance(ports, Quantity) else None,
     )
 
@@ -417,7 +399,6 @@ def load_price_book(catalog: Catalog | None = None) -> PriceBook:
         staff_fte_per_w=param("staff", "fte_per_mw", "1/W"),
         staff_usd_per_fte_s=param("staff", "cost_per_fte", "USD/s"),
         wacc_per_year=param("wacc", "rate", "1"),
-        it_overhead=param("cluster-defaults", "it_overhead", "1"),
         it_load=param("cluster-defaults", "it_load", "1"),
         storage_bytes_per_accelerator=param("cluster-defaults", "storage_per_accelerator", "B"),
         pue=param("cluster-defaults", "pue", "1"),
@@ -638,14 +619,18 @@ class SiteOperation(BaseModel):
     water_price_usd_per_m3: float | tuple[float, float, float] = 0.0
 
 
-class TrainingRun(BaseModel):
+class RunUse(BaseModel):
+    """A training run as economics sees it: accelerators held for some days."""
+
     model_config = ConfigDict(extra="forbid")
     name: str
     accelerators: float = Field(ge=0)
     days: float = Field(ge=0)
 
 
-class Service(BaseModel):
+class ServiceUse(BaseModel):
+    """A service as economics sees it: accelerators held, tokens served per second."""
+
     model_config = ConfigDict(extra="forbid")
     name: str
     accelerators: float = Field(ge=0)
@@ -683,8 +668,8 @@ class EconomicsInputs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     purchases: list[Purchase] = Field(default_factory=list)
     operations: list[SiteOperation] = Field(default_factory=list)
-    training_runs: list[TrainingRun] = Field(default_factory=list)
-    services: list[Service] = Field(default_factory=list)
+    training_runs: list[RunUse] = Field(default_factory=list)
+    services: list[ServiceUse] = Field(default_factory=list)
     section: EconomicsSection = Field(default_factory=EconomicsSection)
 
     def __str__(self) -> str:
@@ -1274,9 +1259,11 @@ def summary_dict(tables: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, floa
 
 
 # ---- clusters sized from a GPU count (cost and budget commands) ---------------------------
+# Scale-out fabric names the cost command accepts -> bom.yaml switch entries.
 NETWORKS = {
-    "ib-ndr": ("ib-ndr-switch", "transceiver-400g"),
-    "eth-800g": ("eth-800g-switch", "transceiver-800g"),
+    "ib-ndr": "quantum2-qm9700",
+    "ib-xdr": "quantum-x800-q3400",
+    "eth-400g": "tomahawk5-51t",
 }
 POWER_SOURCES = (
     "grid-connection",
@@ -1286,141 +1273,166 @@ POWER_SOURCES = (
     "floating-nuclear",
     "powership-lease",
 )
-
-
-def fat_tree_tiers(endpoints: ArrayLike, radix: int) -> npt.NDArray[np.int64]:
-    """Levels of a non-blocking folded-Clos (fat-tree) of radix-k switches for n endpoints.
-
-    L levels serve up to 2 (k/2)^L endpoints (Al-Fares, Loukissas & Vahdat, SIGCOMM 2008,
-    generalised); one switch (L = 1) serves k.
-    """
-    n = np.asarray(endpoints, dtype=float)
-    if radix < 2:
-        raise InputError([Problem("economics", "radix", f"switch radix must be >= 2, got {radix}")])
-    if np.any(n < 0):
-        raise InputError([Problem("economics", "endpoints", "must be >= 0")])
-    half = radix / 2.0
-    with np.errstate(divide="ignore"):
-        levels = np.ceil(np.log(np.maximum(n, 1.0) / 2.0) / np.log(half) - 1e-9)
-    return np.asarray(
-        np.where(n <= radix, np.where(n > 0, 1, 0), np.maximum(levels, 1)), dtype=np.int64
-    )
-
-
-def scale_out_bom(accelerators: ArrayLike, radix: int) -> dict[str, FloatArray]:
-    """Bill of materials of a non-blocking fat tree with one NIC port per accelerator.
-
-    Per accelerator with L levels: L links (NIC-leaf, leaf-spine, ...), 2L transceivers (all
-    links optical), 2L - 1 switch ports (the first link ends at a NIC). Switches = ports / k,
-    rounded up. Returns arrays ``tiers``, ``switches``, ``transceivers``, ``links``.
-    """
-    n = np.asarray(accelerators, dtype=float)
-    tiers = fat_tree_tiers(n, radix).astype(float)
-    ports = n * np.maximum(2.0 * tiers - 1.0, 0.0)
-    switches = np.ceil(ports / radix)
-    return {
-        "tiers": tiers,
-        "switches": switches,
-        "transceivers": 2.0 * tiers * n,
-        "links": tiers * n,
-    }
+WHERE = "cluster"
 
 
 @dataclass(frozen=True)
 class Cluster:
-    """A cluster sized from an accelerator count: what the cost and budget commands plan."""
+    """A cluster sized from an accelerator count: what the cost and budget commands plan.
+
+    ``network``: a name of ``NETWORKS`` (default: the accelerator's own scale-out switch in
+    bom.yaml); ``server_power_per_accelerator_w`` overrides the catalog's server power per
+    accelerator (for accelerators whose power is unpublished)."""
 
     gpu: str
     accelerators: int
-    years: int = 4
+    years: int = DEFAULT_HORIZON_YEARS
     year: int = 2026
-    network: str = "ib-ndr"
+    network: str | None = None
     power: str = "grid-connection"
     floating: bool = False
     pue: float | None = None
     energy_price_usd_per_j: float | None = None
     water_price_usd_per_m3: float | None = None
     storage_bytes_per_accelerator: float | None = None
-    power_per_accelerator_w: float | None = None  # default: the system's published power
+    server_power_per_accelerator_w: float | None = None
     site: str = "site"
 
     def check(self) -> None:
         problems = []
-        if self.accelerators < 0:
-            problems.append(Problem("--gpus", "gpus", f"must be >= 0, got {self.accelerators}"))
-        if self.years < 1:
-            problems.append(Problem("--years", "years", f"must be >= 1, got {self.years}"))
-        if self.network not in NETWORKS:
+        if self.accelerators < 0 or self.accelerators > MAX_ACCELERATORS:
             problems.append(
-                Problem("--network", "network", f"{self.network!r}; allowed: {', '.join(NETWORKS)}")
+                Problem(
+                    WHERE,
+                    "accelerators",
+                    f"must be in 0..{MAX_ACCELERATORS:.0e}, got {self.accelerators}",
+                )
+            )
+        if self.years < 1:
+            problems.append(Problem(WHERE, "years", f"must be >= 1, got {self.years}"))
+        if self.network is not None and self.network not in NETWORKS:
+            problems.append(
+                Problem(WHERE, "network", f"{self.network!r}; allowed: {', '.join(NETWORKS)}")
             )
         if self.power not in POWER_SOURCES:
             problems.append(
-                Problem("--power", "power", f"{self.power!r}; allowed: {', '.join(POWER_SOURCES)}")
+                Problem(WHERE, "power", f"{self.power!r}; allowed: {', '.join(POWER_SOURCES)}")
             )
-        if self.pue is not None and not 1.0 <= self.pue <= 3.0:
-            problems.append(Problem("--pue", "pue", f"must be in [1, 3], got {self.pue}"))
+        if self.pue is not None and not (1.0 <= self.pue <= 3.0):
+            problems.append(Problem(WHERE, "pue", f"must be in [1, 3], got {self.pue}"))
         for name, v in (
-            ("--site-price-usd-per-mwh", self.energy_price_usd_per_j),
-            ("--water-price-usd-per-m3", self.water_price_usd_per_m3),
-            ("--storage-tb-per-gpu", self.storage_bytes_per_accelerator),
-            ("--power-per-gpu-kw", self.power_per_accelerator_w),
+            ("energy_price_usd_per_j", self.energy_price_usd_per_j),
+            ("water_price_usd_per_m3", self.water_price_usd_per_m3),
+            ("storage_bytes_per_accelerator", self.storage_bytes_per_accelerator),
+            ("server_power_per_accelerator_w", self.server_power_per_accelerator_w),
         ):
             if v is not None and (v < 0 or not math.isfinite(v)):
-                problems.append(
-                    Problem(name, name.lstrip("-"), f"must be a finite number >= 0, got {v}")
-                )
+                problems.append(Problem(WHERE, name, f"must be a finite number >= 0, got {v}"))
         if problems:
             raise InputError(problems)
 
 
-def cluster_inputs(
-    cluster: Cluster, book: PriceBook, section: EconomicsSection | None = None
-) -> EconomicsInputs:
-    """Purchases and site operations of a cluster: compute systems, a fat-tree scale-out
-    network, storage, a facility sized by the systems' power (+ IT overhead) and PUE, its
-    power supply, and ``years`` of operation at the given (or default) prices."""
-    cluster.check()
-    fin = book.finance
-    comp = book.compute_item(cluster.gpu)
-    comp.unit_price()  # unpublished prices fail first, with what to do
-    n = float(cluster.accelerators)
-    switch_id, xcvr_id = NETWORKS[cluster.network]
-    radix = book.item(switch_id).ports or 64
-    bom = scale_out_bom(n, radix)
+def cluster_line(cluster: Cluster, book: PriceBook, catalog: Catalog | None = None) -> BomLine:
+    """The bill of materials of a cluster (gigawatt.bom), with its storage."""
+    cat = catalog or load_catalog()
     storage = (
         cluster.storage_bytes_per_accelerator
         if cluster.storage_bytes_per_accelerator is not None
-        else fin.storage_bytes_per_accelerator[1]
+        else book.finance.storage_bytes_per_accelerator[1]
     )
-    per_acc_w = (
-        cluster.power_per_accelerator_w
-        if cluster.power_per_accelerator_w is not None
-        else comp.power_per_accelerator_w()
+    accelerator = book.compute_item(cluster.gpu, where=WHERE).accelerator or cluster.gpu
+    n = float(cluster.accelerators)
+    return build_line(
+        cluster.site,
+        accelerator,
+        n,
+        cat,
+        switch=NETWORKS[cluster.network] if cluster.network else None,
+        storage_bytes=n * storage,
+        server_power_w=cluster.server_power_per_accelerator_w,
     )
-    it_w = n * per_acc_w * (1.0 + fin.it_overhead[1])
-    pue = cluster.pue if cluster.pue is not None else fin.pue[1]
-    facility_w = it_w * pue
-    y = cluster.year
-    buy = [
-        Purchase(year=y, item=comp.id, quantity=n, site=cluster.site),
-        Purchase(year=y, item=switch_id, quantity=float(bom["switches"]), site=cluster.site),
-        Purchase(year=y, item=xcvr_id, quantity=float(bom["transceivers"]), site=cluster.site),
-        Purchase(year=y, item="fibre-link", quantity=float(bom["links"]), site=cluster.site),
-        Purchase(year=y, item="storage-all-flash", quantity=n * storage, site=cluster.site),
-        Purchase(year=y, item="dc-mep", quantity=it_w, site=cluster.site),
+
+
+def bom_purchases(
+    line: BomLine, compute_item: str, year: int, site: str, catalog: Catalog
+) -> list[Purchase]:
+    """What a BOM line buys: compute systems, its fabric's switches, transceivers and fibres,
+    storage, and the facility (MEP) sized by its IT power."""
+    buy = [Purchase(year=year, item=compute_item, quantity=line.accelerators, site=site)]
+    if line.switch and line.switches:
+        sw = catalog.get("bom", line.switch)
+        buy += [
+            Purchase(year=year, item=str(sw.get("price_item")), quantity=line.switches, site=site),
+            Purchase(
+                year=year, item=str(sw.get("transceiver_item")), quantity=line.optics, site=site
+            ),
+            Purchase(year=year, item="fibre-link", quantity=line.links, site=site),
+        ]
+    buy += [
+        Purchase(year=year, item="storage-all-flash", quantity=line.storage_bytes, site=site),
+        Purchase(year=year, item="dc-mep", quantity=line.it_power_w, site=site),
     ]
-    if cluster.floating:
-        buy += [
-            Purchase(year=y, item="floating-hull", quantity=it_w, site=cluster.site),
-            Purchase(year=y, item="floating-mooring", quantity=it_w, site=cluster.site),
-        ]
-    else:
-        buy += [
-            Purchase(year=y, item="dc-shell", quantity=it_w, site=cluster.site),
-            Purchase(year=y, item="land", quantity=it_w, site=cluster.site),
-        ]
-    buy.append(Purchase(year=y, item=cluster.power, quantity=facility_w, site=cluster.site))
+    return buy
+
+
+def site_purchases(
+    it_w: float, facility_w: float, floating: bool, power: str, year: int, site: str
+) -> list[Purchase]:
+    """The building (or hull and mooring), land and power supply for ``it_w`` of IT."""
+    shell = ("floating-hull", "floating-mooring") if floating else ("dc-shell", "land")
+    buy = [Purchase(year=year, item=item, quantity=it_w, site=site) for item in shell]
+    buy.append(Purchase(year=year, item=power, quantity=facility_w, site=site))
+    return buy
+
+
+def site_operations(
+    it_w: float,
+    pue: float,
+    year: int,
+    years: int,
+    site: str,
+    energy_price: float | tuple[float, float, float],
+    water_price: float | tuple[float, float, float],
+    water_m3_per_j_it: float,
+    fin: Financials,
+) -> list[SiteOperation]:
+    """``years`` of operation of ``it_w`` of IT from ``year``: energy at the average IT load
+    (prices.yaml cluster-defaults ``it_load``: average draw / design power) times the PUE."""
+    it_energy = it_w * fin.it_load[1] * YEAR_S
+    return [
+        SiteOperation(
+            year=year + k,
+            site=site,
+            it_power_w=it_w,
+            facility_energy_j=it_energy * pue,
+            water_m3=it_energy * water_m3_per_j_it,
+            energy_price_usd_per_j=energy_price,
+            water_price_usd_per_m3=water_price,
+        )
+        for k in range(years)
+    ]
+
+
+def cluster_inputs(
+    cluster: Cluster,
+    book: PriceBook,
+    section: EconomicsSection | None = None,
+    catalog: Catalog | None = None,
+) -> EconomicsInputs:
+    """Purchases and site operations of a cluster: its bill of materials (gigawatt.bom:
+    compute, fabric, storage, IT power), a facility of that IT power at the PUE, its power
+    supply, and ``years`` of operation at the given (or default) prices."""
+    cluster.check()
+    cat = catalog or load_catalog()
+    fin = book.finance
+    comp = book.compute_item(cluster.gpu, where=WHERE)
+    comp.unit_price()  # unpublished prices fail first, with what to do
+    line = cluster_line(cluster, book, cat)
+    pue = cluster.pue if cluster.pue is not None else fin.pue[1]
+    it_w = line.it_power_w
+    y = cluster.year
+    buy = bom_purchases(line, comp.id, y, cluster.site, cat)
+    buy += site_purchases(it_w, it_w * pue, cluster.floating, cluster.power, y, cluster.site)
     energy_price: float | tuple[float, float, float] = (
         cluster.energy_price_usd_per_j
         if cluster.energy_price_usd_per_j is not None
@@ -1431,19 +1443,17 @@ def cluster_inputs(
         if cluster.water_price_usd_per_m3 is not None
         else fin.water_price_usd_per_m3
     )
-    it_energy = it_w * fin.it_load[1] * YEAR_S
-    ops = [
-        SiteOperation(
-            year=y + k,
-            site=cluster.site,
-            it_power_w=it_w,
-            facility_energy_j=it_energy * pue,
-            water_m3=it_energy * fin.wue_m3_per_j[1],
-            energy_price_usd_per_j=energy_price,
-            water_price_usd_per_m3=water_price,
-        )
-        for k in range(cluster.years)
-    ]
+    ops = site_operations(
+        it_w,
+        pue,
+        y,
+        cluster.years,
+        cluster.site,
+        energy_price,
+        water_price,
+        fin.wue_m3_per_j[1],
+        fin,
+    )
     sec = section or EconomicsSection()
     sec = sec.model_copy(update={"horizon_years": cluster.years})
     return EconomicsInputs(purchases=buy, operations=ops, section=sec)
@@ -1451,14 +1461,25 @@ def cluster_inputs(
 
 @dataclass(frozen=True)
 class ClusterCost:
-    """The economics of one cluster: its tables plus the sizing that produced them."""
+    """The economics of one cluster: its tables plus the bill of materials that produced them."""
 
     cluster: Cluster
     compute_item: str
-    it_power_w: float
-    facility_power_w: float
-    network_tiers: int
+    line: BomLine
+    pue: float
     tables: Mapping[str, pd.DataFrame]
+
+    @property
+    def it_power_w(self) -> float:
+        return self.line.it_power_w
+
+    @property
+    def facility_power_w(self) -> float:
+        return self.line.it_power_w * self.pue
+
+    @property
+    def network_tiers(self) -> int:
+        return int(self.line.fabric_tiers)
 
     def metric(self, name: str) -> Range:
         row = self.tables["summary"].set_index("metric").loc[name]
@@ -1474,6 +1495,7 @@ class ClusterCost:
             "it_power_w": self.it_power_w,
             "facility_power_w": self.facility_power_w,
             "network_tiers": self.network_tiers,
+            "bom": self.line.as_dict(),
             "capex_by_category_usd": {
                 str(r["category"]): _range_dict(
                     (r["capex_usd_low"], r["capex_usd"], r["capex_usd_high"])
@@ -1495,24 +1517,23 @@ class ClusterCost:
 
 
 def cluster_cost(
-    cluster: Cluster, book: PriceBook | None = None, section: EconomicsSection | None = None
+    cluster: Cluster,
+    book: PriceBook | None = None,
+    section: EconomicsSection | None = None,
+    catalog: Catalog | None = None,
 ) -> ClusterCost:
     """Plan the economics of a cluster sized from its accelerator count."""
-    b = book or load_price_book()
+    cat = catalog or load_catalog()
+    b = book or load_price_book(cat)
     sec = section or EconomicsSection()
     b2 = b.with_overrides(sec.prices, sec.wacc)
-    inputs = cluster_inputs(cluster, b2, sec.model_copy(update={"prices": {}, "wacc": None}))
+    inputs = cluster_inputs(cluster, b2, sec.model_copy(update={"prices": {}, "wacc": None}), cat)
     tables = plan_economics(inputs, b2)
-    comp = b2.compute_item(cluster.gpu)
-    it_w = sum(p.quantity for p in inputs.purchases if p.item == "dc-mep")
-    pue = cluster.pue if cluster.pue is not None else b2.finance.pue[1]
-    radix = b2.item(NETWORKS[cluster.network][0]).ports or 64
     return ClusterCost(
         cluster=cluster,
-        compute_item=comp.id,
-        it_power_w=it_w,
-        facility_power_w=it_w * pue,
-        network_tiers=int(fat_tree_tiers(cluster.accelerators, radix)),
+        compute_item=b2.compute_item(cluster.gpu, where=WHERE).id,
+        line=cluster_line(cluster, b2, cat),
+        pue=cluster.pue if cluster.pue is not None else b2.finance.pue[1],
         tables=tables,
     )
 
@@ -1568,7 +1589,7 @@ def max_accelerators(
     Cost rises monotonically with the count (network tiers step up), so bisection finds it.
     """
     if budget_usd <= 0:
-        raise InputError([Problem("--amount", "amount", f"must be > 0, got {budget_usd}")])
+        raise InputError([Problem(WHERE, "amount", f"must be > 0, got {budget_usd}")])
     lo, hi = 0, 1
     while _total_cost(replace(cluster, accelerators=hi), book, run_years, case) <= budget_usd:
         lo, hi = hi, hi * 2
@@ -1594,11 +1615,9 @@ def what_budget_buys(
     must also pay 0, 1, ... ``run_years`` years of operation, with MW and yearly opex."""
     b = book or load_price_book()
     if not math.isfinite(amount) or amount <= 0:
-        raise InputError(
-            [Problem("--amount", "amount", f"must be a finite amount > 0, got {amount}")]
-        )
+        raise InputError([Problem(WHERE, "amount", f"must be a finite amount > 0, got {amount}")])
     if run_years < 0:
-        raise InputError([Problem("--years", "years", f"must be >= 0, got {run_years}")])
+        raise InputError([Problem(WHERE, "years", f"must be >= 0, got {run_years}")])
     cur = b.currency(currency)
     budget_usd = float(convert(amount, cur.code, "USD", b))
     cluster.check()
@@ -1627,3 +1646,48 @@ def what_budget_buys(
         else None
     )
     return BudgetBuys(amount, cur.code, budget_usd, run_years, final, df)
+
+
+# ---- $ per token of serving configurations (the serve command) -----------------------------
+COST_REFERENCE_GPUS = 1024  # cluster the $/GPU-hour is priced for (network tiers, facility)
+
+
+def usd_per_gpu_hour_range(
+    accelerator: str, catalog: Catalog | None = None, reference_gpus: int = COST_REFERENCE_GPUS
+) -> tuple[float, float, float] | None:
+    """All-in (low, likely, high) USD per accelerator-hour from the economics stage, or None
+    where the accelerator has no published price (TPU, Trainium).
+
+    ``economics.cluster_cost`` on a ``reference_gpus`` cluster: capex (servers, scale-out
+    network, storage, facility, power connection; catalog/prices.yaml) annualised by the
+    capital recovery factor at the WACC over each asset's life, plus opex (energy at the
+    catalog's default price and PUE, water, staff, maintenance, insurance), divided by the
+    GPU-hours in service. Low / high take every price at its cheap / dear end together.
+    """
+    cat = catalog or load_catalog()
+    book = load_price_book(cat)
+    try:
+        book.compute_item(accelerator).unit_price()
+    except (InputError, CatalogError):
+        return None
+    cost = cluster_cost(Cluster(gpu=accelerator, accelerators=reference_gpus), book, catalog=cat)
+    return cost.metric("usd_per_gpu_hour")
+
+
+def add_cost_columns(
+    df: pd.DataFrame, gpu_hour_usd: tuple[float, float, float] | None
+) -> pd.DataFrame:
+    """Copy of a ``serving_configs`` table with USD per GPU-hour and USD per million output
+    tokens (``economics.usd_per_million_tokens`` at each configuration's tokens/s per GPU,
+    at sustained load) as low / likely / high columns; NaN where unpriced."""
+    out = df.copy()
+    for suffix, i in (("_low", 0), ("", 1), ("_high", 2)):
+        if gpu_hour_usd is None or out.empty:
+            out[f"usd_per_gpu_hour{suffix}"] = float("nan")
+            out[f"usd_per_million_tokens{suffix}"] = float("nan")
+            continue
+        out[f"usd_per_gpu_hour{suffix}"] = gpu_hour_usd[i]
+        out[f"usd_per_million_tokens{suffix}"] = usd_per_million_tokens(
+            out["tokens_per_s_per_gpu"].to_numpy(dtype=float), 1.0, gpu_hour_usd[i]
+        )
+    return out

@@ -17,18 +17,18 @@ servers, racks, scale-out network, storage and (optionally) CXL memory.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from gigawatt.bom import ClusterBOM, build_line, cluster_bom, server_power
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.demand import ServiceDemand, TrainingRun
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.perf.serving import Software, get_software, predict_serving
 from gigawatt.perf.system import Efficiency, System, get_system
-from gigawatt.supply.network import fat_tree
 from gigawatt.workload import TransformerModel, get_model
 
 TP_CHOICES = (1, 2, 4, 8, 16, 32, 64, 72)
@@ -163,54 +163,7 @@ def serving_configs(
     return ok.sort_values("tokens_per_s_per_gpu", ascending=False).reset_index(drop=True)
 
 
-# ---- cost per token -------------------------------------------------------------------------
-COST_REFERENCE_GPUS = 1024  # cluster the $/GPU-hour is priced for (network tiers, facility)
 RANKS = ("throughput", "cost")
-
-
-def usd_per_gpu_hour_range(
-    accelerator: str, catalog: Catalog | None = None, reference_gpus: int = COST_REFERENCE_GPUS
-) -> tuple[float, float, float] | None:
-    """All-in (low, likely, high) USD per accelerator-hour from the economics stage, or None
-    where the accelerator has no published price (TPU, Trainium).
-
-    ``economics.cluster_cost`` on a ``reference_gpus`` cluster: capex (servers, scale-out
-    network, storage, facility, power connection; catalog/prices.yaml) annualised by the
-    capital recovery factor at the WACC over each asset's life, plus opex (energy at the
-    catalog's default price and PUE, water, staff, maintenance, insurance), divided by the
-    GPU-hours in service. Low / high take every price at its cheap / dear end together.
-    """
-    from gigawatt.economics import Cluster, cluster_cost, load_price_book
-
-    cat = catalog or load_catalog()
-    book = load_price_book(cat)
-    try:
-        book.compute_item(accelerator).unit_price()
-    except (InputError, CatalogError):
-        return None
-    cost = cluster_cost(Cluster(gpu=accelerator, accelerators=reference_gpus), book)
-    return cost.metric("usd_per_gpu_hour")
-
-
-def add_cost_columns(
-    df: pd.DataFrame, gpu_hour_usd: tuple[float, float, float] | None
-) -> pd.DataFrame:
-    """Copy of a ``serving_configs`` table with USD per GPU-hour and USD per million output
-    tokens (``economics.usd_per_million_tokens`` at each configuration's tokens/s per GPU,
-    at sustained load) as low / likely / high columns; NaN where unpriced."""
-    from gigawatt.economics import usd_per_million_tokens
-
-    out = df.copy()
-    for suffix, i in (("_low", 0), ("", 1), ("_high", 2)):
-        if gpu_hour_usd is None or out.empty:
-            out[f"usd_per_gpu_hour{suffix}"] = float("nan")
-            out[f"usd_per_million_tokens{suffix}"] = float("nan")
-            continue
-        out[f"usd_per_gpu_hour{suffix}"] = gpu_hour_usd[i]
-        out[f"usd_per_million_tokens{suffix}"] = usd_per_million_tokens(
-            out["tokens_per_s_per_gpu"].to_numpy(dtype=float), 1.0, gpu_hour_usd[i]
-        )
-    return out
 
 
 def rank_configs(df: pd.DataFrame, rank: str = "throughput", where: str = "--rank") -> pd.DataFrame:
@@ -235,15 +188,65 @@ def rank_configs(df: pd.DataFrame, rank: str = "throughput", where: str = "--ran
     return df.sort_values("usd_per_million_tokens", na_position="last").reset_index(drop=True)
 
 
-def server_for(accelerator: str, catalog: Catalog) -> Entry:
-    """The server form factor (catalog/servers.yaml) that carries ``accelerator``."""
-    for entry in catalog.kind("servers").values():
-        if accelerator in (entry.get("accelerators") or []):
-            return entry
-    known = ", ".join(sorted(catalog.kind("servers")))
-    raise CatalogError(
-        [Problem("servers.yaml", accelerator, f"no server carries this accelerator ({known})")]
-    )
+KV_BYTES_PER_ELEMENT = {"fp8": 1.0, "bf16": 2.0, "fp16": 2.0}
+
+
+def _best_config(
+    configs: pd.DataFrame, rank: str, usd_per_gpu_hour: float | None, where: str
+) -> pd.Series:
+    """The best configuration: most output tokens/s per GPU, or, with ``rank="cost"``, the
+    lowest price per token at the GPU-hour price given (the same order for one accelerator,
+    but it makes the ranking explicit where a caller compares accelerators)."""
+    if rank == "cost":
+        if usd_per_gpu_hour is None:
+            raise InputError(
+                [Problem(where, "rank", "ranking by cost needs a price per accelerator-hour")]
+            )
+        priced = configs.assign(usd_per_token=usd_per_gpu_hour / configs["tokens_per_s_per_gpu"])
+        return priced.sort_values("usd_per_token").iloc[0]
+    return rank_configs(configs, rank, where).iloc[0]
+
+
+def _service_row(
+    svc: ServiceDemand, model: TransformerModel, best: pd.Series, quarter: int
+) -> dict[str, Any]:
+    peak = float(svc.peak_request_rate_per_s(quarter))
+    replicas_needed = math.ceil(peak / float(best["requests_per_s"]))
+    replicas = math.ceil(replicas_needed * (1.0 + svc.headroom)) + svc.redundancy_k
+    gpus_per_replica = int(best["gpus_per_replica"])
+    kv_bytes = KV_BYTES_PER_ELEMENT[str(best["kv_cache"])]
+    return {
+        "workload": svc.name,
+        "kind": "service",
+        "model": svc.model,
+        "accelerator": svc.accelerator,
+        "quarter": quarter,
+        "daily_active_users": float(svc.users(quarter)),
+        "peak_requests_per_s": peak,
+        "tokens_per_day": svc.tokens_per_day(quarter),
+        "mean_output_tokens_per_s": float(svc.mean_request_rate_per_s(quarter))
+        * svc.output_tokens_mean,
+        "tp": int(best["tp"]),
+        "pp": int(best["pp"]),
+        "ep": int(best["ep"]),
+        "gpus_per_replica": gpus_per_replica,
+        "weights": best["weights"],
+        "kv_cache": best["kv_cache"],
+        "concurrency_per_replica": int(best["concurrency"]),
+        "tokens_per_s_per_gpu": float(best["tokens_per_s_per_gpu"]),
+        "ttft_p99_s": float(best["ttft_p99_s"]),
+        "tpot_p50_s": float(best["tpot_p50_s"]),
+        "replicas_at_peak": replicas_needed,
+        "replicas": replicas,
+        "accelerators": replicas * gpus_per_replica,
+        "kv_pool_bytes_per_replica": float(
+            best["running_batch"]
+            * model.kv_width
+            * model.n_layers
+            * kv_bytes
+            * (svc.input_tokens_mean + svc.output_tokens_mean)
+        ),
+    }
 
 
 def plan_services(
@@ -251,12 +254,12 @@ def plan_services(
     catalog: Catalog | None = None,
     quarter: int = 0,
     rank: str = "throughput",
+    usd_per_gpu_hour: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """One row per service: best configuration at its SLO (by ``rank``: tokens/s per GPU or
-    USD per million tokens) and the accelerators its peak (in ``quarter``) needs, with
-    headroom and N+k spare replicas; USD per million output tokens at sustained load and
-    averaged over the fleet (diurnal mean load over the installed replicas), low/likely/high.
-    """
+    """One row per service: the best configuration at its SLO (by output tokens/s per GPU, or
+    by price per token at the GPU-hour prices given per accelerator) and the accelerators its
+    peak (in ``quarter``) needs, with headroom and N+k spare replicas. Prices per token are
+    the economics stage's to compute; this stage sizes."""
     cat = catalog or load_catalog()
     rows: list[dict[str, Any]] = []
     for i, svc in enumerate(services):
@@ -266,7 +269,6 @@ def plan_services(
             system = get_system(svc.accelerator, cat)
         except CatalogError as exc:
             raise InputError([Problem(where, p.field, p.message) for p in exc.problems]) from None
-        gph = usd_per_gpu_hour_range(svc.accelerator, cat)
         configs = serving_configs(
             model,
             system,
@@ -277,84 +279,42 @@ def plan_services(
             tuple(svc.weights or ("bf16", "fp8")),
             where=where,
         )
-        best = rank_configs(add_cost_columns(configs, gph), rank, where).iloc[0]
-        peak = float(svc.peak_request_rate_per_s(quarter))
-        replicas_needed = math.ceil(peak / float(best["requests_per_s"]))
-        replicas = math.ceil(replicas_needed * (1.0 + svc.headroom)) + svc.redundancy_k
-        gpus_per_replica = int(best["gpus_per_replica"])
-        mean_tps = float(svc.mean_request_rate_per_s(quarter)) * svc.output_tokens_mean
-        fleet_cost = [
-            float("nan")
-            if gph is None or mean_tps <= 0
-            else float(gph[i] * replicas * gpus_per_replica / (mean_tps * 3600.0) * 1e6)
-            for i in range(3)
-        ]
-        rows.append(
-            {
-                "workload": svc.name,
-                "kind": "service",
-                "model": svc.model,
-                "accelerator": svc.accelerator,
-                "quarter": quarter,
-                "daily_active_users": float(svc.users(quarter)),
-                "peak_requests_per_s": peak,
-                "tokens_per_day": svc.tokens_per_day(quarter),
-                "tp": int(best["tp"]),
-                "pp": int(best["pp"]),
-                "ep": int(best["ep"]),
-                "gpus_per_replica": gpus_per_replica,
-                "weights": best["weights"],
-                "kv_cache": best["kv_cache"],
-                "concurrency_per_replica": int(best["concurrency"]),
-                "tokens_per_s_per_gpu": float(best["tokens_per_s_per_gpu"]),
-                "ttft_p99_s": float(best["ttft_p99_s"]),
-                "tpot_p50_s": float(best["tpot_p50_s"]),
-                "usd_per_million_tokens_low": float(best["usd_per_million_tokens_low"]),
-                "usd_per_million_tokens": float(best["usd_per_million_tokens"]),
-                "usd_per_million_tokens_high": float(best["usd_per_million_tokens_high"]),
-                "fleet_usd_per_million_tokens_low": fleet_cost[0],
-                "fleet_usd_per_million_tokens": fleet_cost[1],
-                "fleet_usd_per_million_tokens_high": fleet_cost[2],
-                "replicas_at_peak": replicas_needed,
-                "replicas": replicas,
-                "accelerators": replicas * gpus_per_replica,
-                "kv_pool_bytes_per_replica": float(
-                    best["running_batch"]
-                    * model.kv_width
-                    * model.n_layers
-                    * (1.0 if best["kv_cache"] == "fp8" else 2.0)
-                    * (svc.input_tokens_mean + svc.output_tokens_mean)
-                ),
-            }
-        )
+        price = (usd_per_gpu_hour or {}).get(svc.accelerator)
+        rows.append(_service_row(svc, model, _best_config(configs, rank, price, where), quarter))
     return pd.DataFrame(rows)
 
 
-def plan_fleet(
-    services: Sequence[ServiceDemand] = (),
-    training_runs: Sequence[TrainingRun] = (),
-    catalog: Catalog | None = None,
-    cxl: bool = False,
-    quarter: int = 0,
-) -> pd.DataFrame:
-    """The fleet table: one row per service and training run with accelerators, servers,
-    racks, switches, optics, storage, CXL and IT power, plus a TOTAL row."""
-    cat = catalog or load_catalog()
-    if not services and not training_runs:
-        raise InputError([Problem("serving", "services", "no services or training runs")])
-    svc = plan_services(services, cat, quarter) if services else pd.DataFrame()
-    a = cat.get("fleet_assumptions", "fabric")
+def _storage_bytes(row: dict[str, Any], run: TrainingRun | None, cat: Catalog) -> float:
+    """Storage a workload needs: checkpoints and datasets of a training run; for a service,
+    SSD KV/prefix cache (fleet_assumptions.yaml ``storage``)."""
     st = cat.get("fleet_assumptions", "storage")
-    radix = int(a.q("switch_radix").get())
-    rows: list[dict[str, Any]] = []
-    for rec in svc.to_dict("records") if not svc.empty else []:
-        rows.append(dict(rec))
+    storage = 0.0
+    if run is not None and run.model:
+        params = float(get_model(run.model, cat).params())
+        storage += (
+            params * st.q("checkpoint_bytes_per_param").get() * st.q("checkpoints_retained").get()
+        )
+        if run.tokens:
+            storage += (
+                run.tokens * st.q("dataset_bytes_per_token").get() * st.q("dataset_copies").get()
+            )
+    if row["kind"] == "service":
+        storage += (
+            row["kv_pool_bytes_per_replica"] * row["replicas"] * st.q("kv_offload_factor").get()
+        )
+    return storage
+
+
+def _training_rows(
+    training_runs: Sequence[TrainingRun], cat: Catalog, quarter: int
+) -> list[dict[str, Any]]:
+    rows = []
     for i, run in enumerate(training_runs):
         if run.accelerator not in cat.kind("accelerators"):
             raise InputError(
                 [
                     Problem(
-                        f"serving.training_runs[{i}]",
+                        f"training[{i}] ({run.name})",
                         "accelerator",
                         f"{run.accelerator!r} is not in the catalog",
                     )
@@ -370,66 +330,82 @@ def plan_fleet(
                 "quarter": quarter,
             }
         )
-    for row, run_ in zip(rows, [None] * len(svc) + list(training_runs), strict=True):
-        server = server_for(row["accelerator"], cat)
-        per_server = int(server.q("gpus_per_server").get())
-        per_rack = int(server.q("servers_per_rack").get())
-        n = int(row["accelerators"])
-        servers = math.ceil(n / per_server)
-        tree = fat_tree(n, radix, int(a.q("transceivers_per_link").get()))
-        tiers = tree.tiers
-        switches = 0 if n <= 1 else tree.switches
-        optics = tree.optics
-        power = server.value("server_power")
-        storage = 0.0
-        if run_ is not None and run_.model:
-            params = float(get_model(run_.model, cat).params())
-            storage += (
-                params
-                * st.q("checkpoint_bytes_per_param").get()
-                * st.q("checkpoints_retained").get()
-            )
-            if run_.tokens:
-                storage += (
-                    run_.tokens
-                    * st.q("dataset_bytes_per_token").get()
-                    * st.q("dataset_copies").get()
+    return rows
+
+
+def fleet_bom(
+    workloads: Sequence[dict[str, Any]],
+    runs: Sequence[TrainingRun | None],
+    catalog: Catalog,
+    cxl: bool = False,
+) -> ClusterBOM:
+    """One BOM line per workload (each on its own fabric), with its storage and CXL."""
+    lines = []
+    for row, run in zip(workloads, runs, strict=True):
+        try:
+            lines.append(
+                build_line(
+                    str(row["workload"]),
+                    str(row["accelerator"]),
+                    float(row["accelerators"]),
+                    catalog,
+                    storage_bytes=_storage_bytes(row, run, catalog),
+                    cxl=cxl,
                 )
-        if row["kind"] == "service":
-            storage += (
-                row["kv_pool_bytes_per_replica"] * row["replicas"] * st.q("kv_offload_factor").get()
             )
-        row.update(
-            {
-                "server": server.id,
-                "servers": servers,
-                "racks": math.ceil(servers / per_rack),
-                "fabric_tiers": tiers,
-                "switches": switches,
-                "optics": optics,
-                "optics_per_gpu": optics / n,
-                "storage_bytes": storage,
-                "cxl_bytes": servers
-                * cat.get("fleet_assumptions", "cxl").q("capacity_per_server").get()
-                if cxl
-                else 0.0,
-                "it_power_w": servers * power if power else float("nan"),
-            }
-        )
-    df = pd.DataFrame(rows)
+        except CatalogError as exc:
+            where = f"{row['kind']} {row['workload']}"
+            raise InputError(
+                [Problem(where, "accelerator", p.message) for p in exc.problems]
+            ) from None
+    return cluster_bom(lines)
+
+
+FLEET_COLUMNS = (
+    "server",
+    "servers",
+    "racks",
+    "scale_up_domains",
+    "fabric_tiers",
+    "switches",
+    "optics",
+    "storage_bytes",
+    "cxl_bytes",
+    "it_power_w",
+)
+
+
+def fleet_table(workloads: Sequence[dict[str, Any]], bom: ClusterBOM) -> pd.DataFrame:
+    """The fleet table: each workload with its BOM line, then a TOTAL row (the BOM total)."""
+    rows = []
+    for row, line in zip(workloads, bom.lines, strict=True):
+        rec = dict(row)
+        rec.update({k: getattr(line, k) for k in FLEET_COLUMNS})
+        rec["optics_per_gpu"] = line.optics / line.accelerators if line.accelerators else 0.0
+        rows.append(rec)
     total: dict[str, Any] = {"workload": "TOTAL", "kind": "total"}
-    for col in (
-        "accelerators",
-        "servers",
-        "racks",
-        "switches",
-        "optics",
-        "storage_bytes",
-        "cxl_bytes",
-        "it_power_w",
-    ):
-        total[col] = df[col].sum(min_count=1)
-    return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+    total.update({k: bom.total[k] for k in ("accelerators", *FLEET_COLUMNS[1:]) if k in bom.total})
+    total["fabric_tiers"] = float("nan")
+    return pd.concat([pd.DataFrame(rows), pd.DataFrame([total])], ignore_index=True)
+
+
+def plan_fleet(
+    services: Sequence[ServiceDemand] = (),
+    training_runs: Sequence[TrainingRun] = (),
+    catalog: Catalog | None = None,
+    cxl: bool = False,
+    quarter: int = 0,
+) -> pd.DataFrame:
+    """The fleet table: one row per service and training run with accelerators, servers,
+    racks, switches, optics, storage, CXL and IT power (gigawatt.bom), plus a TOTAL row."""
+    cat = catalog or load_catalog()
+    if not services and not training_runs:
+        raise InputError([Problem("serving", "services", "no services or training runs")])
+    svc = plan_services(services, cat, quarter) if services else pd.DataFrame()
+    rows: list[dict[str, Any]] = [dict(r) for r in svc.to_dict("records")] if not svc.empty else []
+    rows += _training_rows(training_runs, cat, quarter)
+    runs: list[TrainingRun | None] = [None] * len(svc) + list(training_runs)
+    return fleet_table(rows, fleet_bom(rows, runs, cat, cxl))
 
 
 # ---- LPDDR (Mach-1 class) vs HBM for decode -------------------------------------------------
@@ -483,8 +459,8 @@ def lpddr_decode_comparison(
     model = get_model(model_id, cat)
     gpu_sys = get_system(gpu, cat)
     entry = cat.get("fleet_assumptions", "mach-1-assumed")
-    server = server_for(gpu, cat)
-    gpu_w = float(server.q("server_power").get()) / float(server.q("gpus_per_server").get())
+    srv = server_power(gpu, cat)
+    gpu_w = srv.accelerator_w + srv.host_w
     rows = []
     cases = [(gpu_sys, gpu, "likely", gpu_w, False)]
     for end, label in ((0, "pessimistic"), (1, "likely"), (2, "optimistic")):

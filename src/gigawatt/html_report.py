@@ -361,15 +361,15 @@ def headline_cards(plan: Plan, src: Sources) -> list[Card]:
                 supply_refs,
             )
         )
-    if h.get("binding_constraint"):
+    if h.get("largest_utilisation_constraint"):
         util = float(h.get("binding_utilisation") or 0.0)
         short = int(h.get("supply_shortfall_quarters") or 0)
+        binds = bool(h.get("binding_constraint"))
         cards.append(
             Card(
-                "Binding supply constraint",
-                str(h["binding_constraint"]),
-                note=f"{util:.0%} of its capacity in {h.get('binding_constraint_quarter')}; "
-                f"{short} quarter(s) short of capacity",
+                "Binding supply constraint" if binds else "Supply: no constraint binds",
+                str(h["largest_utilisation_constraint"]),
+                note=f"{h.get('binding_summary')}; {short} quarter(s) short of capacity",
                 refs=src.of_kind("capacity"),
                 alert=short > 0 or util >= 1.0,
             )
@@ -970,13 +970,14 @@ def supply_figure(plan: Plan, src: Sources) -> go.Figure | None:
             line={"color": "rgba(214,39,40,0.4)", "width": 8},
         )
     h = plan.headline
-    if h.get("binding_constraint_quarter"):
+    if h.get("largest_utilisation_quarter"):
+        label = "binding" if h.get("binding_constraint") else "largest utilisation"
         fig.add_annotation(
-            x=str(h["binding_constraint_quarter"]),
+            x=str(h["largest_utilisation_quarter"]),
             y=float(h.get("binding_utilisation") or 0.0),
             xref="x3",
             yref="y3",
-            text=f"binding: {h['binding_constraint']} "
+            text=f"{label}: {h['largest_utilisation_constraint']} "
             f"({float(h.get('binding_utilisation') or 0):.0%})",
             showarrow=True,
             arrowhead=2,

@@ -13,41 +13,46 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from gigawatt.bom import BomLine, ClusterBOM, build_line, cluster_bom, combine_lines, scale_line
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.demand import TrainingRun as FleetTrainingRun
 from gigawatt.economics import (
-    Cluster,
+    DEFAULT_HORIZON_YEARS,
     EconomicsInputs,
     EconomicsSection,
-    Service,
-    cluster_inputs,
+    PriceBook,
+    Purchase,
+    RunUse,
+    ServiceUse,
+    SiteOperation,
+    bom_purchases,
     convert,
     load_price_book,
     plan_economics,
+    site_purchases,
     summary_dict,
 )
-from gigawatt.economics import TrainingRun as CostTrainingRun
-from gigawatt.facility.itload import it_load
+from gigawatt.facility.itload import ItItem, item_load
 from gigawatt.facility.plan import plan_facilities
-from gigawatt.fleet import plan_fleet, plan_services
+from gigawatt.fleet import fleet_bom, fleet_table, plan_services
 from gigawatt.perf.system import get_system
 from gigawatt.scenario import Scenario
 from gigawatt.supply.schedule import ClaimCheck, plan_supply, quarter_index
 from gigawatt.training_plan import (
-    SECONDS_PER_DAY,
     TrainingPlan,
     goodput_for,
     plan_training_run,
 )
+from gigawatt.units import DAY_S as SECONDS_PER_DAY
+from gigawatt.units import YEAR_S
 
-YEAR_S = 365.25 * SECONDS_PER_DAY
 Progress = Callable[[str], None]
 STAGES = ("training", "services", "fleet", "supply", "facility", "economics", "done")
 RANGE_KEYS = ("low", "likely", "high")
@@ -64,6 +69,7 @@ class Plan:
     headline: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     claim_is_scenarios: bool = False  # the scenario states the claim it checks
+    bom: ClusterBOM = field(default_factory=lambda: cluster_bom(()))
 
     @property
     def slug(self) -> str:
@@ -146,13 +152,15 @@ def _training_stage(scenario: Scenario, cat: Catalog) -> list[TrainingPlan]:
     return runs
 
 
-def _training_table(runs: list[TrainingPlan], cat: Catalog) -> pd.DataFrame:
+def _training_table(runs: list[TrainingPlan], bom: ClusterBOM, cat: Catalog) -> pd.DataFrame:
+    """One row per run; its IT power is its bill-of-materials line's, its synchronous swing
+    (all GPUs stall together at checkpoints and collectives: the Llama 3 paper's grid-scale
+    swings) the facility IT-load model's at full utilisation."""
     rows = []
     for t in runs:
         lo, mid, hi = t.time_to_train_range_s
-        # IT power of the job while it trains, and its synchronous swing (all GPUs stall
-        # together at checkpoints and collectives: the Llama 3 paper's grid-scale swings)
-        load = it_load([(t.accelerator, t.n_gpus, 1.0)], cat)
+        line = bom.line(t.name)
+        load = item_load(ItItem(t.accelerator, t.n_gpus, 1.0), line, cat)
         rows.append(
             {
                 "run": t.name,
@@ -170,51 +178,94 @@ def _training_table(runs: list[TrainingPlan], cat: Catalog) -> pd.DataFrame:
                 "unexpected_interruptions_per_day": (
                     t.reliability.unexpected_interruptions_per_day if t.reliability else 0.0
                 ),
-                "it_power_w": load.total_w,
-                "power_swing_w": load.swing_w,
+                "it_power_w": line.it_power_w,
+                "power_swing_w": float(load["swing_w"]),
             }
         )
     return pd.DataFrame(rows)
 
 
-def _build_out(scenario: Scenario, fleet: pd.DataFrame | None) -> pd.DataFrame:
-    """Accelerators deployed per quarter: the supply section's schedule, or else the fleet
-    the workloads need, all in the first quarter of the scenario."""
+def _build_out(scenario: Scenario, assigned: Mapping[str, float]) -> tuple[pd.DataFrame, list[str]]:
+    """Accelerators deployed per quarter: the supply section's schedule, topped up in the
+    first quarter with what the workloads need beyond it (said in a note); without a
+    schedule, the workloads' accelerators, all in the first quarter."""
+    notes: list[str] = []
+    rows: list[dict[str, Any]] = []
     if scenario.supply is not None and scenario.supply.schedule:
         rows = [
             {"quarter": d.quarter, "accelerator": d.accelerator, "count": float(d.count)}
             for d in scenario.supply.schedule
         ]
-    elif fleet is not None and not fleet.empty:
-        body = fleet[fleet["workload"] != "TOTAL"]
-        per = body.groupby("accelerator")["accelerators"].sum()
-        rows = [
-            {"quarter": scenario.start_quarter, "accelerator": str(a), "count": float(n)}
-            for a, n in per.items()
-        ]
-    else:
-        return pd.DataFrame(columns=["quarter", "accelerator", "count", "year"])
+    scheduled: dict[str, float] = {}
+    for r in rows:
+        acc = str(r["accelerator"])
+        scheduled[acc] = scheduled.get(acc, 0.0) + float(r["count"])
+    for acc, need in assigned.items():
+        extra = need - scheduled.get(acc, 0.0)
+        if extra > 0:
+            rows.append({"quarter": scenario.start_quarter, "accelerator": acc, "count": extra})
+            if scheduled:
+                notes.append(
+                    f"the workloads need {extra:,.0f} {acc} beyond the supply schedule; "
+                    f"they are added to the build-out in {scenario.start_quarter}"
+                )
+    if not rows:
+        return pd.DataFrame(columns=["quarter", "accelerator", "count", "year"]), notes
     df = pd.DataFrame(rows)
     df["year"] = [quarter_index(q) // 4 for q in df["quarter"]]
-    return df
+    return df, notes
+
+
+UNASSIGNED = "unassigned build-out"
+
+
+def _programme_bom(
+    build: pd.DataFrame, workloads: ClusterBOM, book: PriceBook, cat: Catalog
+) -> ClusterBOM:
+    """The workloads' lines plus, per accelerator type, the build-out that serves no listed
+    workload (its own line, on its own fabric, with the catalog's default storage)."""
+    lines = list(workloads.lines)
+    per_type = build.groupby("accelerator", sort=False)["count"].sum()
+    storage = book.finance.storage_bytes_per_accelerator[1]
+    for acc, total in per_type.items():
+        used = sum(ln.accelerators for ln in workloads.lines if ln.accelerator == acc)
+        spare = float(total) - used
+        if spare > 0.5:
+            lines.append(
+                build_line(
+                    f"{UNASSIGNED} ({acc})", str(acc), spare, cat, storage_bytes=spare * storage
+                )
+            )
+    return cluster_bom(lines)
+
+
+def _type_lines(bom: ClusterBOM) -> dict[str, BomLine]:
+    """One combined line per accelerator type: what the allocation places on sites."""
+    types = dict.fromkeys(ln.accelerator for ln in bom.lines)
+    return {t: combine_lines(t, [ln for ln in bom.lines if ln.accelerator == t]) for t in types}
 
 
 @dataclass
 class _SiteShare:
+    """A site's conditions per watt of IT capacity per year (from the facility stage), so
+    that IT placed there is charged exactly what the site table reports for its capacity."""
+
     site: str
-    it_w: float  # IT power of the programme placed here
+    it_w: float  # IT capacity of the site
     pue: float
     floating: bool
     energy_price_usd_per_j: float
     water_price_usd_per_m3: float
-    water_m3_per_j_it: float
-    carbon_kg_per_j_it: float
+    facility_j_per_w_year: float
+    water_m3_per_w_year: float
+    carbon_kg_per_w_year: float | None  # None: not estimated (no facility section)
 
 
 def _site_shares(sites: pd.DataFrame) -> list[_SiteShare]:
     out = []
     for r in sites.itertuples():
-        it_energy = float(r.it_energy_j)
+        cap = max(float(r.it_w), 1.0)
+        water = float(r.water_consumed_m3)
         out.append(
             _SiteShare(
                 site=str(r.site),
@@ -223,22 +274,41 @@ def _site_shares(sites: pd.DataFrame) -> list[_SiteShare]:
                 floating=str(r.kind) in ("floating", "subsea"),
                 energy_price_usd_per_j=float(r.energy_cost_usd)
                 / max(float(r.facility_energy_j), 1.0),
-                water_price_usd_per_m3=float(r.water_cost_usd)
-                / max(float(r.water_consumed_m3), 1e-9)
-                if float(r.water_consumed_m3) > 0
-                else 0.0,
-                water_m3_per_j_it=float(r.water_consumed_m3) / max(it_energy, 1.0),
-                carbon_kg_per_j_it=float(r.carbon_kg) / max(it_energy, 1.0),
+                water_price_usd_per_m3=float(r.water_cost_usd) / water if water > 0 else 0.0,
+                facility_j_per_w_year=float(r.facility_energy_j) / cap,
+                water_m3_per_w_year=water / cap,
+                carbon_kg_per_w_year=float(r.carbon_kg) / cap,
             )
         )
     return out
+
+
+def _default_share(book: PriceBook) -> _SiteShare:
+    """Capacity on no modelled site: the catalog's default PUE, load, WUE and prices
+    (prices.yaml cluster-defaults); carbon is not estimated."""
+    fin = book.finance
+    it_j = float(fin.it_load[1]) * YEAR_S
+    return _SiteShare(
+        site=UNSITED,
+        it_w=0.0,
+        pue=float(fin.pue[1]),
+        floating=False,
+        energy_price_usd_per_j=float(fin.energy_price_usd_per_j[1]),
+        water_price_usd_per_m3=float(fin.water_price_usd_per_m3[1]),
+        facility_j_per_w_year=it_j * float(fin.pue[1]),
+        water_m3_per_w_year=it_j * float(fin.wue_m3_per_j[1]),
+        carbon_kg_per_w_year=None,
+    )
+
+
+UNSITED = "unsited"
 
 
 def _allocate(
     build: pd.DataFrame, per_acc_w: dict[str, float], shares: list[_SiteShare]
 ) -> pd.DataFrame:
     """Place each deployment tranche on the sites in their listed order, filling each site's
-    IT capacity; what does not fit goes to 'further sites' at the first site's conditions."""
+    IT capacity; what does not fit is ``unsited`` (no modelled site holds it)."""
     rows = []
     free = {s.site: s.it_w for s in shares}
     for r in build.sort_values("quarter", kind="stable").itertuples():
@@ -252,7 +322,7 @@ def _allocate(
                 need_w -= take
                 rows.append((r.quarter, r.year, r.accelerator, take, s.site))
         if need_w > 0:
-            rows.append((r.quarter, r.year, r.accelerator, need_w, "further-sites"))
+            rows.append((r.quarter, r.year, r.accelerator, need_w, UNSITED))
     df = pd.DataFrame(rows, columns=["quarter", "year", "accelerator", "it_w", "site"])
     df["accelerators"] = [
         w / per_acc_w[str(a)] for w, a in zip(df["it_w"], df["accelerator"], strict=True)
@@ -260,87 +330,133 @@ def _allocate(
     return df
 
 
+def _fleet_stage(
+    scenario: Scenario, result: Plan, cat: Catalog
+) -> tuple[list[dict[str, Any]], ClusterBOM]:
+    """Services sized at their SLOs, then one BOM line per workload."""
+    rows: list[dict[str, Any]] = []
+    if scenario.serving is not None and scenario.serving.services:
+        services = plan_services(scenario.serving.services, cat)
+        result.tables["services"] = services
+        rows += [dict(r) for r in services.to_dict("records")]
+    runs = [
+        FleetTrainingRun(name=t.name, accelerator=t.accelerator, n_gpus=t.n_gpus, tokens=t.tokens)
+        for t in result.training
+    ]
+    rows += [
+        {
+            "workload": t.name,
+            "kind": "training",
+            "model": t.model,
+            "accelerator": t.accelerator,
+            "accelerators": t.n_gpus,
+            "quarter": 0,
+        }
+        for t in result.training
+    ]
+    per_row: list[FleetTrainingRun | None] = [None] * (len(rows) - len(runs)) + list(runs)
+    cxl = scenario.serving.cxl if scenario.serving else False
+    return rows, fleet_bom(rows, per_row, cat, cxl)
+
+
+def _fleet_rows(workloads: list[dict[str, Any]], bom: ClusterBOM) -> list[dict[str, Any]]:
+    """Workload rows, then one row per unassigned line (kind ``unassigned``)."""
+    rows = list(workloads)
+    for ln in bom.lines[len(workloads) :]:
+        rows.append(
+            {
+                "workload": ln.name,
+                "kind": "unassigned",
+                "model": "",
+                "accelerator": ln.accelerator,
+                "accelerators": ln.accelerators,
+                "quarter": 0,
+            }
+        )
+    return rows
+
+
 def plan(
     scenario: Scenario, catalog: Catalog | None = None, progress: Progress | None = None
 ) -> Plan:
     """Plan every stage of ``scenario`` whose section is present."""
     cat = catalog or load_catalog()
+    book = load_price_book(cat).with_overrides(
+        scenario.economics.prices if scenario.economics else None,
+        scenario.economics.wacc if scenario.economics else None,
+    )
     say = progress or (lambda _stage: None)
     result = Plan(scenario=scenario.name)
 
     say("training")
     result.training = _training_stage(scenario, cat)
-    if result.training:
-        result.tables["training"] = _training_table(result.training, cat)
+    say("fleet")
+    workloads, wl_bom = _fleet_stage(scenario, result, cat)
+    assigned: dict[str, float] = {}
+    for ln in wl_bom.lines:
+        assigned[ln.accelerator] = assigned.get(ln.accelerator, 0.0) + ln.accelerators
 
-    # ---- services and fleet ----
-    fleet: pd.DataFrame | None = None
-    services: pd.DataFrame | None = None
-    if scenario.serving is not None and scenario.serving.services:
-        say("services")
-        services = plan_services(scenario.serving.services, cat)
-        result.tables["services"] = services
-    if result.training or services is not None:
-        say("fleet")
-        runs = [
-            FleetTrainingRun(
-                name=t.name, accelerator=t.accelerator, n_gpus=t.n_gpus, tokens=t.tokens
-            )
-            for t in result.training
-        ]
-        fleet = plan_fleet(
-            scenario.serving.services if scenario.serving else (),
-            runs,
-            cat,
-            cxl=scenario.serving.cxl if scenario.serving else False,
-        )
-        result.tables["fleet"] = fleet
-
-    # ---- build-out and supply ----
     say("supply")
-    build = _build_out(scenario, fleet)
+    build, notes = _build_out(scenario, assigned)
+    result.notes += notes
     result.tables["build_out"] = build
+    result.bom = _programme_bom(build, wl_bom, book, cat) if not build.empty else wl_bom
+    if result.bom.lines:
+        result.tables["fleet"] = fleet_table(_fleet_rows(workloads, result.bom), result.bom)
+    if result.training:
+        result.tables["training"] = _training_table(result.training, result.bom, cat)
     if not build.empty:
-        supply = plan_supply(build[["quarter", "accelerator", "count"]], scenario.supply, cat)
-        for name in ("supply_quarterly", "supply_by_product", "supply_deliveries", "supply_bom"):
-            result.tables[name] = supply[name]
-        result.claim = supply["claim"]
-        result.claim_is_scenarios = scenario.supply is not None and (
-            "claim_wafers_per_month" in scenario.supply.model_fields_set
-        )
+        _supply_stage(scenario, result, build, cat)
 
-    # ---- facilities ----
     shares: list[_SiteShare] = []
     if scenario.facility is not None:
         say("facility")
-        fac = plan_facilities(scenario.facility, cat)
-        result.tables["sites"] = fac["sites"]
-        result.tables["sites_monthly"] = fac["monthly"]
-        result.tables["power_sources"] = fac["power"]
-        result.tables["site_buildout"] = fac["buildout"]
-        shares = _site_shares(fac["sites"])
+        shares = _facility_stage(scenario, result, cat)
 
-    # ---- economics ----
     say("economics")
-    econ = _economics_stage(scenario, result, build, shares, cat)
+    econ = _economics_stage(scenario, result, build, shares, book, cat)
     if econ is not None:
         for name, df in econ.items():
             result.tables["economics_summary" if name == "summary" else name] = df
-
-    readiness = _site_readiness(result.tables)
-    if readiness is not None:
-        result.tables["site_readiness"] = readiness
-        late = readiness[readiness["shortfall_it_w"] > 0]
-        for site, rows in late.groupby("site"):
-            first = rows.iloc[0]
-            result.notes.append(
-                f"deployment runs ahead of the facility at {site}: from {first['quarter']} up to "
-                f"{rows['shortfall_it_w'].max() / 1e6:,.0f} MW of IT has no ready building or "
-                "power (see table site_readiness)"
-            )
-    result.headline = _headline(scenario, result, build, cat)
+    _readiness_stage(result)
+    result.headline = _headline(scenario, result, build, shares, book, cat)
     say("done")
     return result
+
+
+def _supply_stage(scenario: Scenario, result: Plan, build: pd.DataFrame, cat: Catalog) -> None:
+    supply = plan_supply(build[["quarter", "accelerator", "count"]], scenario.supply, cat)
+    for name in ("supply_quarterly", "supply_by_product", "supply_deliveries", "supply_bom"):
+        result.tables[name] = supply[name]
+    result.claim = supply["claim"]
+    result.claim_is_scenarios = scenario.supply is not None and (
+        "claim_wafers_per_month" in scenario.supply.model_fields_set
+    )
+
+
+def _facility_stage(scenario: Scenario, result: Plan, cat: Catalog) -> list[_SiteShare]:
+    assert scenario.facility is not None
+    fac = plan_facilities(scenario.facility, cat)
+    result.tables["sites"] = fac["sites"]
+    result.tables["sites_monthly"] = fac["monthly"]
+    result.tables["power_sources"] = fac["power"]
+    result.tables["site_buildout"] = fac["buildout"]
+    return _site_shares(fac["sites"])
+
+
+def _readiness_stage(result: Plan) -> None:
+    readiness = _site_readiness(result.tables)
+    if readiness is None:
+        return
+    result.tables["site_readiness"] = readiness
+    late = readiness[readiness["shortfall_it_w"] > 0]
+    for site, rows in late.groupby("site"):
+        first = rows.loc[rows["shortfall_it_w"].idxmax()]
+        result.notes.append(
+            f"deployment runs ahead of the facility at {site}: from {rows.iloc[0]['quarter']}, "
+            f"largest shortfall {first['shortfall_it_w'] / 1e6:,.0f} MW of IT without a ready "
+            f"building or power in {first['quarter']} (see table site_readiness)"
+        )
 
 
 def _site_readiness(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
@@ -370,89 +486,83 @@ def _site_readiness(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
+def _tranche_inputs(
+    r: Any,
+    line: BomLine,
+    share: _SiteShare,
+    book: PriceBook,
+    years: int,
+    cat: Catalog,
+) -> tuple[list[Purchase], list[SiteOperation]]:
+    """What one allocation tranche buys (its share of its type's BOM, and its site) and
+    operates for ``years`` at its site's energy, water and prices."""
+    part = scale_line(line, float(r.accelerators) / line.accelerators, str(r.site))
+    comp = book.compute_item(str(r.accelerator), where=f"build-out accelerator {r.accelerator}")
+    y, site, it_w = int(r.year), str(r.site), part.it_power_w
+    pue = min(max(share.pue, 1.0), 3.0)
+    buy = bom_purchases(part, comp.id, y, site, cat)
+    buy += site_purchases(it_w, it_w * pue, share.floating, "grid-connection", y, site)
+    ops = [
+        SiteOperation(
+            year=y + k,
+            site=site,
+            it_power_w=it_w,
+            facility_energy_j=it_w * share.facility_j_per_w_year,
+            water_m3=it_w * share.water_m3_per_w_year,
+            energy_price_usd_per_j=share.energy_price_usd_per_j,
+            water_price_usd_per_m3=share.water_price_usd_per_m3,
+        )
+        for k in range(years)
+    ]
+    return [p.model_copy(update={"tranche": site}) for p in buy], ops
+
+
 def _economics_stage(
     scenario: Scenario,
     result: Plan,
     build: pd.DataFrame,
     shares: list[_SiteShare],
+    book: PriceBook,
     cat: Catalog,
 ) -> dict[str, pd.DataFrame] | None:
     if build.empty:
         return None
-    book = load_price_book(cat)
     section = scenario.economics or EconomicsSection()
-    per_acc_w = {
-        str(a): book.compute_item(
-            str(a), where=f"build-out accelerator {a}"
-        ).power_per_accelerator_w()
-        * (1.0 + book.finance.it_overhead[1])
-        for a in build["accelerator"].unique()
-    }
-    fin = book.finance
-    default_share = _SiteShare(
-        "further-sites",
-        0.0,
-        float(fin.pue[1]),
-        False,
-        float(fin.energy_price_usd_per_j[1]),
-        float(fin.water_price_usd_per_m3[1]),
-        float(fin.wue_m3_per_j[1]),
-        0.0,
-    )
-    primary = shares[0] if shares else default_share
-    by_site = {s.site: s for s in shares}
+    types = _type_lines(result.bom)
+    per_acc_w = {t: ln.it_power_w / ln.accelerators for t, ln in types.items()}
     alloc = _allocate(build, per_acc_w, shares)
     result.tables["allocation"] = alloc
-    years_run = int(section.horizon_years or 5)
-    purchases, operations = [], []
+    by_site = {s.site: s for s in shares}
+    unsited = _default_share(book)
+    years_run = int(section.horizon_years or DEFAULT_HORIZON_YEARS)
+    purchases: list[Purchase] = []
+    operations: list[SiteOperation] = []
     for r in alloc.itertuples():
-        share = by_site.get(str(r.site), primary)
-        pue = min(max(share.pue, 1.0), 3.0)
-        cluster = Cluster(
-            gpu=str(r.accelerator),
-            accelerators=max(round(float(r.accelerators)), 0),
-            years=years_run,
-            year=int(r.year),
-            floating=share.floating,
-            pue=pue,
-            energy_price_usd_per_j=share.energy_price_usd_per_j,
-            water_price_usd_per_m3=share.water_price_usd_per_m3,
-            site=str(r.site),
-        )
-        if cluster.accelerators == 0:
+        if float(r.accelerators) <= 0:
             continue
-        inputs = cluster_inputs(cluster, book, section)
-        purchases += [p.model_copy(update={"tranche": str(r.site)}) for p in inputs.purchases]
-        # water from the site's cooling model rather than the cluster default
-        operations += [
-            op.model_copy(update={"water_m3": op.facility_energy_j / pue * share.water_m3_per_j_it})
-            if str(r.site) in by_site
-            else op
-            for op in inputs.operations
-        ]
+        share = by_site.get(str(r.site), unsited)
+        buy, ops = _tranche_inputs(r, types[str(r.accelerator)], share, book, years_run, cat)
+        purchases += buy
+        operations += ops
     runs = [
-        CostTrainingRun(
-            name=t.name, accelerators=t.n_gpus, days=t.time_to_train_s / SECONDS_PER_DAY
-        )
+        RunUse(name=t.name, accelerators=t.n_gpus, days=t.time_to_train_s / SECONDS_PER_DAY)
         for t in result.training
     ]
-    svcs = []
     services = result.tables.get("services")
-    if services is not None:
-        for r in services.itertuples():
-            svcs.append(
-                Service(
-                    name=str(r.workload),
-                    accelerators=float(r.accelerators),
-                    tokens_per_s=float(r.tokens_per_day) / SECONDS_PER_DAY,
-                )
-            )
+    svcs = [
+        ServiceUse(
+            name=str(r.workload),
+            accelerators=float(r.accelerators),
+            tokens_per_s=float(r.tokens_per_day) / SECONDS_PER_DAY,
+        )
+        for r in (services.itertuples() if services is not None else [])
+    ]
     inputs = EconomicsInputs(
         purchases=purchases,
         operations=operations,
         training_runs=runs,
         services=svcs,
-        section=section,
+        section=section.model_copy(update={"prices": {}, "wacc": None}),
     )
     return plan_economics(inputs, book)
 
@@ -497,18 +607,10 @@ def _first_constraint(tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:
     }
 
 
-def _headline(
-    scenario: Scenario, result: Plan, build: pd.DataFrame, cat: Catalog
-) -> dict[str, Any]:
-    """The keys of ``gigawatt run --json`` (SI units; ranges as low/likely/high)."""
-    h: dict[str, Any] = {"scenario": scenario.name}
-    by_type = {str(a): float(n) for a, n in build.groupby("accelerator")["count"].sum().items()}
-    h["accelerators"] = {"total": float(sum(by_type.values())), "by_type": by_type}
-    stacks = 0.0
-    for acc, n in by_type.items():
-        q = cat.accelerator(acc).value("hbm_stacks")
-        stacks += n * (q or 0.0)
-    h["hbm_stacks"] = stacks
+BINDING_UTILISATION = 0.95  # a constraint at or above this share of its capacity "binds"
+
+
+def _supply_headline(h: dict[str, Any], result: Plan) -> None:
     claim = result.claim
     if claim is not None:
         peak = claim.peak_dram_wafers_per_month
@@ -517,84 +619,147 @@ def _headline(
         h["dram_wafers_claim_ratio"] = _rng(peak.low / c, peak.likely / c, peak.high / c)
         h["dram_wafers_claim_wafers_per_month"] = c
     quarterly = result.tables.get("supply_quarterly")
-    if quarterly is not None and not quarterly.empty:
-        busiest = quarterly.loc[quarterly["binding_utilisation"].idxmax()]
-        h["binding_constraint"] = str(busiest["binding_constraint"])
-        h["binding_constraint_quarter"] = str(busiest["quarter"])
-        h["binding_utilisation"] = float(busiest["binding_utilisation"])
-        h["supply_shortfall_quarters"] = int((quarterly["shortfall_wafers_per_month"] > 0).sum())
+    if quarterly is None or quarterly.empty:
+        return
+    busiest = quarterly.loc[quarterly["binding_utilisation"].idxmax()]
+    util = float(busiest["binding_utilisation"])
+    h["largest_utilisation_constraint"] = str(busiest["binding_constraint"])
+    h["largest_utilisation_quarter"] = str(busiest["quarter"])
+    h["binding_utilisation"] = util
+    binds = util >= BINDING_UTILISATION
+    h["binding_constraint"] = str(busiest["binding_constraint"]) if binds else None
+    h["binding_constraint_quarter"] = str(busiest["quarter"]) if binds else None
+    h["binding_summary"] = (
+        f"{busiest['binding_constraint']} binds in {busiest['quarter']} at {util:.0%} of capacity"
+        if binds
+        else f"no supply constraint binds; largest utilisation {util:.0%} "
+        f"({busiest['binding_constraint']}, {busiest['quarter']})"
+    )
+    h["supply_shortfall_quarters"] = int((quarterly["shortfall_wafers_per_month"] > 0).sum())
+
+
+def _site_headline(
+    h: dict[str, Any], result: Plan, shares: list[_SiteShare], book: PriceBook
+) -> None:
+    """IT, facility power, water and CO2: the sited part from the site models, the unsited
+    part apart and labelled with the assumption it is modelled under."""
+    alloc = result.tables.get("allocation")
+    if alloc is None or alloc.empty:
+        return
+    by_site = {s.site: s for s in shares}
+    unsited = _default_share(book)
+    placed = alloc.groupby("site")["it_w"].sum()
+    it_w = float(result.bom.total["it_power_w"])
+    h["it_power_w"] = it_w
+    sited = {site: float(w) for site, w in placed.items() if site in by_site}
+    unsited_w = float(placed.get(UNSITED, 0.0))
+    h["it_power_placed_on_modelled_sites_w"] = float(sum(sited.values()))
+    h["it_power_unsited_w"] = unsited_w
+    fac_w = sum(w * by_site[s].pue for s, w in sited.items()) + unsited_w * unsited.pue
+    h["facility_power_w"] = fac_w
+    h["pue"] = fac_w / it_w if it_w else None
+    on_sites = sum(w * by_site[s].water_m3_per_w_year for s, w in sited.items())
+    h["water_m3_per_year_on_sites"] = on_sites
+    h["water_m3_per_year"] = on_sites + unsited_w * unsited.water_m3_per_w_year
+    carbon = [by_site[s].carbon_kg_per_w_year or 0.0 for s in sited]
+    h["co2_t_per_year"] = (
+        sum(w * c for w, c in zip(sited.values(), carbon, strict=True)) / 1e3 if shares else None
+    )
+    if unsited_w > 0:
+        h["unsited"] = {
+            "it_power_w": unsited_w,
+            "facility_power_w": unsited_w * unsited.pue,
+            "water_m3_per_year": unsited_w * unsited.water_m3_per_w_year,
+            "assumption": "no modelled site holds this IT; facility power and water at the "
+            "catalog's default PUE, average load and WUE (prices.yaml cluster-defaults); "
+            "carbon not estimated",
+        }
+        result.notes.append(
+            f"{unsited_w / 1e9:,.2f} GW of IT is on no modelled site: its facility power and "
+            "water are shown apart (headline 'unsited') at the catalog's default PUE and WUE; "
+            "its carbon is not estimated"
+        )
+    if not shares:
+        result.notes.append(
+            "no facility section: facility power and water use the catalog's default PUE "
+            "and WUE (prices.yaml cluster-defaults); carbon is not estimated"
+        )
+
+
+def _economics_headline(h: dict[str, Any], result: Plan) -> None:
+    summary = result.tables.get("economics_summary")
+    if summary is None:
+        return
+    econ = summary_dict({"summary": summary})
+    for key in ("capex_usd", "opex_usd_per_year", "budget_usd", "usd_per_gpu_hour"):
+        if key in econ:
+            h[key] = econ[key]
+    if "within_budget" in econ:
+        h["within_budget"] = bool(econ["within_budget"]["likely"] >= 0.5)
+    if "budget_years_needed" in econ:
+        h["budget_years_needed"] = econ["budget_years_needed"]
+    budget = result.tables.get("budget")
+    if budget is not None and not budget.empty:
+        cut = budget[budget["status"] != "funded"]
+        h["budget_cuts"] = [
+            {
+                "tranche": str(r.tranche),
+                "funded_fraction": float(r.funded_fraction),
+                "status": str(r.status),
+            }
+            for r in cut.itertuples()
+        ]
+    work = result.tables.get("workloads")
+    if work is not None and not work.empty:
+        tok = work[work["metric"] == "usd_per_million_tokens"]
+        if not tok.empty:
+            h["usd_per_million_tokens"] = _rng(
+                tok["low"].mean(), tok["likely"].mean(), tok["high"].mean()
+            )
+
+
+def _currency_headline(h: dict[str, Any], scenario: Scenario, book: PriceBook) -> None:
+    code = scenario.economics.currency if scenario.economics else "USD"
+    if code.upper() == "USD" or "capex_usd" not in h:
+        return
+    # the money figures again in the scenario's display currency (dated catalog rate)
+    h["display_currency"] = code.upper()
+    for key in ("capex_usd", "opex_usd_per_year", "budget_usd"):
+        if isinstance(h.get(key), dict):
+            h[key.replace("usd", code.lower())] = {
+                k: float(convert(v, "USD", code, book)) for k, v in h[key].items()
+            }
+
+
+def _headline(
+    scenario: Scenario,
+    result: Plan,
+    build: pd.DataFrame,
+    shares: list[_SiteShare],
+    book: PriceBook,
+    cat: Catalog,
+) -> dict[str, Any]:
+    """The keys of ``gigawatt run --json`` (SI units; ranges as low/likely/high). Counts and
+    IT power are the bill of materials' totals, so they equal the fleet table's TOTAL."""
+    h: dict[str, Any] = {"scenario": scenario.name}
+    by_type = {str(a): float(n) for a, n in build.groupby("accelerator")["count"].sum().items()}
+    h["accelerators"] = {"total": float(sum(by_type.values())), "by_type": by_type}
+    h["hbm_stacks"] = sum(
+        n * (cat.accelerator(a).value("hbm_stacks") or 0.0) for a, n in by_type.items()
+    )
+    unassigned = [ln for ln in result.bom.lines if ln.name.startswith(UNASSIGNED)]
+    h["unassigned_build_out"] = {
+        "accelerators": float(sum(ln.accelerators for ln in unassigned)),
+        "it_power_w": float(sum(ln.it_power_w for ln in unassigned)),
+    }
+    _supply_headline(h, result)
     readiness = result.tables.get("site_readiness")
     if readiness is not None and not readiness.empty:
         h["facility_shortfall_it_w_max"] = float(readiness["shortfall_it_w"].max())
     h["first_constraint"] = _first_constraint(result.tables)
-    alloc = result.tables.get("allocation")
-    sites = result.tables.get("sites")
-    if alloc is not None and not alloc.empty:
-        it_w = float(alloc["it_w"].sum())
-        h["it_power_w"] = it_w
-        fac_w = water = co2 = 0.0
-        shares = {s.site: s for s in _site_shares(sites)} if sites is not None else {}
-        first = next(iter(shares.values()), None)
-        fin = load_price_book(cat).finance
-        for site, w in alloc.groupby("site")["it_w"].sum().items():
-            s = shares.get(str(site), first)
-            if s is not None:
-                fac_w += w * s.pue
-                water += w * YEAR_S * s.water_m3_per_j_it
-                co2 += w * YEAR_S * s.carbon_kg_per_j_it / 1e3
-            else:  # no facility section: the catalog's default PUE and WUE
-                fac_w += w * float(fin.pue[1])
-                water += w * YEAR_S * float(fin.wue_m3_per_j[1])
-        if not shares:
-            result.notes.append(
-                "no facility section: facility power and water use the catalog's default PUE "
-                "and WUE (prices.yaml cluster-defaults); carbon is not estimated"
-            )
-        h["facility_power_w"] = fac_w
-        h["pue"] = fac_w / it_w if it_w else None
-        h["water_m3_per_year"] = water
-        h["co2_t_per_year"] = co2 if shares else None
-        h["it_power_placed_on_modelled_sites_w"] = float(
-            alloc.loc[alloc["site"] != "further-sites", "it_w"].sum()
-        )
-    summary = result.tables.get("economics_summary")
-    if summary is not None:
-        econ = summary_dict({"summary": summary})
-        for key in ("capex_usd", "opex_usd_per_year", "budget_usd", "usd_per_gpu_hour"):
-            if key in econ:
-                h[key] = econ[key]
-        if "within_budget" in econ:
-            h["within_budget"] = bool(econ["within_budget"]["likely"] >= 0.5)
-        if "budget_years_needed" in econ:
-            h["budget_years_needed"] = econ["budget_years_needed"]
-        budget = result.tables.get("budget")
-        if budget is not None and not budget.empty:
-            cut = budget[budget["status"] != "funded"]
-            h["budget_cuts"] = [
-                {
-                    "tranche": str(r.tranche),
-                    "funded_fraction": float(r.funded_fraction),
-                    "status": str(r.status),
-                }
-                for r in cut.itertuples()
-            ]
-        work = result.tables.get("workloads")
-        if work is not None and not work.empty:
-            tok = work[work["metric"] == "usd_per_million_tokens"]
-            if not tok.empty:
-                h["usd_per_million_tokens"] = _rng(
-                    tok["low"].mean(), tok["likely"].mean(), tok["high"].mean()
-                )
-    code = scenario.economics.currency if scenario.economics else "USD"
-    if code.upper() != "USD" and "capex_usd" in h:
-        # the money figures again in the scenario's display currency (dated catalog rate)
-        book = load_price_book(cat)
-        h["display_currency"] = code.upper()
-        for key in ("capex_usd", "opex_usd_per_year", "budget_usd"):
-            if isinstance(h.get(key), dict):
-                h[key.replace("usd", code.lower())] = {
-                    k: float(convert(v, "USD", code, book)) for k, v in h[key].items()
-                }
+    _site_headline(h, result, shares, book)
+    _economics_headline(h, result)
+    _currency_headline(h, scenario, book)
     if result.training:
         largest = max(result.training, key=lambda t: t.n_gpus)
         h["largest_training_run"] = largest.name

@@ -37,8 +37,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import digamma, lambertw
 from scipy.stats import poisson
 
+from gigawatt.bom import fabric_tiers, size_fabric
 from gigawatt.catalog import Catalog, Entry, load_catalog
-from gigawatt.economics import fat_tree_tiers
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.validate import Row, RowResult
 from gigawatt.workload import TransformerModel
@@ -128,19 +128,19 @@ class Topology:
     def tiers(self, n_gpus: ArrayLike) -> FloatArray:
         """Tiers of a non-blocking folded Clos of radix k: smallest t with 2 (k/2)^t >= N."""
         n = np.maximum(_as_array(n_gpus), 1.0)
-        return np.asarray(fat_tree_tiers(n, self.switch_radix), dtype=np.float64)
+        return np.asarray(fabric_tiers(n, self.switch_radix), dtype=np.float64)
 
     def counts(self, n_gpus: ArrayLike) -> dict[str, FloatArray]:
         """Devices of each population serving ``n_gpus`` GPUs (whole hosts and racks).
 
-        Switches of a t-tier Clos: 2N/k per lower tier and N/k at the top, (2t-1) N/k in all;
-        links: one per GPU per tier (GPU-leaf, then each switch level).
+        Switches and links of the fat tree from the bill of materials' one fabric sizing
+        (gigawatt.bom.size_fabric).
         """
         n = _as_array(n_gpus)
         hosts = np.ceil(n / self.gpus_per_host)
         racks = np.ceil(n / self.gpus_per_rack)
-        t = self.tiers(n)
-        switches = np.where(t <= 1, 1.0, np.ceil((2 * t - 1) * n / self.switch_radix))
+        fabric = size_fabric(np.maximum(n, 1.0), self.switch_radix)
+        switches, links = fabric.switches, fabric.links
         return {
             "gpu": n,
             "gpu_die": n * self.gpu_dies,
@@ -152,13 +152,13 @@ class Topology:
             "ssd": hosts * self.ssds_per_host,
             "psu": hosts * self.psus_per_host,
             "switch": switches,
-            "link": n * t,
+            "link": links,
             "rack": racks,
             "nvswitch_tray": racks * self.nvswitch_trays_per_rack,
         }
 
     def leaf_switches(self, n_gpus: int) -> int:
-        return max(1, math.ceil(2 * n_gpus / self.switch_radix))
+        return max(1, int(size_fabric(n_gpus, self.switch_radix).leaf_switches))
 
     def __str__(self) -> str:
         return (

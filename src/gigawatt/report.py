@@ -227,14 +227,8 @@ def headline_table(plan: Plan) -> Table:
                 _r(h["dram_wafers_claim_ratio"], lambda x: f"{x:.3f}"),
             )
         )
-    if h.get("binding_constraint"):
-        rows.append(
-            (
-                "binding supply constraint",
-                f"{h['binding_constraint']} ({h.get('binding_utilisation', 0):.0%} of "
-                f"capacity in {h.get('binding_constraint_quarter')})",
-            )
-        )
+    if h.get("binding_summary"):
+        rows.append(("supply constraints", str(h["binding_summary"])))
     first = h.get("first_constraint")
     if first:
         amount = (
@@ -253,14 +247,26 @@ def headline_table(plan: Plan) -> Table:
             ("IT power", _gw(h["it_power_w"])),
             ("facility power", f"{_gw(h['facility_power_w'])} (PUE {h['pue']:.3f})"),
             ("… of which on modelled sites", _gw(h.get("it_power_placed_on_modelled_sites_w", 0))),
+            ("… of which unsited", _gw(h.get("it_power_unsited_w", 0))),
             ("water", _water(h.get("water_m3_per_year") or 0.0)),
+            ("… of which on modelled sites", _water(h.get("water_m3_per_year_on_sites") or 0.0)),
             (
                 "CO2",
                 "not estimated (no sites)"
                 if h.get("co2_t_per_year") is None
-                else f"{h['co2_t_per_year'] / 1e6:,.2f} Mt/year",
+                else f"{h['co2_t_per_year'] / 1e6:,.2f} Mt/year"
+                + (" (modelled sites only)" if h.get("it_power_unsited_w") else ""),
             ),
         ]
+        spare = h.get("unassigned_build_out") or {}
+        if spare.get("accelerators"):
+            rows.append(
+                (
+                    "unassigned build-out",
+                    f"{spare['accelerators']:,.0f} accelerators, {_gw(spare['it_power_w'])} "
+                    "(serve no listed workload)",
+                )
+            )
     if h.get("capex_usd"):
         rows += [
             ("capex", _r(h["capex_usd"], _usd)),

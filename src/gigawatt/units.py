@@ -116,3 +116,16 @@ def fmt_si(value: float, dim: str) -> str:
         if abs(value) >= factor:
             return f"{value / factor:.4g} {name}{dim}"
     return f"{value:.4g} {dim}"
+
+
+# ---- time constants: the one definition of each (SI seconds) -------------------------------
+MINUTE_S = 60.0
+HOUR_S = 3600.0
+DAY_S = 86400.0
+YEAR_S = 365.25 * DAY_S  # Julian year: annualised energies, rates and money use this one
+MONTH_S = YEAR_S / 12.0
+QUARTER_S = YEAR_S / 4.0
+HOURS_PER_YEAR = YEAR_S / HOUR_S  # 8,766 h
+# A typical meteorological year of hourly weather has 365 x 24 samples (no leap day); annual
+# totals from it are its mean power times YEAR_S, so both notions of a year agree.
+WEATHER_HOURS_PER_YEAR = 8760

@@ -161,7 +161,9 @@ def register(app: typer.Typer) -> None:
             storage_bytes_per_accelerator=None
             if storage_tb_per_gpu is None
             else storage_tb_per_gpu * 1e12,
-            power_per_accelerator_w=None if power_per_gpu_kw is None else power_per_gpu_kw * 1e3,
+            server_power_per_accelerator_w=None
+            if power_per_gpu_kw is None
+            else power_per_gpu_kw * 1e3,
         )
         cluster.check()
         if gpus == 0:

@@ -50,14 +50,12 @@ def register(app: typer.Typer) -> None:
         annualised capex plus energy and other opex at the catalog's default prices)."""
         from gigawatt.catalog import load_catalog
         from gigawatt.demand import SECONDS_PER_DAY
-        from gigawatt.economics import usd_per_million_tokens
-        from gigawatt.fleet import (
-            RANKS,
+        from gigawatt.economics import (
             add_cost_columns,
-            rank_configs,
-            serving_configs,
             usd_per_gpu_hour_range,
+            usd_per_million_tokens,
         )
+        from gigawatt.fleet import RANKS, rank_configs, serving_configs
         from gigawatt.perf.system import get_system
         from gigawatt.workload import get_model
 
@@ -219,8 +217,7 @@ def register(app: typer.Typer) -> None:
             )
             if "fleet_usd_per_million_tokens" in demand:
                 lo, mid, hi = (
-                    float(demand[f"fleet_usd_per_million_tokens{s}"])
-                    for s in ("_low", "", "_high")
+                    float(demand[f"fleet_usd_per_million_tokens{s}"]) for s in ("_low", "", "_high")
                 )
                 line += (
                     f"; fleet average USD {mid:.3g} per million output tokens [{lo:.2g}–{hi:.2g}]"

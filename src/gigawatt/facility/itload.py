@@ -3,10 +3,10 @@
 Power of one accelerator at average utilisation ``u`` (0..1, the fraction of the busy-minus-
 idle power drawn on average) is ``TDP (idle + (1 - idle) u)``, clipped by a power cap (a
 fraction of TDP, as ``nvidia-smi -pl`` sets); the linear idle-to-TDP model is the one POLCA
-(Patel et al., ASPLOS 2024) fits to H100/A100 inference and training traces. Host overhead
-(CPUs, DRAM, NICs, fans, NVSwitch) is counted per accelerator at full load and falls to
-``overhead_idle_fraction`` of it when idle; scale-out network (switches + optics) is flat;
-storage is a share of compute power (catalog ``it_load.yaml``).
+(Patel et al., ASPLOS 2024) fits to H100/A100 inference and training traces. The design
+(full-load) power and its shares — accelerator, host, network, storage — are the bill of
+materials' (gigawatt.bom); this module averages them over utilisation: host power falls to
+``overhead_idle_fraction`` of it when idle, network and storage stay flat.
 
 A synchronous training job stalls all accelerators together (checkpoints, collective waits,
 restarts), so the whole job's busy power drops and returns within seconds: the Llama 3 paper
@@ -20,13 +20,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from gigawatt.catalog import Catalog, Entry, load_catalog
+from gigawatt.bom import BomLine, accelerator_power_w, average_it_power_w, build_line
+from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
 
 F64 = NDArray[np.float64]
-FILE = "it_load.yaml"
+__all__ = ["ItItem", "ItLoad", "accelerator_power_w", "it_load", "training_power_profile"]
 
 
 @dataclass(frozen=True)
@@ -64,27 +65,6 @@ class ItLoad:
         )
 
 
-def accelerator_power_w(
-    tdp_w: ArrayLike, utilisation: ArrayLike, idle_fraction: float, power_cap: ArrayLike = 1.0
-) -> F64:
-    """Average accelerator power: ``min(TDP (idle + (1 - idle) u), cap TDP)`` (POLCA 2024)."""
-    tdp = np.asarray(tdp_w, dtype=float)
-    u = np.asarray(utilisation, dtype=float)
-    busy = tdp * (idle_fraction + (1.0 - idle_fraction) * u)
-    return np.asarray(np.minimum(busy, np.asarray(power_cap, dtype=float) * tdp), dtype=float)
-
-
-def _profile(catalog: Catalog, acc: Entry) -> Entry:
-    items = catalog.kind("it_load")
-    for entry in items.values():
-        if acc.id in (entry.get("accelerators") or []):
-            return entry
-    for entry in items.values():
-        if acc.get("family") in (entry.get("families") or []):
-            return entry
-    return items["default"]
-
-
 def _check(item: ItItem, where: str) -> list[Problem]:
     problems = []
     if item.count < 0:
@@ -96,14 +76,7 @@ def _check(item: ItItem, where: str) -> list[Problem]:
     return problems
 
 
-def it_load(
-    items: Iterable[ItItem | tuple[str, int, float]], catalog: Catalog | None = None
-) -> ItLoad:
-    """IT power of a fleet given as (accelerator id, count, utilisation[, cap]) groups."""
-    cat = catalog or load_catalog()
-    power = cat.get("it_load", "accelerator-power")
-    idle = power.q("idle_fraction").get()
-    drop = power.q("training_sync_drop").get()
+def _parse(items: Iterable[ItItem | tuple[str, int, float]], cat: Catalog) -> list[ItItem]:
     parsed: list[ItItem] = [i if isinstance(i, ItItem) else ItItem(*i) for i in items]
     problems: list[Problem] = []
     for k, item in enumerate(parsed):
@@ -117,47 +90,55 @@ def it_load(
             )
     if problems:
         raise InputError(problems)
-    acc_w, srv_w, net_w, sto_w, peak_w, swing_w = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    return parsed
+
+
+def item_load(item: ItItem, line: BomLine, cat: Catalog) -> dict[str, float | str]:
+    """Average, peak and swing IT power of one group, from its bill-of-materials line."""
+    drop = cat.get("it_load", "accelerator-power").q("training_sync_drop").get()
+    avg = average_it_power_w(line, cat, item.utilisation, item.power_cap)
+    idle = average_it_power_w(line, cat, 0.0, item.power_cap)
+    peak = average_it_power_w(line, cat, 1.0, item.power_cap)
+    # a synchronous stall drops accelerators and hosts from their busy to their idle draw
+    busy_minus_idle = float(avg.accelerator_w - idle.accelerator_w + avg.host_w - idle.host_w)
+    return {
+        "accelerator": item.accelerator,
+        "count": float(item.count),
+        "tdp_w": float(line.accelerator_w / max(line.accelerators, 1.0)),
+        "accelerator_w": float(avg.accelerator_w),
+        "host_w": float(avg.host_w),
+        "network_w": float(avg.network_w),
+        "storage_w": float(avg.storage_w),
+        "it_w": float(avg.it_power_w),
+        "peak_w": float(peak.it_power_w),
+        "design_w": line.it_power_w,
+        "swing_w": drop * busy_minus_idle,
+    }
+
+
+def it_load(
+    items: Iterable[ItItem | tuple[str, int, float]], catalog: Catalog | None = None
+) -> ItLoad:
+    """IT power of a fleet given as (accelerator id, count, utilisation[, cap]) groups; each
+    group's design power and shares come from its bill of materials (gigawatt.bom)."""
+    cat = catalog or load_catalog()
     rows: list[dict[str, float | str]] = []
-    for item in parsed:
-        acc = cat.accelerator(item.accelerator)
-        tdp = acc.q("tdp").get()
-        prof = _profile(cat, acc)
-        if prof.value("server_overhead") is not None:
-            host_full = prof.q("server_overhead").get()
-        else:
-            host_full = prof.q("server_overhead_fraction").get() * tdp
-        host_idle = prof.q("overhead_idle_fraction").get()
-        a = float(accelerator_power_w(tdp, item.utilisation, idle, item.power_cap))
-        a_peak = float(accelerator_power_w(tdp, 1.0, idle, item.power_cap))
-        a_idle = tdp * idle
-        busy_share = (a - a_idle) / max(a_peak - a_idle, 1e-9)
-        host = host_full * (host_idle + (1.0 - host_idle) * busy_share)
-        net = prof.q("network").get()
-        storage_frac = prof.q("storage_fraction").get()
-        n: float = float(item.count)
-        compute = n * (a + host + net)
-        acc_w += n * a
-        srv_w += n * host
-        net_w += n * net
-        sto_w += storage_frac * compute
-        peak_w += n * (a_peak + host_full + net) * (1.0 + storage_frac)
-        host_drop = host_full * (1.0 - host_idle) * busy_share
-        swing = n * drop * ((a - a_idle) + host_drop)
-        swing_w += swing
-        rows.append(
-            {
-                "accelerator": item.accelerator,
-                "count": n,
-                "tdp_w": tdp,
-                "accelerator_w": a,
-                "host_w": host,
-                "network_w": net,
-                "it_w": compute * (1.0 + storage_frac),
-                "swing_w": swing,
-            }
-        )
-    return ItLoad(acc_w, srv_w, net_w, sto_w, peak_w, swing_w, tuple(rows))
+    for item in _parse(items, cat):
+        line = build_line(item.accelerator, item.accelerator, float(item.count), cat)
+        rows.append(item_load(item, line, cat))
+
+    def total(key: str) -> float:
+        return float(sum(float(r[key]) for r in rows))
+
+    return ItLoad(
+        accelerators_w=total("accelerator_w"),
+        servers_w=total("host_w"),
+        network_w=total("network_w"),
+        storage_w=total("storage_w"),
+        peak_w=total("peak_w"),
+        swing_w=total("swing_w"),
+        rows=tuple(rows),
+    )
 
 
 def training_power_profile(
