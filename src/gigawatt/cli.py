@@ -14,7 +14,7 @@ from rich.table import Table
 
 from gigawatt.catalog import Entry, Quantity, catalog_kinds, load_catalog
 from gigawatt.console import emit_json, err, friendly, out
-from gigawatt.errors import InputError, Problem
+from gigawatt.errors import InputError, Problem, StoreError
 
 app = typer.Typer(
     help="gigawatt: plan gigawatt-scale AI infrastructure, from models to megawatts.",
@@ -121,7 +121,8 @@ def run(
         Path | None,
         typer.Option(
             "--out",
-            help="write tables, JSON and the HTML report here (default: out/<scenario name>/)",
+            help="write tables, JSON and the HTML report here "
+            "(default: out/<scenario name>-<hash of the name>/)",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
@@ -136,14 +137,24 @@ def run(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from gigawatt.outdir import output_folders, prepare_folder
     from gigawatt.plan import STAGES, plan
     from gigawatt.report import print_plan, write_report
     from gigawatt.scenario import load_scenario
 
     paths = files or [Path("scenarios/stargate.yaml")]
     scenarios = [load_scenario(p) for p in paths]  # every file is checked before planning
+    targets = output_folders(
+        [(str(p), s.name) for p, s in zip(paths, scenarios, strict=True)], out_dir
+    )
+    for folder in targets:  # so are the output folders and the store
+        prepare_folder(folder)
+    if store is not None:
+        from gigawatt.store import check_store
+
+        check_store(store)
     objects = []
-    for scenario in scenarios:
+    for scenario, target in zip(scenarios, targets, strict=True):
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -164,16 +175,20 @@ def run(
                 )
 
             result = plan(scenario, progress=step)
-        target = (
-            (out_dir / result.slug if len(scenarios) > 1 else out_dir)
-            if out_dir
-            else (Path("out") / result.slug)
-        )
-        written = write_report(result, target)
+        try:
+            written = write_report(result, target)
+        except OSError as exc:
+            raise InputError([Problem(str(target), "out", f"cannot write: {exc}")]) from None
         if store is not None:
             from gigawatt.store import save_plan
 
-            run_id = save_plan(result, store)
+            try:
+                run_id = save_plan(result, store)
+            except StoreError as exc:  # the run is not lost: say where it was written
+                kept = Problem(
+                    str(target), "tables", "this run was not stored; its tables are here"
+                )
+                raise StoreError([*exc.problems, kept]) from None
             if not as_json:
                 out.print(f"stored as run {run_id} in {store}")
         if as_json:

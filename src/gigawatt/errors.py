@@ -43,3 +43,11 @@ class ScenarioError(GigawattError):
 
 class InputError(GigawattError):
     """A command-line argument or a data file (e.g. a validation CSV) is out of range."""
+
+
+class StoreError(InputError):
+    """The results store cannot be used as asked: not a store, damaged, or missing a table."""
+
+
+class StoreBusyError(StoreError):
+    """Another process held the results store for longer than the allowed wait."""

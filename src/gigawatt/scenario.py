@@ -19,7 +19,7 @@ from gigawatt.facility.plan import FacilitySection
 from gigawatt.reliability import ReliabilitySection
 from gigawatt.supply.schedule import SupplySection
 from gigawatt.workload import TransformerModel, get_model, model_from_mapping
-from gigawatt.yamlio import line_of, load_yaml_with_lines
+from gigawatt.yamlio import field_path, line_of, load_yaml_with_lines
 
 PositiveInt = Annotated[int, Field(ge=1)]
 
@@ -153,7 +153,32 @@ def _allowed(err: dict[str, Any], loc: tuple[str | int, ...]) -> str:
         return f"unknown field (allowed fields: {fields})"
     if kind == "missing":
         return "required field is missing"
+    given = err.get("input")
+    if kind.endswith("_parsing") and isinstance(given, str) and given.lower() in _YAML11_BOOLS:
+        return f"{err.get('msg', 'invalid')}; got {given!r}, which is text, not a number"
     return str(err.get("msg", "invalid"))
+
+
+_YAML11_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
+
+
+def _bools_as_numbers(
+    data: Any, validated: Any, loc: tuple[str | int, ...] = ()
+) -> list[tuple[str | int, ...]]:
+    """Where a YAML ``true``/``false`` became a number (pydantic reads True as 1 where a
+    number is expected): the locations, by walking the input beside its validated dump."""
+    if isinstance(data, bool):
+        is_number = isinstance(validated, (int, float)) and not isinstance(validated, bool)
+        return [loc] if is_number else []
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(data, dict) and isinstance(validated, dict):
+        for key, value in data.items():
+            if key in validated:
+                found += _bools_as_numbers(value, validated[key], (*loc, key))
+    elif isinstance(data, list) and isinstance(validated, list) and len(data) == len(validated):
+        for i, (value, out) in enumerate(zip(data, validated, strict=True)):
+            found += _bools_as_numbers(value, out, (*loc, i))
+    return found
 
 
 def _missing_size(
@@ -271,6 +296,8 @@ def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
         )
     try:
         scenario = Scenario.model_validate(data)
+    except RecursionError:
+        raise ScenarioError([Problem(file, "-", "nested too deeply to validate", 1)]) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -287,10 +314,25 @@ def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
             )
         problems += _missing_size(data, file, lines)
         raise ScenarioError(_dedupe(problems)) from None
-    problems = _check_references(scenario, catalog or load_catalog(), file, lines)
+    problems = [
+        Problem(
+            file,
+            field_path(loc),
+            f"{str(_at(data, loc)).lower()} is a boolean; a number is expected here",
+            line_of(lines, loc),
+        )
+        for loc in _bools_as_numbers(data, scenario.model_dump())
+    ]
+    problems += _check_references(scenario, catalog or load_catalog(), file, lines)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _at(data: Any, loc: tuple[str | int, ...]) -> Any:
+    for key in loc:
+        data = data[key]
+    return data
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

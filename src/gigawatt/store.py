@@ -3,26 +3,56 @@
 Append-only: a run adds rows tagged with its ``run_id``; nothing stored is ever updated or
 dropped. A table that gains columns in a later version of gigawatt gets them added (older
 runs read NULL there), so old results stay readable. Each run is written in one transaction:
-a failure leaves the store as it was.
+a failure (or a killed process) leaves the store as it was; DuckDB's write-ahead log makes a
+committed run durable.
+
+The store is shared and on disk, so it is guarded: a writer waits for another (DuckDB allows
+one writing process per file) for a bounded time, then fails naming the holder; the file is
+checked to be a DuckDB database before DuckDB opens it, and DuckDB never loads or downloads an
+extension (it would, to read a SQLite file); every block is read before a run is appended
+(DuckDB checksums each block), so a damaged store is refused rather than appended to; run ids
+are random and checked unique inside the writing transaction.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import random
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 
 from gigawatt import __version__
-from gigawatt.errors import InputError, Problem
-from gigawatt.plan import Plan
+from gigawatt.errors import Problem, StoreBusyError, StoreError
+
+if TYPE_CHECKING:
+    from gigawatt.plan import Plan
 
 RUNS_TABLE = "runs"
+LOCK_WAIT_S = 30.0  # appending a run takes about a second; this lets a queue of writers pass
+_RETRY_FIRST_S = 0.02  # first pause before trying a locked store again; doubles up to ...
+_RETRY_MAX_S = 0.5  # ... this, with random jitter so waiting writers do not retry in step
+_RUN_ID_BYTES = 6  # run ids are 12 hex digits (48 random bits)
+_DUCKDB_MAGIC = (8, b"DUCK")  # a DuckDB file: an 8-byte checksum, then "DUCK"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+_DAMAGED = ("corrupt", "checksum", "could not read enough bytes", "internal error")
+_LOCKS_GUARD = threading.Lock()
+_LOCKS: dict[str, threading.Lock] = {}  # one writer or reader per store within a process
 
 
 @dataclass(frozen=True)
@@ -39,13 +69,6 @@ class StoredRun:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _run_id(plan: Plan, created: str) -> str:
-    digest = hashlib.sha256(
-        (created + json.dumps(plan.headline, sort_keys=True, default=str)).encode()
-    )
-    return digest.hexdigest()[:12]
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Any]:
@@ -93,18 +116,153 @@ def _clean(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def save_plan(plan: Plan, path: str | Path) -> str:
-    """Store every table of ``plan`` in the DuckDB file ``path``; return the run id."""
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    run_id = _run_id(plan, created)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+def _check_file(path: Path) -> None:
+    """Refuse what is not a DuckDB database before DuckDB sees it (it would guess a format)."""
+    file = str(path)
+    if path.is_dir():
+        raise StoreError([Problem(file, "store", "is a folder; a results store is a file")])
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise StoreError([Problem(file, "store", "not a regular file; a store is a DuckDB file")])
     try:
-        con = duckdb.connect(str(p))
-    except duckdb.Error as exc:
-        raise InputError([Problem(str(path), "store", f"cannot open the store: {exc}")]) from None
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise StoreError([Problem(file, "store", f"cannot read: {exc.strerror}")]) from None
+    offset, magic = _DUCKDB_MAGIC
+    if head[offset : offset + len(magic)] == magic:
+        return
+    what = (
+        "an empty file"
+        if not head
+        else "a SQLite database"
+        if head.startswith(_SQLITE_MAGIC)
+        else "not a DuckDB database"
+    )
+    raise StoreError(
+        [
+            Problem(
+                file, "store", f"{what}, not a results store (allowed: a DuckDB file or a new path)"
+            )
+        ]
+    )
+
+
+def check_store(path: str | Path) -> None:
+    """StoreError unless ``path`` is a DuckDB file or a new path (a cheap check of the header,
+    so a command can refuse a wrong store before it does any work)."""
+    _check_file(Path(path))
+
+
+def _problem(path: Path, exc: duckdb.Error) -> StoreError:
+    """Turn a DuckDB error into one line the user can act on."""
+    text = str(exc)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    if any(word in text.lower() for word in _DAMAGED):
+        message = f"the store is damaged and was not changed ({first})"
+    elif "not a valid DuckDB database" in text:
+        message = "not a DuckDB database, not a results store"
+    else:
+        message = f"cannot use the store: {first}"
+    return StoreError([Problem(str(path), "store", message)])
+
+
+def _is_locked(exc: duckdb.Error) -> bool:
+    return "Could not set lock" in str(exc) or "Conflicting lock" in str(exc)
+
+
+def _busy(path: Path, exc: duckdb.Error | None, wait_s: float) -> StoreBusyError:
+    holder = re.search(r"PID (\d+)", str(exc)) if exc is not None else None
+    who = f"process {holder.group(1)}" if holder else "another writer"
+    return StoreBusyError(
+        [
+            Problem(
+                str(path),
+                "store",
+                f"in use by {who} for longer than the allowed wait of {wait_s:g} s; "
+                "nothing was written to it",
+            )
+        ]
+    )
+
+
+def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    """Open the store, waiting (bounded) while another process holds its lock."""
+    deadline = time.monotonic() + wait_s
+    pause = _RETRY_FIRST_S
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
+        except duckdb.Error as exc:
+            if not _is_locked(exc):
+                raise _problem(path, exc) from None
+            if time.monotonic() + pause > deadline:
+                raise _busy(path, exc, wait_s) from None
+        time.sleep(pause * random.uniform(0.5, 1.5))
+        pause = min(2 * pause, _RETRY_MAX_S)
+
+
+@contextmanager
+def _opened(path: Path, read_only: bool, wait_s: float) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a checked store; DuckDB errors become StoreError. Threads of one
+    process take turns (they would share one DuckDB instance, where the file lock is no
+    guard)."""
+    key = str(path.resolve())
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(key, threading.Lock())
+    if not lock.acquire(timeout=wait_s):
+        raise _busy(path, None, wait_s)
     try:
-        _run(con, "BEGIN TRANSACTION")
+        _check_file(path)
+        con = _connect(path, read_only, wait_s)
+        try:
+            yield con
+        except duckdb.Error as exc:
+            raise _problem(path, exc) from None
+        finally:
+            con.close()
+    finally:
+        lock.release()
+
+
+def _verify(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Read every value of every table (DuckDB checks each block's checksum as it reads), and
+    refuse a DuckDB file that holds other tables but not ours."""
+    tables = [
+        str(r[0])
+        for r in _run(con, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+    ]
+    if tables and RUNS_TABLE not in tables:
+        raise StoreError(
+            [
+                Problem(
+                    str(path),
+                    "store",
+                    f"a DuckDB database without a {RUNS_TABLE!r} table, "
+                    "not a results store (allowed: a results store or a new path)",
+                )
+            ]
+        )
+    for table in tables:
+        _run(con, f"SELECT bit_xor(hash(COLUMNS(*))) FROM {_quote(table)}")
+
+
+def _new_run_id(con: duckdb.DuckDBPyConnection) -> str:
+    """A random id no stored run has (checked under the write lock)."""
+    while True:
+        run_id = secrets.token_hex(_RUN_ID_BYTES)
+        if not _columns(con, RUNS_TABLE):
+            return run_id
+        if not _run(con, f"SELECT 1 FROM {RUNS_TABLE} WHERE run_id = ?", [run_id]):
+            return run_id
+
+
+def _append_run(con: duckdb.DuckDBPyConnection, plan: Plan, created: str) -> str:
+    """Append one run in one transaction; on any failure roll back and re-raise."""
+    _run(con, "BEGIN TRANSACTION")
+    try:
+        run_id = _new_run_id(con)
         seq = 0
         if _columns(con, RUNS_TABLE):
             found = _run(con, f"SELECT coalesce(max(seq), 0) FROM {RUNS_TABLE}")
@@ -128,61 +286,94 @@ def save_plan(plan: Plan, path: str | Path) -> str:
             tagged.insert(0, "run_id", run_id)
             _append(con, f"t_{name}", tagged)
         _run(con, "COMMIT")
-    except Exception:
-        _run(con, "ROLLBACK")
+    except BaseException:
+        with suppress(duckdb.Error):  # the transaction is already gone: nothing committed
+            _run(con, "ROLLBACK")
         raise
-    finally:
-        con.close()
     return run_id
 
 
-def _open_existing(path: str | Path) -> duckdb.DuckDBPyConnection:
-    if not Path(path).is_file():
-        raise InputError([Problem(str(path), "store", "no results store here (run with --store)")])
-    return duckdb.connect(str(path), read_only=True)
+def save_plan(plan: Plan, path: str | Path, wait_s: float | None = None) -> str:
+    """Store every table of ``plan`` in the DuckDB file ``path``; return the run id.
 
-
-def list_runs(path: str | Path) -> list[StoredRun]:
-    """Every stored run, oldest first."""
-    con = _open_existing(path)
+    Waits up to ``wait_s`` (default LOCK_WAIT_S) for another writer (StoreBusyError after
+    that); refuses a file that is not a results store or is damaged (StoreError). Either way
+    the store is unchanged.
+    """
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    p = Path(path)
     try:
-        rows = con.execute(
-            f"SELECT run_id, scenario, created_utc, gigawatt_version, tables FROM {RUNS_TABLE} "
-            "ORDER BY seq"
-        ).fetchall()
-    finally:
-        con.close()
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError([Problem(str(path), "store", f"cannot create: {exc.strerror}")]) from None
+    with _opened(p, read_only=False, wait_s=LOCK_WAIT_S if wait_s is None else wait_s) as con:
+        _verify(con, p)
+        return _append_run(con, plan, created)
+
+
+@contextmanager
+def _reading(path: str | Path, wait_s: float | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    p = Path(path)
+    if not p.exists():
+        raise StoreError([Problem(str(path), "store", "no results store here (nothing saved yet)")])
+    with _opened(p, read_only=True, wait_s=LOCK_WAIT_S if wait_s is None else wait_s) as con:
+        if not _columns(con, RUNS_TABLE):
+            raise StoreError(
+                [
+                    Problem(
+                        str(path),
+                        "store",
+                        f"a DuckDB file without the {RUNS_TABLE!r} table: "
+                        "not a results store, or nothing saved yet",
+                    )
+                ]
+            )
+        yield con
+
+
+def _runs(con: duckdb.DuckDBPyConnection) -> list[StoredRun]:
+    rows = _run(
+        con,
+        f"SELECT run_id, scenario, created_utc, gigawatt_version, tables FROM {RUNS_TABLE} "
+        "ORDER BY seq",
+    )
     return [StoredRun(str(r[0]), str(r[1]), str(r[2]), str(r[3]), json.loads(r[4])) for r in rows]
 
 
-def load_table(path: str | Path, run_id: str, name: str) -> pd.DataFrame:
+def list_runs(path: str | Path, wait_s: float | None = None) -> list[StoredRun]:
+    """Every stored run, oldest first."""
+    with _reading(path, wait_s) as con:
+        return _runs(con)
+
+
+def load_table(
+    path: str | Path, run_id: str, name: str, wait_s: float | None = None
+) -> pd.DataFrame:
     """One table of one stored run (without the run_id column)."""
-    runs = {r.run_id: r for r in list_runs(path)}
-    if run_id not in runs:
-        raise InputError(
-            [Problem(str(path), "run_id", f"{run_id!r} not stored; known: {', '.join(runs)}")]
-        )
-    if name not in runs[run_id].tables:
-        known = ", ".join(runs[run_id].tables)
-        raise InputError([Problem(str(path), "table", f"{name!r} not in run; known: {known}")])
-    con = _open_existing(path)
-    try:
+    with _reading(path, wait_s) as con:
+        runs = {r.run_id: r for r in _runs(con)}
+        if run_id not in runs:
+            raise StoreError(
+                [Problem(str(path), "run_id", f"{run_id!r} not stored; known: {', '.join(runs)}")]
+            )
+        if name not in runs[run_id].tables:
+            known = ", ".join(runs[run_id].tables)
+            raise StoreError([Problem(str(path), "table", f"{name!r} not in run; known: {known}")])
+        if not _columns(con, f"t_{name}"):
+            raise StoreError(
+                [Problem(str(path), "table", f"the store is damaged: table t_{name} is missing")]
+            )
         df: pd.DataFrame = con.execute(
             f"SELECT * FROM {_quote('t_' + name)} WHERE run_id = ?", [run_id]
         ).df()
-    finally:
-        con.close()
     return df.drop(columns=["run_id"])
 
 
-def load_headline(path: str | Path, run_id: str) -> dict[str, Any]:
-    con = _open_existing(path)
-    try:
+def load_headline(path: str | Path, run_id: str, wait_s: float | None = None) -> dict[str, Any]:
+    """The headline figures of one stored run."""
+    with _reading(path, wait_s) as con:
         rows = _run(con, f"SELECT headline_json FROM {RUNS_TABLE} WHERE run_id = ?", [run_id])
-        row = rows[0] if rows else None
-    finally:
-        con.close()
-    if row is None:
-        raise InputError([Problem(str(path), "run_id", f"{run_id!r} not stored")])
-    result: dict[str, Any] = json.loads(row[0])
+    if not rows:
+        raise StoreError([Problem(str(path), "run_id", f"{run_id!r} not stored")])
+    result: dict[str, Any] = json.loads(rows[0][0])
     return result
