@@ -17,8 +17,9 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gigawatt.errors import InputError, Problem
+from gigawatt.units import DAY_S
 
-SECONDS_PER_DAY = 86400.0
+SECONDS_PER_DAY = DAY_S
 
 
 class ServiceDemand(BaseModel):

@@ -40,7 +40,7 @@ from gigawatt.bom import BomLine, build_line
 from gigawatt.bom.cluster import MAX_ACCELERATORS
 from gigawatt.catalog import Catalog, Entry, Quantity, load_catalog
 from gigawatt.errors import CatalogError, InputError, Problem
-from gigawatt.units import HOURS_PER_YEAR, UNITS, YEAR_S
+from gigawatt.units import HOUR_S, HOURS_PER_YEAR, UNITS, YEAR_S
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | Sequence[float] | npt.NDArray[Any]
@@ -541,7 +541,7 @@ def usd_per_million_tokens(
         raise InputError(
             [Problem("economics", "service", "need tokens_per_s > 0 and accelerators >= 0")]
         )
-    return np.asarray(n * np.asarray(gpu_hour_usd, dtype=float) / (tps * 3600.0) * 1e6, dtype=float)
+    return np.asarray(n * np.asarray(gpu_hour_usd, dtype=float) / (tps * HOUR_S) * 1e6, dtype=float)
 
 
 # ---- currencies -----------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from gigawatt.demand import ServiceDemand, TrainingRun
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.perf.serving import Software, get_software, predict_serving
 from gigawatt.perf.system import Efficiency, System, get_system
+from gigawatt.reliability import checkpoint_bytes
 from gigawatt.workload import TransformerModel, get_model
 
 TP_CHOICES = (1, 2, 4, 8, 16, 32, 64, 72)
@@ -290,10 +291,10 @@ def _storage_bytes(row: dict[str, Any], run: TrainingRun | None, cat: Catalog) -
     st = cat.get("fleet_assumptions", "storage")
     storage = 0.0
     if run is not None and run.model:
-        params = float(get_model(run.model, cat).params())
-        storage += (
-            params * st.q("checkpoint_bytes_per_param").get() * st.q("checkpoints_retained").get()
-        )
+        # one checkpoint's size is the reliability model's (failures.yaml operations)
+        per_param = cat.get("failures", "operations").q("checkpoint_bytes_per_param").get()
+        one = checkpoint_bytes(get_model(run.model, cat), per_param)
+        storage += one * st.q("checkpoints_retained").get()
         if run.tokens:
             storage += (
                 run.tokens * st.q("dataset_bytes_per_token").get() * st.q("dataset_copies").get()

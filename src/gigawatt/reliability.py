@@ -40,14 +40,15 @@ from scipy.stats import poisson
 from gigawatt.bom import fabric_tiers, size_fabric
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.errors import CatalogError, InputError, Problem
+from gigawatt.units import DAY_S, HOUR_S, YEAR_S
 from gigawatt.validate import Row, RowResult
 from gigawatt.workload import TransformerModel
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | FloatArray | list[float] | list[int]
-SECONDS_PER_HOUR = 3600.0
-SECONDS_PER_DAY = 86400.0
-SECONDS_PER_YEAR = 365.25 * SECONDS_PER_DAY
+SECONDS_PER_HOUR = HOUR_S
+SECONDS_PER_DAY = DAY_S
+SECONDS_PER_YEAR = YEAR_S
 BOLTZMANN_EV_PER_K = 8.617333262e-5
 Bound = Literal["likely", "low", "high"]
 Population = Literal[
@@ -452,7 +453,7 @@ def failure_model(
 
 
 # ---------------------------------------------------------------- checkpoint & restart ----
-def checkpoint_bytes(model: TransformerModel, bytes_per_param: float = 14.0) -> float:
+def checkpoint_bytes(model: TransformerModel, bytes_per_param: float) -> float:
     """Bytes of one full checkpoint: parameters x (bf16 weights + fp32 master + Adam m, v).
 
     14 bytes per parameter (ZeRO, Rajbhandari et al. 2020: 16 bytes of mixed-precision Adam
@@ -759,7 +760,7 @@ def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
     if category:  # a study that counts only one kind of failure (e.g. BLOOM: GPU failures)
         rates = {c.id: rates[c.id] for c in fm.causes if c.category == category}
     lam = float(sum(rates.values()))
-    predicted = lam * horizon if metric == "unexpected_interruptions" else 1.0 / lam / 3600.0
+    predicted = lam * horizon if metric == "unexpected_interruptions" else 1.0 / lam / HOUR_S
     top = sorted(rates.items(), key=lambda kv: -float(kv[1]))[:6]
     return RowResult(
         id=row.id,
@@ -775,7 +776,7 @@ def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
         },
         detail={
             "interruptions_by_cause": {k: float(v) * horizon for k, v in top},
-            "job_mttf_h": 1.0 / lam / 3600.0,
+            "job_mttf_h": 1.0 / lam / HOUR_S,
             "devices": {k: float(v) for k, v in fm.topology.counts(n).items()},
         },
     )

@@ -16,9 +16,10 @@ from gigawatt.perf.system import System, get_system
 from gigawatt.perf.training import TrainingEstimate, predict_training
 from gigawatt.reliability import ReliabilityPlan, ReliabilitySection, plan_reliability
 from gigawatt.scenario import TrainingRun
+from gigawatt.units import DAY_S
 from gigawatt.workload import TransformerModel
 
-SECONDS_PER_DAY = 86400.0
+SECONDS_PER_DAY = DAY_S
 DEFAULT_BATCH_TOKENS = 4 * 2**20  # ~4M tokens per step, typical of 2023-2025 LLM pre-training
 
 

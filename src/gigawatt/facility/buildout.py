@@ -18,10 +18,9 @@ import pandas as pd
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
+from gigawatt.units import YEAR_S
 
 from .sites import Site
-
-YEAR_S = 365.25 * 86400.0
 
 
 def build_schedule(

@@ -9,11 +9,11 @@ import pandas as pd
 
 from gigawatt.catalog import Catalog
 from gigawatt.errors import InputError, Problem
+from gigawatt.units import HOUR_S, WEATHER_HOURS_PER_YEAR
 
 from .cooling import CoolingConfig, CoolingResult, get_cooling, simulate
 from .sites import DAYS_IN_MONTH, MONTH_NAMES, Site, get_site
 
-HOUR_S = 3600.0
 KWH_J = 3.6e6
 
 
@@ -36,8 +36,9 @@ class FacilityReport:
         carbon_kg = fac_j * self.site.carbon_kg_per_j
         return {
             "it_w": self.it_w,  # as requested (air-cooled / nameplate servers)
-            "it_w_drawn": it_j / (8760 * HOUR_S),  # what the servers draw (less without fans)
-            "facility_w_mean": fac_j / (8760 * HOUR_S),
+            # what the servers draw (less without fans)
+            "it_w_drawn": it_j / (WEATHER_HOURS_PER_YEAR * HOUR_S),
+            "facility_w_mean": fac_j / (WEATHER_HOURS_PER_YEAR * HOUR_S),
             "facility_w_peak": float(m["facility_w_peak"].max()),
             "pue": fac_j / it_j,
             "pue_worst_month": float(m["pue"].max()),
@@ -108,7 +109,7 @@ def evaluate(
             "chiller_w": mean["chiller_w"],
             "condenser_pump_w": mean["condenser_pump_w"],
             "pue": mean["facility_w"] / mean["it_w"],
-            "wue_l_per_kwh": water_c * 3600.0 / (mean["it_w"] / 1e3),  # kg/s*s/h / kW = L/kWh
+            "wue_l_per_kwh": water_c * HOUR_S / (mean["it_w"] / 1e3),  # kg/s*s/h / kW = L/kWh
             "free_cooling_fraction": r.free_cooling_fraction.mean(axis=1),
             "heat_rejected_w": mean["heat_rejected_w"],
             "discharge_rise_k_max": r.discharge_rise_k.max(axis=1),

@@ -20,10 +20,11 @@ from numpy.typing import NDArray
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
+from gigawatt.units import HOUR_S, WEATHER_HOURS_PER_YEAR
 
 F64 = NDArray[np.float64]
 FILE = "power_sources.yaml"
-HOURS_PER_YEAR = 8760.0
+HOURS_PER_YEAR = float(WEATHER_HOURS_PER_YEAR)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def dispatch_energy(
     by_source: dict[str, list[Unit]] = {}
     for u in units:
         by_source.setdefault(u.source, []).append(u)
-    seconds = HOURS_PER_YEAR * 3600.0
+    seconds = HOURS_PER_YEAR * HOUR_S
 
     def price(src: str) -> float:
         return grid_price_usd_per_j if src == "grid" else by_source[src][0].fuel_usd_per_j

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from gigawatt.catalog import Catalog, Quantity, load_catalog
 from gigawatt.errors import InputError, Problem
+from gigawatt.units import WEATHER_HOURS_PER_YEAR
 
 from . import properties as props
 
@@ -38,7 +39,7 @@ F64 = NDArray[np.float64]
 FILE = "sites.yaml"
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-HOURS_PER_YEAR = 8760
+HOURS_PER_YEAR = WEATHER_HOURS_PER_YEAR
 T_MAX_HOUR = 15.0
 T_MIN_HOUR = 5.0
 AIR_RANGE_C = (-60.0, 60.0)
