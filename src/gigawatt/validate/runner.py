@@ -29,6 +29,15 @@ def _measured(row: Row) -> float:
     return value if math.isfinite(value) and value != 0 else math.nan
 
 
+def _in_row(problem: Problem, row: Row) -> Problem:
+    """A model's problem (e.g. the search's "no feasible plan") placed at the row's line."""
+    if problem.file == row.file:
+        return problem
+    return Problem(
+        row.file, f"row {row.id}: {problem.file}: {problem.field}", problem.message, row.line
+    )
+
+
 def validate_row(row: Row, validator: Validator, catalog: Catalog) -> RowResult:
     """One row's prediction, or a result carrying the error that stopped it."""
     try:
@@ -40,7 +49,7 @@ def validate_row(row: Row, validator: Validator, catalog: Catalog) -> RowResult:
             measured=_measured(row),
             predicted=None,
             tolerance=None,
-            error="; ".join(str(p) for p in exc.problems),
+            error="; ".join(str(_in_row(p, row)) for p in exc.problems),
         )
     if result.tolerance is None:
         result = dataclasses.replace(result, tolerance=validator.tolerance)
@@ -62,7 +71,16 @@ def validate_file(
     table = read_csv(path, expected)
     validator = detect(table.columns, registry)
     if validator is None:
-        raise InputError([Problem(name, "columns", f"not a known format; expected {expected}")])
+        found = ", ".join(table.columns) or "none"
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "columns",
+                    f"not a known format (its columns: {found}); expected {expected}",
+                )
+            ]
+        )
     cat = catalog or load_catalog()
     rows = [
         validate_row(Row(name, rec.line, rec.data, validator.ranges), validator, cat)
