@@ -41,7 +41,6 @@ from gigawatt.bom import fabric_tiers, size_fabric
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.units import DAY_S, HOUR_S, YEAR_S
-from gigawatt.validate import Row, RowResult
 from gigawatt.workload import TransformerModel
 
 FloatArray = npt.NDArray[np.float64]
@@ -726,59 +725,6 @@ def job_reliability(
         hardware_fraction=hw_fraction,
         topology=fm.topology.id,
         notes=notes,
-    )
-
-
-# ------------------------------------------------------------------------- validation ----
-def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
-    """Predict one reliability.csv row (unexpected interruptions or job MTTF) from component
-    rates x device counts of the row's GPU type and job size; optional columns ``site``,
-    ``fleet_age_years`` and ``temperature_c`` change the conditions, and ``category`` (gpu,
-    host, network, software, facility) restricts the count to causes of that category. The
-    accelerator's generation multiplier (catalog ``type: generation``) always applies."""
-    metric = row.raw("metric")
-    allowed = ("unexpected_interruptions", "job_mttf_h")
-    if metric not in allowed:
-        raise row.fail("metric", f"{metric!r} not supported (allowed: {', '.join(allowed)})")
-    measured = row.float_("value")
-    assert measured is not None
-    tolerance = row.float_("tolerance", required=False)
-    gpu = row.raw("gpu")
-    if gpu not in catalog.kind("accelerators"):
-        known = ", ".join(sorted(catalog.kind("accelerators")))
-        raise row.fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
-    n = row.req_int("n_gpus")
-    days = row.float_("days", required=metric == "unexpected_interruptions") or 1.0
-    site = row.choice("site", SITE_TYPES, "land") or "land"
-    age = row.float_("fleet_age_years", required=False, positive=False)
-    temp = row.float_("temperature_c", required=False, positive=False)
-    fm = failure_model(gpu, catalog, Conditions(site=site, fleet_age_years=age, temperature_c=temp))
-    categories = sorted({c.category for c in fm.causes})
-    category = row.choice("category", tuple(categories))
-    horizon = days * SECONDS_PER_DAY
-    rates = fm.rates_by_cause(n, horizon)
-    if category:  # a study that counts only one kind of failure (e.g. BLOOM: GPU failures)
-        rates = {c.id: rates[c.id] for c in fm.causes if c.category == category}
-    lam = float(sum(rates.values()))
-    predicted = lam * horizon if metric == "unexpected_interruptions" else 1.0 / lam / HOUR_S
-    top = sorted(rates.items(), key=lambda kv: -float(kv[1]))[:6]
-    return RowResult(
-        id=row.id,
-        metric=metric,
-        measured=measured,
-        predicted=predicted,
-        tolerance=tolerance,
-        chosen={
-            "topology": fm.topology.id,
-            "site": site,
-            "generation_factor": fm.generation_multiplier,
-            "category": category or "all",
-        },
-        detail={
-            "interruptions_by_cause": {k: float(v) * horizon for k, v in top},
-            "job_mttf_h": 1.0 / lam / HOUR_S,
-            "devices": {k: float(v) for k, v in fm.topology.counts(n).items()},
-        },
     )
 
 

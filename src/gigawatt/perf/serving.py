@@ -46,7 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.perf.comm import collective_time
-from gigawatt.perf.system import System, get_system
+from gigawatt.perf.system import System
 from gigawatt.workload import TransformerModel
 
 FloatArray = NDArray[np.float64]
@@ -797,115 +797,4 @@ def predict_serving(
         decode_step_s=full(step),
         n_gpus=full(n_gpus),
         memory_bytes={k: full(v) for k, v in mem.items()},
-    )
-
-
-# ---- validation against published measurements ------------------------------------------
-SERVING_METRICS = ("output_tokens_per_s", "ttft_s", "tpot_s")
-
-
-def validate_serving_row(row: Any, catalog: Catalog) -> Any:
-    """Predict one serving.csv row (gigawatt.validate.Row -> RowResult).
-
-    Blank ``tp``/``pp`` are chosen as the feasible split with the highest output tokens/s;
-    GPUs beyond tp * pp serve as data-parallel replicas sharing the load. The engine is the
-    row's ``software`` column, else the one its citation names (catalog/serving_software).
-    """
-    from gigawatt.validate import RowResult, model_from_row
-
-    metric = row.raw("metric")
-    if metric not in SERVING_METRICS:
-        raise row.fail(
-            "metric", f"{metric!r} not supported (allowed: {', '.join(SERVING_METRICS)})"
-        )
-    measured = row.float_("value")
-    tolerance = row.float_("tolerance", required=False)
-    model = model_from_row(row, seq_len=row.req_int("input_len") + row.req_int("output_len"))
-    gpu = row.raw("gpu")
-    if gpu not in catalog.kind("accelerators"):
-        known = ", ".join(sorted(catalog.kind("accelerators")))
-        raise row.fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
-    try:
-        system = get_system(gpu, catalog)
-    except CatalogError as exc:
-        raise row.fail("gpu", "; ".join(p.message for p in exc.problems)) from None
-    weights = row.choice("weights", PRECISIONS, "bf16") or "bf16"
-    kv_cache = row.choice("kv_cache", PRECISIONS, weights) or weights
-    s_in = row.req_int("input_len")
-    s_out = row.req_int("output_len")
-    batch = row.int_("batch")
-    concurrency = row.int_("concurrency")
-    if (batch is None) == (concurrency is None):
-        raise row.fail("batch", "give exactly one of batch (static) or concurrency (closed loop)")
-    sw_id = row.raw("software")
-    if sw_id:
-        if sw_id not in catalog.kind("serving_software"):
-            known = ", ".join(sorted(catalog.kind("serving_software")))
-            raise row.fail("software", f"{sw_id!r} unknown (allowed: {known})")
-        sw = get_software(sw_id, catalog)
-    else:
-        sw = software_for_source(row.raw("source"), catalog)
-    tp, pp = row.int_("tp"), row.int_("pp")
-    n_gpus = row.int_("n_gpus") or (tp or 1) * (pp or 1)
-    chosen: dict[str, Any] = {}
-    if tp is None or pp is None:
-        options = [
-            (t_, n_gpus // t_ if pp is None else pp)
-            for t_ in ([tp] if tp else [d for d in range(1, n_gpus + 1) if n_gpus % d == 0])
-            if t_ <= system.scale_up_domain
-        ]
-        options = [(t_, p_) for t_, p_ in options if p_ >= 1 and t_ * p_ <= n_gpus]
-        if not options:
-            raise row.fail("tp", f"no tp/pp split of n_gpus={n_gpus} fits the scale-up domain")
-        ts = np.array([o[0] for o in options], dtype=np.float64)
-        ps = np.array([o[1] for o in options], dtype=np.float64)
-    else:
-        ts, ps = np.array([tp], np.float64), np.array([pp], np.float64)
-    if np.any(n_gpus % (ts * ps)):
-        raise row.fail("n_gpus", f"{n_gpus} is not a multiple of tp*pp")
-    replicas = n_gpus / (ts * ps)
-    load: dict[str, Any] = (
-        {"batch": np.maximum(batch / replicas, 1.0)}
-        if batch is not None
-        else {"concurrency": np.maximum(float(concurrency or 1) / replicas, 1.0)}
-    )
-    res = predict_serving(
-        model, system, s_in, s_out, ts, ps, weights, kv_cache, software=sw, **load
-    )
-    system_tps = res.tokens_per_s * replicas
-    ok = res.fits
-    if not np.any(ok):
-        need = res.memory_bytes["weights"][0] / 1e9
-        raise row.fail(
-            "n_gpus",
-            f"the model does not fit: {need:.0f} GB of weights per GPU at tp={int(ts[0])}, "
-            f"pp={int(ps[0])} on {system.memory_bytes / 1e9:.0f} GB (with its KV cache)",
-        )
-    i = int(np.argmax(np.where(ok, system_tps, -1.0)))
-    if tp is None:
-        chosen["tp"] = int(ts[i])
-    if pp is None:
-        chosen["pp"] = int(ps[i])
-    chosen["software"] = sw.id
-    predicted = {
-        "output_tokens_per_s": float(system_tps[i]),
-        "ttft_s": float(res.ttft_s[i]),
-        "tpot_s": float(res.tpot_s[i]),
-    }[metric]
-    return RowResult(
-        id=row.id,
-        metric=metric,
-        measured=float(measured or 0.0),
-        predicted=predicted,
-        tolerance=tolerance,
-        chosen=chosen,
-        detail={
-            "ttft_s": float(res.ttft_s[i]),
-            "tpot_s": float(res.tpot_s[i]),
-            "output_tokens_per_s": float(system_tps[i]),
-            "running_batch": float(res.running_batch[i]),
-            "max_batch": float(res.max_batch[i]),
-            "replicas": float(replicas[i]),
-            "weights_gb_per_gpu": float(res.memory_bytes["weights"][i] / 1e9),
-        },
     )

@@ -1,0 +1,94 @@
+"""Training rows (training.csv): predict the step time; blank execution fields are chosen by
+the plan search, and the choice is reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gigawatt.catalog import Catalog
+from gigawatt.perf.search import search
+from gigawatt.perf.system import get_system
+from gigawatt.validate.core import COMMON_RANGES, Range, Row, RowResult
+from gigawatt.validate.model import MODEL_RANGES, model_from_row
+
+COLUMNS = frozenset({"n_layers", "d_model", "n_heads", "gpu", "n_gpus", "global_batch", "metric"})
+
+# Allowed execution values. 2^24 GPUs is 8x the largest cluster the sweeps span (2^21); a
+# global batch of 2^22 sequences is ~1000x the largest published (Llama 3: 2,048 x 8k tokens).
+# The search enumerates divisors of n_gpus and of global_batch / dp, so these bounds also
+# keep its work small.
+MAX_GPUS = 2**24
+RANGES: dict[str, Range] = {
+    **COMMON_RANGES,
+    **MODEL_RANGES,
+    "n_gpus": Range(1, MAX_GPUS, integer=True),
+    "global_batch": Range(1, 2**22, integer=True),
+    "micro_batch": Range(1, 2**22, integer=True),
+    "tp": Range(1, MAX_GPUS, integer=True),
+    "pp": Range(1, MAX_GPUS, integer=True),
+    "dp": Range(1, MAX_GPUS, integer=True),
+    "cp": Range(1, MAX_GPUS, integer=True),
+    "ep": Range(1, MAX_GPUS, integer=True),
+    "vpp": Range(1, MODEL_RANGES["n_layers"].high, integer=True),
+}
+EXECUTION_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vpp", "micro_batch")
+# reported, in this order, when the search chose them
+CHOSEN_KEYS: tuple[str, ...] = ("vpp", "micro_batch", "recompute", "sequence_parallel", "zero")
+CHOSEN_KEYS += ("tp", "pp", "dp", "cp", "ep")
+
+
+def _fixed(row: Row) -> dict[str, Any]:
+    """The execution fields the row publishes (the search chooses the others)."""
+    fixed: dict[str, Any] = {}
+    for name in EXECUTION_FIELDS:
+        value = row.int_(name)
+        if value is not None:
+            fixed[name] = value
+    rec = row.choice("recompute", ("none", "selective", "full"))
+    if rec is not None:
+        fixed["recompute"] = rec
+    sp = row.bool_("sequence_parallel")
+    if sp is not None:
+        fixed["sequence_parallel"] = sp
+    return fixed
+
+
+def validate_training_row(row: Row, catalog: Catalog) -> RowResult:
+    """Predict the step time of one training.csv row; blanks chosen by the search."""
+    metric = row.raw("metric")
+    measured = row.req_float("value")
+    tolerance = row.float_("tolerance", required=False)
+    if metric != "step_time_s":
+        raise row.fail("metric", f"{metric!r} not supported (allowed: step_time_s)")
+    model = model_from_row(row)
+    gpu = row.raw("gpu")
+    if gpu not in catalog.kind("accelerators"):
+        known = ", ".join(sorted(catalog.kind("accelerators")))
+        raise row.fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
+    system = get_system(gpu, catalog)
+    n_gpus = row.req_int("n_gpus")
+    global_batch = row.req_int("global_batch")
+    precision = row.choice("precision", ("bf16", "fp16", "fp8"), "bf16") or "bf16"
+    fixed = _fixed(row)
+    product = 1
+    for name in ("tp", "pp", "dp", "cp"):
+        product *= int(fixed.get(name, 1))
+    if all(k in fixed for k in ("tp", "pp", "dp")) and product != n_gpus:
+        raise row.fail("n_gpus", f"{n_gpus} != tp*pp*dp*cp = {product}")
+    result = search(model, system, n_gpus, global_batch, model.seq_len, precision, fixed)
+    best = result.best()
+    plan = best.plan.to_dict()
+    return RowResult(
+        id=row.id,
+        metric=metric,
+        measured=measured,
+        predicted=best.step_time_s,
+        tolerance=tolerance,
+        chosen={k: plan[k] for k in CHOSEN_KEYS if k not in fixed},
+        detail={
+            "plan": str(best.plan),
+            "mfu": best.mfu,
+            "memory_gb": best.memory_total_bytes / 1e9,
+            "feasible_plans": result.feasible,
+        },
+    )
