@@ -5,19 +5,21 @@
 Figures: a 1 GW (facility power) GB200 NVL72 campus — capex by category, opex per year,
 $/GPU-hour — against the reported all-in USD per GW; what KRW 2.5 trillion buys in H200s.
 Speed: plan_economics on a programme of 10^5 purchase lines, and the vectorised financing
-functions on 10^7 points.
+functions on 10^7 points, on one core (BLAS threads pinned to 1).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
-from pathlib import Path
+import benchkit
 
-import numpy as np
+benchkit.pin_one_thread()
 
-from gigawatt.economics import (
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from gigawatt.economics import (  # noqa: E402
     Cluster,
     EconomicsInputs,
     Purchase,
@@ -88,17 +90,51 @@ def speed(book) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", type=Path, default=Path("bench/results/economics.json"))
-    args = ap.parse_args()
+TARGETS = [
+    benchkit.Target(
+        "speed.plan_economics_100k_purchases_s",
+        "<",
+        5.0,
+        "a multi-site programme over years has ~10^5 purchase lines; pricing them is one step "
+        "of a plan",
+    ),
+    benchkit.Target(
+        "speed.crf_1e7_points_s",
+        "<",
+        5.0,
+        "Monte Carlo and sweeps call the financing functions once on up to 10^7 points",
+    ),
+    benchkit.Target(
+        "gigawatt_gb200.capex_vs_reported_likely",
+        ">",
+        0.5,
+        "a 1 GW campus priced item by item should be within 2x of the reported all-in USD/GW; "
+        "further below, a price or a count is missing",
+    ),
+    benchkit.Target(
+        "gigawatt_gb200.capex_vs_reported_likely",
+        "<",
+        2.0,
+        "within 2x of the reported all-in USD/GW; further above, something is double counted",
+    ),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    benchkit.add_arguments(ap, "economics")
+    args = ap.parse_args(argv)
     book = load_price_book()
-    result = {"gigawatt_gb200": gigawatt_campus(book), "korea_2_5t_krw_h200": korea_budget(book)}
-    result["speed"] = speed(book)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, default=float) + "\n")
-    print(json.dumps(result, indent=2, default=float))
+    figures = {"gigawatt_gb200": gigawatt_campus(book), "korea_2_5t_krw_h200": korea_budget(book)}
+    figures["speed"] = speed(book)
+    campus = figures["gigawatt_gb200"]
+    print(
+        f"1 GW GB200 campus: capex {campus['capex_vs_reported_likely']:.2f}x the reported "
+        f"likely all-in; plan_economics on 10^5 purchases "
+        f"{figures['speed']['plan_economics_100k_purchases_s']:.2f} s"
+    )
+    return benchkit.finish("economics", figures, TARGETS, args.out, args.target)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

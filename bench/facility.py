@@ -12,19 +12,26 @@ CLI prints) is from the full hourly year, per site.
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
-import statistics
-import sys
-import time
-from pathlib import Path
-from typing import Any
+import benchkit
 
-import numpy as np
+benchkit.pin_one_thread()
 
-from gigawatt.facility import cooling_ids, evaluate, get_cooling, get_site, simulate, site_ids
-from gigawatt.facility.sites import Site, Weather, hourly_weather
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from gigawatt.facility import (  # noqa: E402
+    cooling_ids,
+    evaluate,
+    get_cooling,
+    get_site,
+    simulate,
+    site_ids,
+)
+from gigawatt.facility.sites import Site, Weather, hourly_weather  # noqa: E402
 
 N_SITES = 50
 
@@ -81,11 +88,27 @@ def run(cases: list[tuple[Site, str, float]]) -> tuple[float, list[dict[str, Any
     return time.perf_counter() - t0, rows
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="bench/results/facility.json")
+TARGETS = [
+    benchkit.Target(
+        "seconds_median",
+        "<",
+        5.0,
+        "an hourly year of every site must be cheap enough to run inside each plan",
+    ),
+    benchkit.Target(
+        "typical_day_vs_hourly_pue_abs_diff_max",
+        "<",
+        0.02,
+        "the CLI's 12 typical days stand in for the hourly year; a larger PUE gap misleads",
+    ),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    benchkit.add_arguments(ap, "facility")
     ap.add_argument("--repeat", type=int, default=5)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     cases = build_cases()
     run(cases[:2])  # warm property tables and catalog
     times = []
@@ -98,28 +121,22 @@ def main() -> None:
         monthly = evaluate(site, it_w, cooling).annual["pue"]
         row["pue_typical_days"] = monthly
         diffs.append(abs(monthly - row["pue_hourly"]))
-    result = {
-        "benchmark": "facility hourly simulation",
+    figures = {
+        "problem": "facility hourly simulation",
         "sites": len(cases),
         "hours": 8760,
         "points": len(cases) * 8760,
         "seconds_median": statistics.median(times),
         "seconds_all": times,
-        "target_seconds": 5.0,
-        "meets_target": statistics.median(times) < 5.0,
         "typical_day_vs_hourly_pue_abs_diff_max": max(diffs),
         "typical_day_vs_hourly_pue_abs_diff_median": statistics.median(diffs),
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
-                    "processor": platform.processor()},
         "rows": rows,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{len(cases)} sites x 8,760 h: median {result['seconds_median']:.3f} s "
-          f"(target < 5 s); typical-day vs hourly PUE max diff "
-          f"{result['typical_day_vs_hourly_pue_abs_diff_max']:.4f}")
+    print(f"{len(cases)} sites x 8,760 h: median {figures['seconds_median']:.3f} s; "
+          f"typical-day vs hourly PUE max diff "
+          f"{figures['typical_day_vs_hourly_pue_abs_diff_max']:.4f}")
+    return benchkit.finish("facility", figures, TARGETS, args.out, args.target)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

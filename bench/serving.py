@@ -11,17 +11,13 @@ Runs on one core (BLAS threads pinned to 1).
 
 from __future__ import annotations
 
-import os
+import benchkit
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+benchkit.pin_one_thread()
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -59,8 +55,6 @@ def bench_sim(n: int) -> dict[str, Any]:
     return {
         "requests": n,
         "wall_s": wall,
-        "target_s": 30.0,
-        "meets_target": wall < 30.0,
         "result": res.summary(),
     }
 
@@ -85,32 +79,45 @@ def bench_sweep(mode: str) -> dict[str, Any]:
         "mode": mode,
         "points": points,
         "wall_s": wall,
-        "target_s": 1.0,
         "points_per_s": points / wall,
-        "meets_target": wall < 1.0,
     }
 
 
-def main() -> None:
+TARGETS = [
+    benchkit.Target(
+        "simulation.wall_s",
+        "<",
+        30.0,
+        "a day-scale request trace per service must simulate within a plan run",
+    ),
+    benchkit.Target(
+        "analytic_static.wall_s",
+        "<",
+        1.0,
+        "fleet sizing sweeps every (model, GPU, TP, precision, batch) point interactively",
+    ),
+    benchkit.Target(
+        "analytic_closed_loop.wall_s",
+        "<",
+        1.0,
+        "the closed-loop SLO search runs over the same grid as the static one",
+    ),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", default="bench/results/serving.json")
+    benchkit.add_arguments(ap, "serving")
     ap.add_argument("--requests", type=int, default=10**6)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     bench_sweep("static")  # warm caches (catalog, imports)
-    out = {
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor(),
-            "platform": platform.platform(),
-        },
+    figures = {
         "simulation": bench_sim(args.requests),
         "analytic_static": bench_sweep("static"),
         "analytic_closed_loop": bench_sweep("closed"),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out, indent=2))
+    return benchkit.finish("serving", figures, TARGETS, args.out, args.target)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

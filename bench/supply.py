@@ -12,14 +12,11 @@ reverse figure for 900,000 HBM3E wafers/month, and the shipped Stargate claim ch
 
 from __future__ import annotations
 
-import os
+import benchkit
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+benchkit.pin_one_thread()
 
 import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -47,11 +44,21 @@ def ten_year_schedule() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "supply.json"))
+TARGETS = [
+    benchkit.Target(
+        "plan_10y_quarterly.seconds",
+        "<",
+        10.0,
+        "a decade of quarterly supply with full Monte Carlo ranges must fit in one plan run",
+    ),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    benchkit.add_arguments(parser, "supply")
     parser.add_argument("--samples", type=int, default=100_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     sched = ten_year_schedule()
     sec = SupplySection(samples=args.samples, seed=0, capacity_growth_per_year=0.05)
@@ -65,21 +72,14 @@ def main() -> None:
     shipped = yaml.safe_load((ROOT / "scenarios" / "sections" / "supply.yaml").read_text())
     stargate = plan_supply(None, SupplySection(**shipped["supply"]))
     q = res["supply_quarterly"]
-    out = {
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor(),
-            "threads": 1,
-        },
+    figures = {
+        "threads": 1,
         "plan_10y_quarterly": {
             "samples": args.samples,
             "quarters": len(q),
             "accelerator_types": int(sched["accelerator"].nunique()),
             "seconds": plan_s,
             "cpu_seconds": plan_cpu_s,
-            "target_seconds": 10.0,
-            "met": plan_s < 10.0,
-            "seconds_before_optimisation": 9.02,
             "binding_constraints": sorted(set(q["binding_constraint"])),
         },
         "forward_1m_gb200": {k: v for k, v in fwd.to_dict().items() if k != "assumptions"},
@@ -89,10 +89,12 @@ def main() -> None:
         },
         "stargate_claim_check": stargate["claim"].to_dict(),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out["plan_10y_quarterly"], indent=2))
+    print(
+        f"10-year quarterly plan, {args.samples:,} samples: {plan_s:.2f} s; "
+        f"Stargate claim / estimate {stargate['claim'].ratio.likely:.2f}"
+    )
+    return benchkit.finish("supply", figures, TARGETS, args.out, args.target)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
