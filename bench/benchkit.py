@@ -132,8 +132,12 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     )
 
 
+RESULTS_EXCLUDED = ":(exclude)bench/results"
+
+
 def git_state(root: Path = ROOT) -> dict[str, Any]:
-    """Commit of the checkout at ``root`` and whether its tracked or new files differ from it."""
+    """Commit of the checkout at ``root`` and whether its tracked or new files (other than
+    bench/results) differ from it."""
 
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -146,7 +150,10 @@ def git_state(root: Path = ROOT) -> dict[str, Any]:
 
     try:
         head = git("rev-parse", "HEAD")
-        status = git("status", "--porcelain", "--untracked-files=normal")
+        # The result files are this run's output, not a change to what is measured.
+        status = git(
+            "status", "--porcelain", "--untracked-files=normal", "--", ".", RESULTS_EXCLUDED
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         return {"commit": None, "dirty": None, "error": f"{type(exc).__name__}: {exc}"}
     if head.returncode != 0:

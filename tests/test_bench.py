@@ -44,6 +44,9 @@ def test_git_state_names_the_commit_and_sees_a_dirty_tree(tmp_path: Path) -> Non
     (tmp_path / "a.txt").write_text("two\n")
     assert benchkit.git_state(tmp_path) == {"commit": head, "dirty": True}
     _git(tmp_path, "checkout", "-q", "a.txt")
+    (tmp_path / "bench" / "results").mkdir(parents=True)
+    (tmp_path / "bench" / "results" / "x.json").write_text("{}\n")
+    assert benchkit.git_state(tmp_path)["dirty"] is False  # results are output, not change
     (tmp_path / "new.txt").write_text("untracked\n")
     assert benchkit.git_state(tmp_path)["dirty"] is True
 
