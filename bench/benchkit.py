@@ -5,6 +5,10 @@ whether they meet the benchmark's stated targets, so a stale or flattering file 
 Each script builds its figures, then calls :func:`finish`, which stamps the metadata, checks the
 targets, writes the JSON file afresh and returns the exit status (non-zero when a target is
 missed). Standard library only, so the scripts and the tests can import it cheaply.
+
+Speed targets are stated in CPU seconds of the benchmark process, which runs on one thread:
+that is "seconds on one core", and it is not inflated when other work shares the machine (wall
+seconds are recorded beside it, with the load average, to show how busy the machine was).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +46,26 @@ def pin_one_thread() -> None:
     """Run numerical libraries on one thread; call before numpy is imported."""
     for var in THREAD_VARIABLES:
         os.environ[var] = "1"
+
+
+@dataclass
+class Stopwatch:
+    """Elapsed wall and CPU (this process, all threads) seconds of one timed block."""
+
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+
+@contextmanager
+def stopwatch() -> Iterator[Stopwatch]:
+    """Time the ``with`` block: ``with stopwatch() as sw: ...; sw.cpu_s``."""
+    sw = Stopwatch()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    try:
+        yield sw
+    finally:
+        sw.wall_s = time.perf_counter() - wall0
+        sw.cpu_s = time.process_time() - cpu0
 
 
 @dataclass(frozen=True)
@@ -205,7 +231,22 @@ def machine() -> dict[str, Any]:
         "threads_pinned_to_one": all(os.environ.get(v) == "1" for v in THREAD_VARIABLES),
         # Other work on the machine slows a timing; a load above the core count is a warning.
         "load_average_1min_at_end": _load_average(),
+        "reference_loop_cpu_s": reference_loop_cpu_s(),
     }
+
+
+# Iterations of the reference loop: a few hundredths of a CPU second on an unshared core.
+REFERENCE_LOOP_ITERATIONS = 1_000_000
+
+
+def reference_loop_cpu_s() -> float:
+    """CPU seconds of a fixed pure-Python loop, timed with the results: a yardstick of how fast
+    this core was at the time (shared or throttled cores run it, and the benchmarks, slower)."""
+    total = 0
+    with stopwatch() as sw:
+        for i in range(REFERENCE_LOOP_ITERATIONS):
+            total += i
+    return sw.cpu_s
 
 
 def _load_average() -> float | None:

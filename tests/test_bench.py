@@ -69,6 +69,7 @@ def test_metadata_records_date_commit_and_machine() -> None:
     assert m["cores"] >= 1 and 1 <= m["cores_usable"] <= m["cores"]
     assert m["memory_bytes"] is None or m["memory_bytes"] > 0
     assert m["platform"] and m["processor"]
+    assert m["reference_loop_cpu_s"] > 0
     json.dumps(meta)  # plain JSON, nothing exotic
 
 
@@ -177,7 +178,7 @@ def test_a_benchmark_exits_non_zero_and_names_the_missed_target(tmp_path: Path) 
             "--out",
             str(out),
             "--target",
-            "seconds_median=0",
+            "cpu_seconds_median=0",
         ],
         capture_output=True,
         text=True,
@@ -186,7 +187,7 @@ def test_a_benchmark_exits_non_zero_and_names_the_missed_target(tmp_path: Path) 
         check=False,
     )
     assert proc.returncode == 1, proc.stderr
-    assert "seconds_median" in proc.stderr
+    assert "cpu_seconds_median" in proc.stderr
     doc = json.loads(out.read_text())
     missed = [t["metric"] for t in doc["targets"] if t["status"] == "missed"]
-    assert missed == ["seconds_median"]
+    assert missed == ["cpu_seconds_median"]
