@@ -6,8 +6,8 @@ The 50 sites are the catalog sites repeated with each compatible cooling configu
 turn (round robin) and IT loads from 50 MW to 1.2 GW; hourly weather comes from the monthly
 climatology by the diurnal model in gigawatt.facility.sites. Timed: weather generation
 (dry bulb, humidity, wet bulb by vectorised bisection) + cooling models + annual totals.
-Target: under 5 s. Also reported: how far the 12 typical-day monthly evaluation (what the
-CLI prints) is from the full hourly year, per site.
+Targets in TARGETS (CPU seconds). Also reported: how far the 12 typical-day monthly
+evaluation (what the CLI prints) is from the full hourly year, per site.
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
     python bench/serving.py --out bench/results/serving.json
 
 1. Discrete-event simulation: 10^6 requests (Llama 3.1 70B, FP8, TP4 on H200; prompt and
-   output lengths drawn uniformly; bursty gamma arrivals, cv^2 = 4) on one core. Target < 30 s.
+   output lengths drawn uniformly; bursty gamma arrivals, cv^2 = 4) on one core.
 2. Analytic sweep: 10^4 (model, GPU, TP, precision, batch) points, static batches and the
-   closed loop. Target < 1 s.
-Runs on one core (BLAS threads pinned to 1).
+   closed loop.
+Runs on one core (BLAS threads pinned to 1); targets in TARGETS (CPU seconds).
 """
 
 from __future__ import annotations

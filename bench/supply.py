@@ -4,7 +4,7 @@
 
 A 10-year quarterly plan (2026Q1-2035Q4, three accelerator types) with 10^5 Monte Carlo
 samples of every yield, die-size, lead-time and capacity range, on one core (BLAS threads
-pinned to 1); target under 10 s (the run took 8.5-9.0 s before the
+pinned to 1); targets in TARGETS (CPU seconds). (The run took 8.5-9.0 s before the
 vectorisation of the lead shift and capacity curves and the partition-based percentiles;
 results unchanged to ~1e-14). Also records the forward figure for 1,000,000 GB200 and the
 reverse figure for 900,000 HBM3E wafers/month, and the shipped Stargate claim check.
