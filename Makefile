@@ -37,8 +37,10 @@ test: install-dev browser
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest
 
+# Each benchmark rewrites bench/results/NAME.json and exits non-zero when it misses a target.
+# CALCULON=checkout CALCULON_PYTHON=interpreter adds the comparison with NVIDIA Calculon.
 bench: install-dev
-	$(BIN)/python bench/search.py --out bench/results/search.json $(if $(CALCULON),--calculon $(CALCULON))
+	$(BIN)/python bench/search.py --out bench/results/search.json $(if $(CALCULON),--calculon $(CALCULON)) $(if $(CALCULON_PYTHON),--calculon-python $(CALCULON_PYTHON))
 	for b in serving supply facility reliability economics; do \
 	  $(BIN)/python bench/$$b.py --out bench/results/$$b.json || exit 1; done
 

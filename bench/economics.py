@@ -5,19 +5,20 @@
 Figures: a 1 GW (facility power) GB200 NVL72 campus — capex by category, opex per year,
 $/GPU-hour — against the reported all-in USD per GW; what KRW 2.5 trillion buys in H200s.
 Speed: plan_economics on a programme of 10^5 purchase lines, and the vectorised financing
-functions on 10^7 points.
+functions on 10^7 points, on one core (BLAS threads pinned to 1).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
-from pathlib import Path
+import benchkit
 
-import numpy as np
+benchkit.pin_one_thread()
 
-from gigawatt.economics import (
+import argparse  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from gigawatt.economics import (  # noqa: E402
     Cluster,
     EconomicsInputs,
     Purchase,
@@ -70,35 +71,70 @@ def speed(book) -> dict:  # type: ignore[no-untyped-def]
         for _ in range(100_000)
     ]
     inputs = EconomicsInputs(purchases=purchases)
-    t0 = time.perf_counter()
-    plan_economics(inputs, book)
-    plan_s = time.perf_counter() - t0
+    with benchkit.stopwatch() as plan:
+        plan_economics(inputs, book)
     r = rng.uniform(0, 0.2, 10_000_000)
     n = rng.uniform(1, 40, 10_000_000)
-    t0 = time.perf_counter()
-    capital_recovery_factor(r, n)
-    crf_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    straight_line_depreciation(rng.uniform(0, 1e9, 100_000), 2026, 5.0, np.arange(2026, 2056))
-    dep_s = time.perf_counter() - t0
+    with benchkit.stopwatch() as crf:
+        capital_recovery_factor(r, n)
+    assets = rng.uniform(0, 1e9, 100_000)
+    with benchkit.stopwatch() as dep:
+        straight_line_depreciation(assets, 2026, 5.0, np.arange(2026, 2056))
     return {
-        "plan_economics_100k_purchases_s": plan_s,
-        "crf_1e7_points_s": crf_s,
-        "depreciation_1e5_assets_x_30_years_s": dep_s,
+        "plan_economics_100k_purchases_s": plan.wall_s,
+        "plan_economics_100k_purchases_cpu_s": plan.cpu_s,
+        "crf_1e7_points_s": crf.wall_s,
+        "crf_1e7_points_cpu_s": crf.cpu_s,
+        "depreciation_1e5_assets_x_30_years_s": dep.wall_s,
+        "depreciation_1e5_assets_x_30_years_cpu_s": dep.cpu_s,
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", type=Path, default=Path("bench/results/economics.json"))
-    args = ap.parse_args()
+TARGETS = [
+    benchkit.Target(
+        "speed.plan_economics_100k_purchases_cpu_s",
+        "<",
+        5.0,
+        "a multi-site programme over years has ~10^5 purchase lines; pricing them is one step "
+        "of a plan",
+    ),
+    benchkit.Target(
+        "speed.crf_1e7_points_cpu_s",
+        "<",
+        5.0,
+        "Monte Carlo and sweeps call the financing functions once on up to 10^7 points",
+    ),
+    benchkit.Target(
+        "gigawatt_gb200.capex_vs_reported_likely",
+        ">",
+        0.5,
+        "a 1 GW campus priced item by item should be within 2x of the reported all-in USD/GW; "
+        "further below, a price or a count is missing",
+    ),
+    benchkit.Target(
+        "gigawatt_gb200.capex_vs_reported_likely",
+        "<",
+        2.0,
+        "within 2x of the reported all-in USD/GW; further above, something is double counted",
+    ),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    benchkit.add_arguments(ap, "economics")
+    args = ap.parse_args(argv)
     book = load_price_book()
-    result = {"gigawatt_gb200": gigawatt_campus(book), "korea_2_5t_krw_h200": korea_budget(book)}
-    result["speed"] = speed(book)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, default=float) + "\n")
-    print(json.dumps(result, indent=2, default=float))
+    figures = {"gigawatt_gb200": gigawatt_campus(book), "korea_2_5t_krw_h200": korea_budget(book)}
+    figures["speed"] = speed(book)
+    campus = figures["gigawatt_gb200"]
+    print(
+        f"1 GW GB200 campus: capex {campus['capex_vs_reported_likely']:.2f}x the reported "
+        f"likely all-in; plan_economics on 10^5 purchases "
+        f"{figures['speed']['plan_economics_100k_purchases_cpu_s']:.2f} CPU s"
+    )
+    return benchkit.finish("economics", figures, TARGETS, args.out, args.target)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

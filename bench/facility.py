@@ -6,25 +6,31 @@ The 50 sites are the catalog sites repeated with each compatible cooling configu
 turn (round robin) and IT loads from 50 MW to 1.2 GW; hourly weather comes from the monthly
 climatology by the diurnal model in gigawatt.facility.sites. Timed: weather generation
 (dry bulb, humidity, wet bulb by vectorised bisection) + cooling models + annual totals.
-Target: under 5 s. Also reported: how far the 12 typical-day monthly evaluation (what the
-CLI prints) is from the full hourly year, per site.
+Targets in TARGETS (CPU seconds). Also reported: how far the 12 typical-day monthly
+evaluation (what the CLI prints) is from the full hourly year, per site.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
-import statistics
-import sys
-import time
-from pathlib import Path
-from typing import Any
+import benchkit
 
-import numpy as np
+benchkit.pin_one_thread()
 
-from gigawatt.facility import cooling_ids, evaluate, get_cooling, get_site, simulate, site_ids
-from gigawatt.facility.sites import Site, Weather, hourly_weather
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from gigawatt.facility import (  # noqa: E402
+    cooling_ids,
+    evaluate,
+    get_cooling,
+    get_site,
+    simulate,
+    site_ids,
+)
+from gigawatt.facility.sites import Site, Weather, hourly_weather  # noqa: E402
 
 N_SITES = 50
 
@@ -46,8 +52,15 @@ def build_cases() -> list[tuple[Site, str, float]]:
     return cases
 
 
-def run(cases: list[tuple[Site, str, float]]) -> tuple[float, list[dict[str, Any]]]:
-    t0 = time.perf_counter()
+def run(
+    cases: list[tuple[Site, str, float]],
+) -> tuple[benchkit.Stopwatch, list[dict[str, Any]]]:
+    with benchkit.stopwatch() as sw:
+        rows = _simulate_cases(cases)
+    return sw, rows
+
+
+def _simulate_cases(cases: list[tuple[Site, str, float]]) -> list[dict[str, Any]]:
     weather = hourly_weather([c[0] for c in cases])
     rows: list[dict[str, Any]] = [{} for _ in cases]
     for cooling in sorted({c[1] for c in cases}):
@@ -78,48 +91,61 @@ def run(cases: list[tuple[Site, str, float]]) -> tuple[float, list[dict[str, Any
                 "wue_l_per_kwh": float(water_l[j] / (itj[j] / 1e3)),
                 "facility_w_peak": float(r.facility_w[j].max()),
             }
-    return time.perf_counter() - t0, rows
+    return rows
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="bench/results/facility.json")
+TARGETS = [
+    benchkit.Target(
+        "cpu_seconds_median",
+        "<",
+        5.0,
+        "an hourly year of every site must be cheap enough to run inside each plan",
+    ),
+    benchkit.Target(
+        "typical_day_vs_hourly_pue_abs_diff_max",
+        "<",
+        0.02,
+        "the CLI's 12 typical days stand in for the hourly year; a larger PUE gap misleads",
+    ),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    benchkit.add_arguments(ap, "facility")
     ap.add_argument("--repeat", type=int, default=5)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     cases = build_cases()
     run(cases[:2])  # warm property tables and catalog
-    times = []
+    times, cpu_times = [], []
     rows: list[dict[str, Any]] = []
     for _ in range(args.repeat):
-        dt, rows = run(cases)
-        times.append(dt)
+        sw, rows = run(cases)
+        times.append(sw.wall_s)
+        cpu_times.append(sw.cpu_s)
     diffs = []
     for row, (site, cooling, it_w) in zip(rows, cases, strict=True):
         monthly = evaluate(site, it_w, cooling).annual["pue"]
         row["pue_typical_days"] = monthly
         diffs.append(abs(monthly - row["pue_hourly"]))
-    result = {
-        "benchmark": "facility hourly simulation",
+    figures = {
+        "problem": "facility hourly simulation",
         "sites": len(cases),
         "hours": 8760,
         "points": len(cases) * 8760,
         "seconds_median": statistics.median(times),
         "seconds_all": times,
-        "target_seconds": 5.0,
-        "meets_target": statistics.median(times) < 5.0,
+        "cpu_seconds_median": statistics.median(cpu_times),
+        "cpu_seconds_all": cpu_times,
         "typical_day_vs_hourly_pue_abs_diff_max": max(diffs),
         "typical_day_vs_hourly_pue_abs_diff_median": statistics.median(diffs),
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
-                    "processor": platform.processor()},
         "rows": rows,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{len(cases)} sites x 8,760 h: median {result['seconds_median']:.3f} s "
-          f"(target < 5 s); typical-day vs hourly PUE max diff "
-          f"{result['typical_day_vs_hourly_pue_abs_diff_max']:.4f}")
+    print(f"{len(cases)} sites x 8,760 h: median {figures['cpu_seconds_median']:.3f} CPU s; "
+          f"typical-day vs hourly PUE max diff "
+          f"{figures['typical_day_vs_hourly_pue_abs_diff_max']:.4f}")
+    return benchkit.finish("facility", figures, TARGETS, args.out, args.target)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

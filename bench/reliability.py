@@ -5,7 +5,7 @@
 1. Speed: 54 days of a 100,000-GPU GB200 NVL72 cluster (plus 3 % spares) simulated at
    component level (every GPU, HBM stack, NIC, DIMM, link, switch and rack has its own failure
    clock with the bathtub hazard; correlated switch/rack failures; repair queue), one
-   training job spanning 100,000 GPUs, on one core. Target: < 30 s per replica.
+   training job spanning 100,000 GPUs, on one core.
 2. Agreement: simulated vs closed-form ETTR and interruption rate (independent failures).
 3. Cross-checks against published failure studies (predicted from component rates only).
 4. ETTR of a 100,000-GPU GB200 job training a 1T dense model (stand-in for Stargate's
@@ -14,17 +14,12 @@
 
 from __future__ import annotations
 
-import os
+import benchkit
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+benchkit.pin_one_thread()
 
 import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from gigawatt.ops import SimJob, SimSite, simulate  # noqa: E402
@@ -35,8 +30,6 @@ from gigawatt.reliability import (  # noqa: E402
     job_reliability,
 )
 from gigawatt.workload import get_model  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
 
 # Published figures to compare with (predictions use component rates x device counts only).
 CROSS_CHECKS: list[dict[str, Any]] = [
@@ -105,11 +98,12 @@ def speed(replicas: int) -> dict[str, Any]:
         restart_s=job.restart_s,
         planned_per_day=job.planned_per_day,
     )
-    times, ettrs, counts, incidents = [], [], [], []
+    times, cpu_times, ettrs, counts, incidents = [], [], [], [], []
     for seed in range(replicas):
-        t0 = time.perf_counter()
-        res = simulate([site], [spec], 54, seed=seed)
-        times.append(time.perf_counter() - t0)
+        with benchkit.stopwatch() as sw:
+            res = simulate([site], [spec], 54, seed=seed)
+        times.append(sw.wall_s)
+        cpu_times.append(sw.cpu_s)
         j = res.job("frontier-1t")
         ettrs.append(j["ettr"])
         counts.append(j["interruptions"])
@@ -119,7 +113,8 @@ def speed(replicas: int) -> dict[str, Any]:
         "replicas": replicas,
         "seconds_per_replica_median": statistics.median(times),
         "seconds_per_replica_max": max(times),
-        "target_s": 30.0,
+        "cpu_seconds_per_replica_median": statistics.median(cpu_times),
+        "cpu_seconds_per_replica_max": max(cpu_times),
         "incidents_mean": statistics.mean(incidents),
         "job_interruptions_mean": statistics.mean(counts),
         "closed_form_interruptions": job.interruptions,
@@ -145,6 +140,7 @@ def agreement() -> dict[str, Any]:
         "sim_ettr": j["ettr"],
         "closed_form_ettr": closed,
         "relative_error": j["ettr"] / closed - 1,
+        "abs_relative_error": abs(j["ettr"] / closed - 1),
         "sim_rate_per_day": j["interruptions"] / 1000,
         "closed_rate_per_day": 86400 / m,
     }
@@ -177,50 +173,73 @@ def stargate_largest() -> dict[str, Any]:
 
 def plan_speed(calls_per_size: int = 50) -> dict[str, Any]:
     """Cost of one plan_reliability call, as the plan's deadline search makes it (once per
-    candidate cluster size). Target: well under 10 ms per call at every size."""
+    candidate cluster size)."""
     from gigawatt.catalog import load_catalog
     from gigawatt.reliability import plan_reliability
 
     cat = load_catalog()
     model = get_model("megatron-1t")
-    per_call_ms = {}
+    per_call_ms, per_call_cpu_ms = {}, {}
     for n in (1024, 16_384, 131_072, 1_048_576, 2_097_152):
         for acc in ("h100-sxm", "gb200"):
             plan_reliability("r", model, acc, n, None, cat, 90.0, 5.0)  # warm
-            t0 = time.perf_counter()
-            for _ in range(calls_per_size):
-                plan_reliability("r", model, acc, n, None, cat, 90.0, 5.0)
-            per_call_ms[f"{acc}@{n}"] = (time.perf_counter() - t0) / calls_per_size * 1e3
+            with benchkit.stopwatch() as sw:
+                for _ in range(calls_per_size):
+                    plan_reliability("r", model, acc, n, None, cat, 90.0, 5.0)
+            per_call_ms[f"{acc}@{n}"] = sw.wall_s / calls_per_size * 1e3
+            per_call_cpu_ms[f"{acc}@{n}"] = sw.cpu_s / calls_per_size * 1e3
     return {
         "per_call_ms": per_call_ms,
         "max_ms": max(per_call_ms.values()),
-        "target_ms": 10.0,
+        "per_call_cpu_ms": per_call_cpu_ms,
+        "max_cpu_ms": max(per_call_cpu_ms.values()),
         "note": "before vectorising spare_wait_s: 0.8 ms at 1,024 GPUs, 5 ms at 100,000 and "
         "79 ms at 1,000,000 (Python loop over Poisson terms, growing with the fleet)",
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(HERE / "results" / "reliability.json"))
+TARGETS = [
+    benchkit.Target(
+        "speed.cpu_seconds_per_replica_max",
+        "<",
+        30.0,
+        "a component-level replica of the largest job must be cheap enough to run several",
+    ),
+    benchkit.Target(
+        "plan_reliability_speed.max_cpu_ms",
+        "<",
+        10.0,
+        "the plan's deadline search calls plan_reliability once per candidate cluster size",
+    ),
+    benchkit.Target(
+        "agreement.abs_relative_error",
+        "<",
+        0.02,
+        "simulation and closed form model the same independent failures; over 1,000 days "
+        "(~7,700 interruptions) a larger ETTR gap is a bug, not sampling noise",
+    ),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    benchkit.add_arguments(ap, "reliability")
     ap.add_argument("--replicas", type=int, default=5)
-    args = ap.parse_args()
-    result = {
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor(),
-            "machine": platform.machine(),
-        },
+    args = ap.parse_args(argv)
+    figures = {
         "speed": speed(args.replicas),
         "agreement": agreement(),
         "cross_checks": cross_checks(),
         "plan_reliability_speed": plan_speed(),
         "stargate_largest_run_gb200_100k_1t": stargate_largest(),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    s = figures["speed"]
+    print(
+        f"54-day 100k-GPU replica: {s['cpu_seconds_per_replica_median']:.2f} CPU s median; "
+        f"sim vs closed-form ETTR {figures['agreement']['relative_error']:+.2%}"
+    )
+    return benchkit.finish("reliability", figures, TARGETS, args.out, args.target)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -3,25 +3,20 @@
     python bench/serving.py --out bench/results/serving.json
 
 1. Discrete-event simulation: 10^6 requests (Llama 3.1 70B, FP8, TP4 on H200; prompt and
-   output lengths drawn uniformly; bursty gamma arrivals, cv^2 = 4) on one core. Target < 30 s.
+   output lengths drawn uniformly; bursty gamma arrivals, cv^2 = 4) on one core.
 2. Analytic sweep: 10^4 (model, GPU, TP, precision, batch) points, static batches and the
-   closed loop. Target < 1 s.
-Runs on one core (BLAS threads pinned to 1).
+   closed loop.
+Runs on one core (BLAS threads pinned to 1); targets in TARGETS (CPU seconds).
 """
 
 from __future__ import annotations
 
-import os
+import benchkit
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+benchkit.pin_one_thread()
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -42,33 +37,43 @@ def bench_sim(n: int) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     s_in = rng.integers(100, 2000, n)
     s_out = rng.integers(20, 600, n)
-    t0 = time.perf_counter()
-    res = simulate(
-        model,
-        system,
-        s_in,
-        s_out,
-        n,
-        tp=4,
-        weights="fp8",
-        arrivals="bursty",
-        rate_per_s=8.0,
-        burst_cv2=4.0,
-    )
-    wall = time.perf_counter() - t0
+    with benchkit.stopwatch() as sw:
+        res = simulate(
+            model,
+            system,
+            s_in,
+            s_out,
+            n,
+            tp=4,
+            weights="fp8",
+            arrivals="bursty",
+            rate_per_s=8.0,
+            burst_cv2=4.0,
+        )
     return {
         "requests": n,
-        "wall_s": wall,
-        "target_s": 30.0,
-        "meets_target": wall < 30.0,
+        "wall_s": sw.wall_s,
+        "cpu_s": sw.cpu_s,
         "result": res.summary(),
     }
 
 
 def bench_sweep(mode: str) -> dict[str, Any]:
-    sw = get_software()
+    software = get_software()
+    with benchkit.stopwatch() as sw:
+        points = _sweep(mode, software)
+    return {
+        "mode": mode,
+        "points": points,
+        "wall_s": sw.wall_s,
+        "cpu_s": sw.cpu_s,
+        "points_per_cpu_s": points / sw.cpu_s,
+    }
+
+
+def _sweep(mode: str, software: Any) -> int:
+    """Predict every grid point, one vectorised call per (model, GPU); the number of points."""
     points = 0
-    t0 = time.perf_counter()
     batches = np.unique(np.geomspace(1, 512, 80).astype(int)).astype(float)
     for model_id, gpu in itertools.product(MODELS, GPUS):
         model, system = get_model(model_id), get_system(gpu)
@@ -77,40 +82,47 @@ def bench_sweep(mode: str) -> dict[str, Any]:
         )
         load = {"batch": b.ravel()} if mode == "static" else {"concurrency": b.ravel()}
         res = predict_serving(
-            model, system, 1024, 256, tp.ravel(), 1, prec.ravel(), software=sw, **load
+            model, system, 1024, 256, tp.ravel(), 1, prec.ravel(), software=software, **load
         )
         points += res.tokens_per_s.size
-    wall = time.perf_counter() - t0
-    return {
-        "mode": mode,
-        "points": points,
-        "wall_s": wall,
-        "target_s": 1.0,
-        "points_per_s": points / wall,
-        "meets_target": wall < 1.0,
-    }
+    return points
 
 
-def main() -> None:
+TARGETS = [
+    benchkit.Target(
+        "simulation.cpu_s",
+        "<",
+        30.0,
+        "a day-scale request trace per service must simulate within a plan run",
+    ),
+    benchkit.Target(
+        "analytic_static.cpu_s",
+        "<",
+        1.0,
+        "fleet sizing sweeps every (model, GPU, TP, precision, batch) point interactively",
+    ),
+    benchkit.Target(
+        "analytic_closed_loop.cpu_s",
+        "<",
+        1.0,
+        "the closed-loop SLO search runs over the same grid as the static one",
+    ),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", default="bench/results/serving.json")
+    benchkit.add_arguments(ap, "serving")
     ap.add_argument("--requests", type=int, default=10**6)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     bench_sweep("static")  # warm caches (catalog, imports)
-    out = {
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor(),
-            "platform": platform.platform(),
-        },
+    figures = {
         "simulation": bench_sim(args.requests),
         "analytic_static": bench_sweep("static"),
         "analytic_closed_loop": bench_sweep("closed"),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out, indent=2))
+    return benchkit.finish("serving", figures, TARGETS, args.out, args.target)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
