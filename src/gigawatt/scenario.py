@@ -323,7 +323,12 @@ def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
         )
         for loc in _bools_as_numbers(data, scenario.model_dump())
     ]
-    problems += _check_references(scenario, catalog or load_catalog(), file, lines)
+    cat = catalog or load_catalog()
+    problems += _check_references(scenario, cat, file, lines)
+    if not problems:  # what run would reject, once the references resolve
+        from gigawatt.preflight import preflight
+
+        problems += preflight(scenario, cat, file, lines)
     if problems:
         raise ScenarioError(problems)
     return scenario

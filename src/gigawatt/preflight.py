@@ -1,0 +1,122 @@
+"""Pre-flight: what ``gigawatt run`` would reject, found before planning, with file and line.
+
+``load_scenario`` calls ``preflight`` after the schema and catalog references pass, so
+``gigawatt check`` and ``gigawatt run`` accept exactly the same files: a currency the catalog
+does not know, a price override that does not fit its item, an accelerator whose servers,
+power or price the plan cannot find, and a training run at a fixed GPU count that no parallel
+plan fits — each names the field and line that causes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from gigawatt.catalog import Catalog
+from gigawatt.errors import GigawattError, Problem
+from gigawatt.yamlio import field_path, line_of
+
+if TYPE_CHECKING:
+    from gigawatt.economics import PriceBook
+    from gigawatt.scenario import Scenario
+
+Loc = tuple[str | int, ...]
+Lines = dict[Loc, int]
+
+
+def _problems(exc: GigawattError, file: str, loc: Loc, lines: Lines) -> list[Problem]:
+    return [Problem(file, field_path(loc), p.message, line_of(lines, loc)) for p in exc.problems]
+
+
+def _accelerator_uses(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
+    for i, run in enumerate(scenario.training):
+        yield ("training", i, "accelerator"), run.accelerator
+    if scenario.serving is not None:
+        for i, svc in enumerate(scenario.serving.services):
+            yield ("serving", "services", i, "accelerator"), svc.accelerator
+    if scenario.supply is not None:
+        for i, dep in enumerate(scenario.supply.schedule):
+            yield ("supply", "schedule", i, "accelerator"), dep.accelerator
+
+
+def _price_book(
+    scenario: Scenario, catalog: Catalog, file: str, lines: Lines, problems: list[Problem]
+) -> PriceBook | None:
+    """The scenario's price book (currency and overrides checked), or None if they fail."""
+    from gigawatt.economics import load_price_book
+
+    book = load_price_book(catalog)
+    econ = scenario.economics
+    if econ is None:
+        return book
+    try:
+        book.currency(econ.currency)
+    except GigawattError as exc:
+        problems += _problems(exc, file, ("economics", "currency"), lines)
+    if econ.budget is not None:
+        try:
+            book.currency(econ.budget.currency)
+        except GigawattError as exc:
+            problems += _problems(exc, file, ("economics", "budget", "currency"), lines)
+    try:
+        return book.with_overrides(econ.prices, econ.wacc)
+    except GigawattError as exc:
+        for p in exc.problems:
+            item = p.field.split(".")[0]
+            loc: Loc = ("economics", "prices", item) if item in econ.prices else ("economics",)
+            problems.append(Problem(file, field_path(loc), p.message, line_of(lines, loc)))
+        return None
+
+
+def _check_accelerators(
+    scenario: Scenario,
+    catalog: Catalog,
+    book: PriceBook | None,
+    file: str,
+    lines: Lines,
+) -> list[Problem]:
+    """Each accelerator must have a server, an IT power and (for economics) a price."""
+    from gigawatt.bom import build_line
+
+    problems: list[Problem] = []
+    for loc, acc in _accelerator_uses(scenario):
+        try:
+            build_line(acc, acc, 1.0, catalog)
+            if book is not None:
+                book.compute_item(acc, where="accelerator").unit_price()
+        except GigawattError as exc:
+            problems += _problems(exc, file, loc, lines)
+    return problems
+
+
+def _check_training(scenario: Scenario, catalog: Catalog, file: str, lines: Lines) -> list[Problem]:
+    """A run at a fixed GPU count must have a feasible parallel plan (the search is cheap)."""
+    from gigawatt.perf.search import search
+    from gigawatt.perf.system import get_system
+    from gigawatt.training_plan import default_global_batch
+
+    problems: list[Problem] = []
+    for i, run in enumerate(scenario.training):
+        if run.gpus is None:
+            continue
+        try:
+            model = scenario.resolve_model(run, catalog)
+            seq = run.seq_len or model.seq_len
+            system = get_system(run.accelerator, catalog, oversubscription=run.oversubscription)
+            fixed = run.plan.as_fixed() if run.plan else {}
+            gbs = run.global_batch or default_global_batch(seq)
+            search(
+                model.with_(seq_len=seq), system, run.gpus, gbs, seq, run.precision, fixed
+            ).best()
+        except GigawattError as exc:
+            problems += _problems(exc, file, ("training", i, "gpus"), lines)
+    return problems
+
+
+def preflight(scenario: Scenario, catalog: Catalog, file: str, lines: Lines) -> list[Problem]:
+    """Every problem ``run`` would meet before it plans, each with its field and line."""
+    problems: list[Problem] = []
+    book = _price_book(scenario, catalog, file, lines, problems)
+    problems += _check_accelerators(scenario, catalog, book, file, lines)
+    problems += _check_training(scenario, catalog, file, lines)
+    return problems
