@@ -25,8 +25,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
@@ -35,8 +37,7 @@ from plotly.subplots import make_subplots
 from gigawatt.catalog import Catalog, Entry, Quantity, load_catalog
 from gigawatt.plan import Plan
 from gigawatt.training_plan import SECONDS_PER_DAY
-
-YEAR_S = 365.25 * SECONDS_PER_DAY
+from gigawatt.units import UNITS
 
 # Order and titles of the catalog kinds in the "Sources" section.
 KIND_TITLES: dict[str, str] = {
@@ -80,6 +81,55 @@ PALETTE = (
 )
 
 PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
+
+# Colours of the report by what they draw (Tableau / Vega palettes, as PALETTE).
+BLUE = "#4c78a8"
+LIGHT_BLUE = "#9ecae9"
+DARK_BLUE = "#1f4e79"
+TEAL = "#72b7b2"
+GREEN = "#54a24b"
+ORANGE = "#f58518"
+PURPLE = "#b279a2"
+RED = "#e45756"
+ALERT_RED = "#d62728"
+GREY = "#bbbbbb"
+SANKEY_LINK_COLOR = "rgba(120,120,120,0.25)"
+BAND_ALPHA = 0.15  # opacity of the P5-P95 demand bands
+SHORTFALL_ALPHA = 0.4  # opacity of the bands marking quarters short of capacity
+UTIL_PALETTE_OFFSET = 4  # utilisation lines take colours after the four wafer series
+
+# Display scales: values inside are SI.
+MILLION = 1e6
+BILLION = 1e9
+TRILLION = 1e12
+W_PER_MW = UNITS["MW"][0]
+
+# Layout, in pixels.
+SANKEY_PLOT_H_PX = 560
+SANKEY_TITLES_PX = 70  # room above the nodes for the column titles
+SANKEY_NODE_PAD_PX = 14  # gap between nodes of a column
+SANKEY_LABEL_PX = 15  # height of a node label
+SANKEY_NODE_THICKNESS_PX = 16
+SUPPLY_HEIGHT_PX = 860
+SITES_HEIGHT_PX = 430
+WATERFALL_HEIGHT_PX = 460
+
+# The log wafer axis starts at a third of the smallest positive demand and spans at least a
+# decade, with headroom above the highest capacity.
+LOG_FLOOR_DIVISOR = 3.0
+LOG_AXIS_DECADE = 10.0
+LOG_AXIS_HEADROOM = 1.5
+
+CAPEX_COLUMNS = ("capex_usd_low", "capex_usd", "capex_usd_high")
+SANKEY_COLUMNS = (
+    "tokens",
+    "accelerators",
+    "HBM stacks",
+    "DRAM wafers",
+    "facility power",
+    "USD (capex)",
+)
+Section = tuple[str, str, str]  # (anchor, title, body HTML)
 
 
 # ---- formatting -------------------------------------------------------------------------------
@@ -241,6 +291,12 @@ def _referenced(entry: Entry, catalog: Catalog) -> Iterable[tuple[str, str]]:
     yield from walk(entry.fields)
 
 
+def _nonempty(plan: Plan, table: str) -> pd.DataFrame | None:
+    """The plan's table, or None where the plan has none or it has no rows."""
+    df = plan.tables.get(table)
+    return None if df is None or df.empty else df
+
+
 def _column(plan: Plan, table: str, column: str) -> list[str]:
     df = plan.tables.get(table)
     if df is None or df.empty or column not in df.columns:
@@ -322,7 +378,18 @@ class Card:
     alert: bool = False
 
 
-def headline_cards(plan: Plan, src: Sources) -> list[Card]:
+def _supply_refs(src: Sources) -> list[int]:
+    """Footnotes of the supply chain: BOMs, DRAM products, fab nodes and capacity."""
+    return [
+        *src.of_kind("bom"),
+        *src.of_kind("dram_products"),
+        *src.of_kind("fab"),
+        *src.of_kind("capacity"),
+    ]
+
+
+def _accelerator_cards(plan: Plan, src: Sources) -> list[Card]:
+    """Accelerators of the build-out, HBM stacks and the peak DRAM wafer starts vs the claim."""
     h = plan.headline
     cards: list[Card] = []
     acc = h.get("accelerators") or {}
@@ -341,12 +408,6 @@ def headline_cards(plan: Plan, src: Sources) -> list[Card]:
         cards.append(
             Card("HBM stacks", f"{h['hbm_stacks']:,.0f}", note="stacks mounted", refs=acc_refs)
         )
-    supply_refs = [
-        *src.of_kind("bom"),
-        *src.of_kind("dram_products"),
-        *src.of_kind("fab"),
-        *src.of_kind("capacity"),
-    ]
     if h.get("dram_wafers_per_month_peak"):
         value, spread = _r(h["dram_wafers_per_month_peak"], lambda x: f"{x:,.0f}")
         ratio, rspread = _r(h.get("dram_wafers_claim_ratio"), lambda x: f"{x:.3g}")
@@ -358,65 +419,96 @@ def headline_cards(plan: Plan, src: Sources) -> list[Card]:
                 f"{value} wafers/month",
                 spread,
                 f"{ratio} [{rspread}] × the {claim:,.0f} wafers/month claim{quarter}",
-                supply_refs,
+                _supply_refs(src),
             )
         )
-    if h.get("largest_utilisation_constraint"):
-        util = float(h.get("binding_utilisation") or 0.0)
-        short = int(h.get("supply_shortfall_quarters") or 0)
-        binds = bool(h.get("binding_constraint"))
-        cards.append(
-            Card(
-                "Binding supply constraint" if binds else "Supply: no constraint binds",
-                str(h["largest_utilisation_constraint"]),
-                note=f"{h.get('binding_summary')}; {short} quarter(s) short of capacity",
-                refs=src.of_kind("capacity"),
-                alert=short > 0 or util >= 1.0,
-            )
+    return cards
+
+
+def _binding_cards(h: Mapping[str, Any], src: Sources) -> list[Card]:
+    """The supply constraint nearest its capacity: "binding" only at or near capacity."""
+    if not h.get("largest_utilisation_constraint"):
+        return []
+    util = float(h.get("binding_utilisation") or 0.0)
+    short = int(h.get("supply_shortfall_quarters") or 0)
+    binds = bool(h.get("binding_constraint"))
+    return [
+        Card(
+            "Binding supply constraint" if binds else "Supply: no constraint binds",
+            str(h["largest_utilisation_constraint"]),
+            note=f"{h.get('binding_summary')}; {short} quarter(s) short of capacity",
+            refs=src.of_kind("capacity"),
+            alert=short > 0 or util >= 1.0,
         )
+    ]
+
+
+def _power_cards(plan: Plan, src: Sources) -> list[Card]:
+    """IT and facility power, PUE, water and CO₂ ('–' where the scenario has no sites)."""
+    h = plan.headline
+    if not h.get("it_power_w"):
+        return []
+    acc_refs = src.refs("accelerators", (h.get("accelerators") or {}).get("by_type") or {})
     site_refs = [*src.of_kind("sites"), *src.of_kind("cooling")]
     no_sites = "" if "sites" in plan.tables else "not modelled: the scenario has no sites; "
-    if h.get("it_power_w"):
-        placed = float(h.get("it_power_placed_on_modelled_sites_w") or 0.0)
-        cards += [
-            Card(
-                "IT power",
-                _power(h["it_power_w"]),
-                note=f"{_power(placed)} on modelled sites; the rest at the first site's conditions",
-                refs=[*acc_refs, *src.refs("prices", ["cluster-defaults"])],
-            ),
-            Card(
-                "Facility power",
-                _power(h["facility_power_w"]),
-                note="IT power × PUE of each site",
-                refs=site_refs,
-            ),
-            Card("PUE", f"{h['pue']:.3f}", note="facility ÷ IT power, annual", refs=site_refs),
-            Card(
-                "Water consumed",
-                f"{h.get('water_m3_per_year', 0) / 1e6:,.1f} Mm³/year" if not no_sites else "–",
-                note=no_sites + "evaporation and blow-down; seawater cooling consumes none",
-                refs=site_refs,
-            ),
-            Card(
-                "CO₂",
-                f"{h.get('co2_t_per_year', 0) / 1e6:,.2f} Mt/year" if not no_sites else "–",
-                note=no_sites + "grid carbon intensity and on-site generation",
-                refs=[*src.of_kind("sites"), *src.of_kind("power_sources")],
-            ),
-        ]
+    placed = float(h.get("it_power_placed_on_modelled_sites_w") or 0.0)
+    return [
+        Card(
+            "IT power",
+            _power(h["it_power_w"]),
+            note=f"{_power(placed)} on modelled sites; the rest at the first site's conditions",
+            refs=[*acc_refs, *src.refs("prices", ["cluster-defaults"])],
+        ),
+        Card(
+            "Facility power",
+            _power(h["facility_power_w"]),
+            note="IT power × PUE of each site",
+            refs=site_refs,
+        ),
+        Card("PUE", f"{h['pue']:.3f}", note="facility ÷ IT power, annual", refs=site_refs),
+        Card(
+            "Water consumed",
+            f"{h.get('water_m3_per_year', 0) / MILLION:,.1f} Mm³/year" if not no_sites else "–",
+            note=no_sites + "evaporation and blow-down; seawater cooling consumes none",
+            refs=site_refs,
+        ),
+        Card(
+            "CO₂",
+            f"{h.get('co2_t_per_year', 0) / MILLION:,.2f} Mt/year" if not no_sites else "–",
+            note=no_sites + "grid carbon intensity and on-site generation",
+            refs=[*src.of_kind("sites"), *src.of_kind("power_sources")],
+        ),
+    ]
+
+
+def _capex_note(h: Mapping[str, Any]) -> str:
+    """'the whole build-out', with the capex in the display currency where there is one."""
+    code = h.get("display_currency")
+    local = h.get(f"capex_{code.lower()}") if code else None
+    note = "the whole build-out"
+    if local:
+        note += (
+            f"; {code} {local['likely'] / TRILLION:,.3f} T [{local['low'] / TRILLION:,.3f}–"
+            f"{local['high'] / TRILLION:,.3f} T] at the catalog's dated rate"
+        )
+    return note
+
+
+def _cost_cards(h: Mapping[str, Any], src: Sources) -> list[Card]:
+    """Capex, opex, cost per GPU-hour and per million tokens."""
+    cards: list[Card] = []
     price_refs = src.of_kind("prices")
     if h.get("capex_usd"):
         value, spread = _r(h["capex_usd"], _usd)
-        code = h.get("display_currency")
-        local = h.get(f"capex_{code.lower()}") if code else None
-        note = "the whole build-out"
-        if local:
-            note += (
-                f"; {code} {local['likely'] / 1e12:,.3f} T [{local['low'] / 1e12:,.3f}–"
-                f"{local['high'] / 1e12:,.3f} T] at the catalog's dated rate"
+        cards.append(
+            Card(
+                "Capex",
+                value,
+                spread,
+                _capex_note(h),
+                [*price_refs, *src.of_kind("currencies")],
             )
-        cards.append(Card("Capex", value, spread, note, [*price_refs, *src.of_kind("currencies")]))
+        )
         value, spread = _r(h.get("opex_usd_per_year"), _usd)
         cards.append(Card("Opex", f"{value} / year", spread, "at full build-out", price_refs))
         value, spread = _r(h.get("usd_per_gpu_hour"), lambda x: f"{x:.2f}")
@@ -434,6 +526,12 @@ def headline_cards(plan: Plan, src: Sources) -> list[Card]:
                 [*price_refs, *src.of_kind("models")],
             )
         )
+    return cards
+
+
+def _budget_and_reliability_cards(h: Mapping[str, Any], src: Sources) -> list[Card]:
+    """Whether the budget covers the plan, and the largest training run's ETTR."""
+    cards: list[Card] = []
     if h.get("budget_usd"):
         value, _ = _r(h["budget_usd"], _usd)
         fits = bool(h.get("within_budget"))
@@ -447,7 +545,7 @@ def headline_cards(plan: Plan, src: Sources) -> list[Card]:
                 "Budget",
                 f"{value}: {'within budget' if fits else 'OVER budget'}",
                 note=note,
-                refs=price_refs,
+                refs=src.of_kind("prices"),
                 alert=not fits,
             )
         )
@@ -462,6 +560,18 @@ def headline_cards(plan: Plan, src: Sources) -> list[Card]:
             )
         )
     return cards
+
+
+def headline_cards(plan: Plan, src: Sources) -> list[Card]:
+    """The headline figures, each with its range and footnotes, in the order a planner reads."""
+    h = plan.headline
+    return [
+        *_accelerator_cards(plan, src),
+        *_binding_cards(h, src),
+        *_power_cards(plan, src),
+        *_cost_cards(h, src),
+        *_budget_and_reliability_cards(h, src),
+    ]
 
 
 def _cards_html(cards: Sequence[Card], src: Sources) -> str:
@@ -559,15 +669,8 @@ SANKEY_CAPTION = (
 )
 
 
-def sankey_figure(plan: Plan, src: Sources) -> go.Figure | None:
-    build = plan.tables.get("build_out")
-    if build is None or build.empty:
-        return None
-    built = build.groupby("accelerator")["count"].sum()
-    flow = _Flow()
-    cat = src.catalog
-
-    # column 2: accelerators by type (the build-out)
+def _sankey_accelerators(flow: _Flow, built: pd.Series, src: Sources) -> None:
+    """Column 2: accelerators of the build-out by type."""
     for i, (acc, n) in enumerate(built.items()):
         refs = Sources.text(src.refs("accelerators", [acc]))
         flow.node(
@@ -578,29 +681,35 @@ def sankey_figure(plan: Plan, src: Sources) -> go.Figure | None:
             1,
         )
 
-    # column 1: workloads (tokens) -> accelerators
-    fleet = plan.tables.get("fleet")
+
+def _tokens_by_workload(plan: Plan) -> dict[str, str]:
+    """Each workload's amount of tokens as label text: per day (services) or per run."""
     services = plan.tables.get("services")
     tokens_day = (
         {str(r.workload): float(r.tokens_per_day) for r in services.itertuples()}
         if services is not None
         else {}
     )
-    tokens_run = {t.name: t.tokens for t in plan.training}
+    out = {t.name: f"{_count(t.tokens)} tokens (training)" for t in plan.training}
+    out.update({name: f"{_count(n)} tokens/day" for name, n in tokens_day.items()})
+    return out
+
+
+def _sankey_workloads(flow: _Flow, plan: Plan, built: pd.Series, src: Sources) -> None:
+    """Column 1: workloads (tokens) -> accelerators, and the build-out beyond them."""
+    fleet = plan.tables.get("fleet")
+    amounts = _tokens_by_workload(plan)
     used: dict[str, float] = {}
     if fleet is not None and not fleet.empty:
         for r in fleet[fleet["workload"] != "TOTAL"].itertuples():
             name, acc, n = str(r.workload), str(r.accelerator), float(r.accelerators)
-            if name in tokens_day:
-                amount = f"{_count(tokens_day[name])} tokens/day"
-            else:
-                amount = f"{_count(tokens_run.get(name, 0.0))} tokens (training)"
+            amount = amounts.get(name, f"{_count(0.0)} tokens (training)")
             model_ref = Sources.text(src.refs("models", [str(r.model)]))
             flow.node(
                 f"wl:{name}",
                 f"{name}: {amount}",
                 f"{name} ({r.kind}): {amount}<br>needs {n:,.0f} × {acc} {model_ref}",
-                "#4c78a8",
+                BLUE,
                 0,
             )
             if acc not in built.index:
@@ -610,7 +719,7 @@ def sankey_figure(plan: Plan, src: Sources) -> go.Figure | None:
                     f"{acc}: outside the build-out",
                     f"{acc}: needed by the workloads but not bought in the build-out "
                     f"(an existing fleet); {refs}",
-                    "#bbbbbb",
+                    GREY,
                     1,
                 )
             flow.link(f"wl:{name}", f"acc:{acc}", n, f"{name} → {acc}: {n:,.0f} accelerators")
@@ -623,25 +732,41 @@ def sankey_figure(plan: Plan, src: Sources) -> go.Figure | None:
             f"beyond listed workloads: {_count(total)}",
             "build-out not claimed by a listed training run or service "
             "(growth, further models, other customers)",
-            "#9ecae9",
+            LIGHT_BLUE,
             0,
         )
         for acc, v in beyond.items():
             flow.link("wl:beyond", f"acc:{acc}", v, f"beyond workloads → {acc}: {v:,.0f}")
 
-    # column 3: HBM stacks by product
+
+def _hbm_products(plan: Plan) -> dict[str, str]:
+    """HBM product of each accelerator type of the supply stage's bill of materials."""
     bom = plan.tables.get("supply_bom")
-    hbm_of: dict[str, str] = {}
-    if bom is not None and not bom.empty:
-        hbm_of = {str(r.accelerator): str(r.hbm_product) for r in bom.itertuples()}
+    if bom is None or bom.empty:
+        return {}
+    return {str(r.accelerator): str(r.hbm_product) for r in bom.itertuples()}
+
+
+def _hbm_stacks(
+    plan: Plan, built: pd.Series, hbm_of: Mapping[str, str], cat: Catalog
+) -> dict[str, float]:
+    """HBM stacks mounted on the build-out by product ({} without a supply stage)."""
     stacks: dict[str, float] = {}
+    if plan.claim is None:
+        return stacks  # no supply stage: accelerators link straight to the sites
     for acc, n in built.items():
         if str(acc) in hbm_of:
             per = cat.accelerator(str(acc)).value("hbm_stacks") or 0.0
             stacks[hbm_of[str(acc)]] = stacks.get(hbm_of[str(acc)], 0.0) + float(n) * per
-    claim = plan.claim
-    if claim is None:
-        stacks = {}  # no supply stage: accelerators link straight to the sites
+    return stacks
+
+
+def _sankey_hbm(
+    flow: _Flow, plan: Plan, built: pd.Series, stacks: Mapping[str, float], src: Sources
+) -> None:
+    """Column 3: HBM stacks by product (width = accelerators carrying them)."""
+    bom = plan.tables.get("supply_bom")
+    hbm_of = _hbm_products(plan)
     for product, n in stacks.items():
         boms = [] if bom is None else bom.loc[bom["hbm_product"] == product, "bom"]
         refs = Sources.text(
@@ -653,7 +778,7 @@ def sankey_figure(plan: Plan, src: Sources) -> go.Figure | None:
             f"hbm:{product}",
             f"{product.upper()}: {_count(n)} stacks",
             f"{product.upper()}: {n:,.0f} HBM stacks mounted on the build-out<br>{refs}",
-            "#72b7b2",
+            TEAL,
             2,
         )
     for acc, n in built.items():
@@ -665,103 +790,108 @@ def sankey_figure(plan: Plan, src: Sources) -> go.Figure | None:
                 f"{acc} → {hbm_of[str(acc)]}: {float(n):,.0f} accelerators",
             )
 
-    # column 4: DRAM wafer starts (peak month)
-    dram_key = ""
-    if claim is not None and stacks:
-        peak = claim.peak_dram_wafers_per_month
-        ratio = peak.likely / claim.claim_wafers_per_month
-        refs = Sources.text(
-            src.of_kind("dram_products") + src.of_kind("fab") + src.of_kind("capacity")
-        )
-        dram_key = "dram"
-        flow.node(
-            dram_key,
-            f"DRAM: {_count(peak.likely)} wafers/month",
-            f"peak DRAM wafer starts {peak.likely:,.0f} [{peak.low:,.0f}–{peak.high:,.0f}] "
-            f"wafers/month in {claim.peak_quarter} (HBM and host memory), {ratio:.1%} of the "
-            f"claimed {claim.claim_wafers_per_month:,.0f}<br>"
-            f"claim {claim.claim_wafers_per_month:,.0f}: {claim.claim_source}<br>{refs}",
-            "#e45756",
-            3,
-        )
-        for product in stacks:
-            n = sum(float(v) for a, v in built.items() if hbm_of.get(str(a)) == product)
-            flow.link(f"hbm:{product}", dram_key, n, f"{product} → DRAM: {n:,.0f} accelerators")
 
-    # column 5: MW by site
+def _sankey_dram(
+    flow: _Flow, plan: Plan, built: pd.Series, stacks: Mapping[str, float], src: Sources
+) -> str:
+    """Column 4: the peak DRAM wafer starts; returns its node key ('' when not shown)."""
+    claim = plan.claim
+    if claim is None or not stacks:
+        return ""
+    peak = claim.peak_dram_wafers_per_month
+    ratio = peak.likely / claim.claim_wafers_per_month
+    refs = Sources.text(src.of_kind("dram_products") + src.of_kind("fab") + src.of_kind("capacity"))
+    flow.node(
+        "dram",
+        f"DRAM: {_count(peak.likely)} wafers/month",
+        f"peak DRAM wafer starts {peak.likely:,.0f} [{peak.low:,.0f}–{peak.high:,.0f}] "
+        f"wafers/month in {claim.peak_quarter} (HBM and host memory), {ratio:.1%} of the "
+        f"claimed {claim.claim_wafers_per_month:,.0f}<br>"
+        f"claim {claim.claim_wafers_per_month:,.0f}: {claim.claim_source}<br>{refs}",
+        RED,
+        3,
+    )
+    hbm_of = _hbm_products(plan)
+    for product in stacks:
+        n = sum(float(v) for a, v in built.items() if hbm_of.get(str(a)) == product)
+        flow.link(f"hbm:{product}", "dram", n, f"{product} → DRAM: {n:,.0f} accelerators")
+    return "dram"
+
+
+def _sankey_sites(flow: _Flow, plan: Plan, src: Sources, dram_key: str) -> dict[str, float]:
+    """Column 5: facility power by site (width = accelerators placed there); returns the
+    accelerators per site."""
     alloc = plan.tables.get("allocation")
+    if alloc is None or alloc.empty:
+        return {}
     sites = plan.tables.get("sites")
-    site_acc: dict[str, float] = {}
-    if alloc is not None and not alloc.empty:
-        pue = {str(r.site): float(r.pue) for r in sites.itertuples()} if sites is not None else {}
-        first_pue = next(iter(pue.values()), float(plan.headline.get("pue") or 1.0))
-        site_it = alloc.groupby("site")["it_w"].sum()
-        site_acc = {
-            str(k): float(v) for k, v in alloc.groupby("site")["accelerators"].sum().items()
-        }
-        for site, it_w in site_it.items():
-            p = pue.get(str(site), first_pue)
-            refs = Sources.text(src.refs("sites", [site]) + src.of_kind("cooling"))
-            where = "" if str(site) in pue else " (at the first site's PUE)"
-            flow.node(
-                f"site:{site}",
-                f"{site}: {_power(float(it_w) * p)}",
-                f"{site}: {_power(float(it_w))} IT, {_power(float(it_w) * p)} facility, "
-                f"PUE {p:.3f}{where}<br>{refs}",
-                "#54a24b",
-                4 if dram_key else 2,
-            )
-        by_type = alloc.groupby(["accelerator", "site"])["accelerators"].sum()
-        for (acc, site), n in by_type.items():
-            origin = dram_key or f"acc:{acc}"
-            flow.link(origin, f"site:{site}", float(n), f"→ {site}: {float(n):,.0f} accelerators")
+    pue = {str(r.site): float(r.pue) for r in sites.itertuples()} if sites is not None else {}
+    first_pue = next(iter(pue.values()), float(plan.headline.get("pue") or 1.0))
+    for site, it_w in alloc.groupby("site")["it_w"].sum().items():
+        p = pue.get(str(site), first_pue)
+        refs = Sources.text(src.refs("sites", [site]) + src.of_kind("cooling"))
+        where = "" if str(site) in pue else " (at the first site's PUE)"
+        flow.node(
+            f"site:{site}",
+            f"{site}: {_power(float(it_w) * p)}",
+            f"{site}: {_power(float(it_w))} IT, {_power(float(it_w) * p)} facility, "
+            f"PUE {p:.3f}{where}<br>{refs}",
+            GREEN,
+            4 if dram_key else 2,
+        )
+    by_type = alloc.groupby(["accelerator", "site"])["accelerators"].sum()
+    for (acc, site), n in by_type.items():
+        origin = dram_key or f"acc:{acc}"
+        flow.link(origin, f"site:{site}", float(n), f"→ {site}: {float(n):,.0f} accelerators")
+    return {str(k): float(v) for k, v in alloc.groupby("site")["accelerators"].sum().items()}
 
-    # column 6: capex by category
+
+def _sankey_capex(
+    flow: _Flow, plan: Plan, src: Sources, site_acc: Mapping[str, float], dram_key: str
+) -> None:
+    """Column 6: capex by category; each site's accelerators split by its capex mix."""
     capex = plan.tables.get("capex")
-    if capex is not None and not capex.empty and site_acc:
-        cat_total = capex.groupby("category")[
-            ["capex_usd_low", "capex_usd", "capex_usd_high"]
-        ].sum()
-        for c, row in cat_total.iterrows():
-            items = capex.loc[capex["category"] == c, "item"].unique()
-            refs = Sources.text(src.refs("prices", items))
-            flow.node(
+    if capex is None or capex.empty or not site_acc:
+        return
+    cat_total = capex.groupby("category")[list(CAPEX_COLUMNS)].sum()
+    for c, row in cat_total.iterrows():
+        refs = Sources.text(src.refs("prices", capex.loc[capex["category"] == c, "item"].unique()))
+        flow.node(
+            f"usd:{c}",
+            f"{c}: {_usd(float(row['capex_usd']))}",
+            f"capex {c}: {_usd_range(row, 'capex_usd')}<br>{refs}",
+            PURPLE,
+            5 if dram_key else 3,
+        )
+    per_site = capex.groupby(["site", "category"])["capex_usd"].sum()
+    for site, n_acc in site_acc.items():
+        if site not in per_site.index.get_level_values(0):
+            continue
+        mix = per_site.loc[site]
+        total = float(mix.sum())
+        for c, usd in mix.items():
+            share = float(usd) / total if total > 0 else 0.0
+            flow.link(
+                f"site:{site}",
                 f"usd:{c}",
-                f"{c}: {_usd(float(row['capex_usd']))}",
-                f"capex {c}: {_usd(float(row['capex_usd']))} "
-                f"[{_usd(float(row['capex_usd_low']))}–{_usd(float(row['capex_usd_high']))}]"
-                f"<br>{refs}",
-                "#b279a2",
-                5 if dram_key else 3,
+                n_acc * share,
+                f"{site} → {c}: {_usd(float(usd))} ({share:.0%} of the site's capex)",
             )
-        per_site = capex.groupby(["site", "category"])["capex_usd"].sum()
-        for site, n_acc in site_acc.items():
-            if site not in per_site.index.get_level_values(0):
-                continue
-            mix = per_site.loc[site]
-            total = float(mix.sum())
-            for c, usd in mix.items():
-                share = float(usd) / total if total > 0 else 0.0
-                flow.link(
-                    f"site:{site}",
-                    f"usd:{c}",
-                    n_acc * share,
-                    f"{site} → {c}: {_usd(float(usd))} ({share:.0%} of the site's capex)",
-                )
 
-    columns = [
-        "tokens",
-        "accelerators",
-        "HBM stacks",
-        "DRAM wafers",
-        "facility power",
-        "USD (capex)",
-    ]
+
+def _sankey_column_titles(flow: _Flow, dram_key: str) -> list[str]:
+    """Titles of the columns the flow fills, left to right."""
+    columns = list(SANKEY_COLUMNS)
     if not dram_key:
         columns = [c for c in columns if c not in ("HBM stacks", "DRAM wafers")]
-    columns = columns[: max(flow.columns, default=0) + 1]
-    plot_h = 560.0
-    xs, ys = flow.positions(pad=14 / plot_h, label=15 / plot_h)
+    return columns[: max(flow.columns, default=0) + 1]
+
+
+def _sankey_plot(flow: _Flow, columns: Sequence[str]) -> go.Figure:
+    """Plotly styling of the flow: nodes at fixed positions, titled columns."""
+    xs, ys = flow.positions(
+        pad=SANKEY_NODE_PAD_PX / SANKEY_PLOT_H_PX, label=SANKEY_LABEL_PX / SANKEY_PLOT_H_PX
+    )
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
@@ -774,8 +904,8 @@ def sankey_figure(plan: Plan, src: Sources) -> go.Figure | None:
                 "customdata": flow.hovers,
                 "hovertemplate": "%{customdata}<extra></extra>",
                 "color": flow.colors,
-                "pad": 14,
-                "thickness": 16,
+                "pad": SANKEY_NODE_PAD_PX,
+                "thickness": SANKEY_NODE_THICKNESS_PX,
             },
             link={
                 "source": flow.source,
@@ -783,7 +913,7 @@ def sankey_figure(plan: Plan, src: Sources) -> go.Figure | None:
                 "value": flow.value,
                 "customdata": flow.link_hover,
                 "hovertemplate": "%{customdata}<br>width %{value}<extra></extra>",
-                "color": "rgba(120,120,120,0.25)",
+                "color": SANKEY_LINK_COLOR,
             },
         )
     )
@@ -800,9 +930,29 @@ def sankey_figure(plan: Plan, src: Sources) -> go.Figure | None:
             showarrow=False,
         )
     fig.update_layout(
-        height=int(plot_h) + 70, margin={"l": 10, "r": 10, "t": 60, "b": 10}, font={"size": 11}
+        height=SANKEY_PLOT_H_PX + SANKEY_TITLES_PX,
+        margin=_margin(left=10, top=60, bottom=10),
+        font={"size": 11},
     )
     return fig
+
+
+def sankey_figure(plan: Plan, src: Sources) -> go.Figure | None:
+    """Tokens -> accelerators -> HBM stacks -> DRAM wafers -> facility power -> capex, with
+    link widths in accelerators of the build-out (SANKEY_CAPTION)."""
+    build = _nonempty(plan, "build_out")
+    if build is None:
+        return None
+    built = build.groupby("accelerator")["count"].sum()
+    flow = _Flow()
+    _sankey_accelerators(flow, built, src)
+    _sankey_workloads(flow, plan, built, src)
+    stacks = _hbm_stacks(plan, built, _hbm_products(plan), src.catalog)
+    _sankey_hbm(flow, plan, built, stacks, src)
+    dram_key = _sankey_dram(flow, plan, built, stacks, src)
+    site_acc = _sankey_sites(flow, plan, src, dram_key)
+    _sankey_capex(flow, plan, src, site_acc, dram_key)
+    return _sankey_plot(flow, _sankey_column_titles(flow, dram_key))
 
 
 # ---- supply -----------------------------------------------------------------------------------
@@ -814,63 +964,58 @@ SUPPLY_SERIES = (
 )
 
 
-def supply_figure(plan: Plan, src: Sources) -> go.Figure | None:
-    q = plan.tables.get("supply_quarterly")
-    if q is None or q.empty:
-        return None
-    deliveries = plan.tables.get("supply_deliveries")
-    x = [str(v) for v in q["quarter"]]
-    fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.07,
-        row_heights=[0.3, 0.4, 0.3],
-        subplot_titles=(
-            "Accelerators per quarter: requested by the build-out vs deliverable by supply",
-            "Wafer starts per month: demand (band = 5th–95th percentile) vs capacity (dashed)",
-            "Utilisation of each constraint (binding constraint marked ★)",
-        ),
-    )
+def _hover(text: str, refs: str) -> str:
+    """A hover template: text, then the footnotes on a line of their own, no trace name box."""
+    return f"{text}<br>{refs}<extra></extra>"
+
+
+def _asymmetric_error(high: Any, low: Any, **style: Any) -> dict[str, Any]:
+    """Whiskers ``high`` above and ``low`` below each point (plotly ``error_y``)."""
+    return {"type": "data", "symmetric": False, "array": high, "arrayminus": low, **style}
+
+
+def _margin(left: int = 60, right: int = 10, top: int = 40, bottom: int = 40) -> dict[str, int]:
+    return {"l": left, "r": right, "t": top, "b": bottom}
+
+
+def _accelerator_traces(fig: go.Figure, plan: Plan, q: pd.DataFrame, src: Sources) -> None:
+    """Row 1: accelerators requested per quarter (bars) and deliverable (line, P5-P95)."""
     acc_refs = Sources.text(src.of_kind("accelerators") + src.of_kind("bom"))
-    fig.add_trace(
-        go.Bar(
-            x=x,
-            y=q["accelerators_requested"],
-            name="requested",
-            marker_color="#9ecae9",
-            hovertemplate="%{x}: %{y:,.0f} requested<br>" + acc_refs + "<extra></extra>",
-            legendgroup="acc",
-        ),
-        row=1,
-        col=1,
+    bar = go.Bar(
+        x=[str(v) for v in q["quarter"]],
+        y=q["accelerators_requested"],
+        name="requested",
+        marker_color=LIGHT_BLUE,
+        hovertemplate=_hover("%{x}: %{y:,.0f} requested", acc_refs),
+        legendgroup="acc",
     )
-    if deliveries is not None and not deliveries.empty:
-        d = deliveries
-        fig.add_trace(
-            go.Scatter(
-                x=[str(v) for v in d["quarter"]],
-                y=d["accelerators_deliverable"],
-                name="deliverable",
-                mode="lines+markers",
-                line={"color": "#1f4e79"},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": d["accelerators_deliverable_high"] - d["accelerators_deliverable"],
-                    "arrayminus": d["accelerators_deliverable"] - d["accelerators_deliverable_low"],
-                    "thickness": 1,
-                },
-                customdata=d[["accelerators_deliverable_low", "accelerators_deliverable_high"]],
-                hovertemplate="%{x}: %{y:,.0f} deliverable [%{customdata[0]:,.0f}–"
-                "%{customdata[1]:,.0f}]<extra></extra>",
-                legendgroup="acc",
-            ),
-            row=1,
-            col=1,
-        )
-    cap_refs = Sources.text(src.of_kind("capacity"))
-    dem_refs = Sources.text(src.of_kind("bom") + src.of_kind("dram_products") + src.of_kind("fab"))
+    fig.add_trace(bar, row=1, col=1)
+    d = plan.tables.get("supply_deliveries")
+    if d is None or d.empty:
+        return
+    mid = d["accelerators_deliverable"]
+    line = go.Scatter(
+        x=[str(v) for v in d["quarter"]],
+        y=mid,
+        name="deliverable",
+        mode="lines+markers",
+        line={"color": DARK_BLUE},
+        error_y=_asymmetric_error(
+            d["accelerators_deliverable_high"] - mid,
+            mid - d["accelerators_deliverable_low"],
+            thickness=1,
+        ),
+        customdata=d[["accelerators_deliverable_low", "accelerators_deliverable_high"]],
+        hovertemplate="%{x}: %{y:,.0f} deliverable [%{customdata[0]:,.0f}–"
+        "%{customdata[1]:,.0f}]<extra></extra>",
+        legendgroup="acc",
+    )
+    fig.add_trace(line, row=1, col=1)
+
+
+def _log_floor(q: pd.DataFrame) -> float:
+    """Bottom of the log wafer axis: a third of the smallest positive demand (log cannot
+    reach zero), at least one wafer per month."""
     positive = [
         float(v)
         for key, _ in SUPPLY_SERIES
@@ -878,130 +1023,178 @@ def supply_figure(plan: Plan, src: Sources) -> go.Figure | None:
         for v in q[f"{key}_wafers_per_month"]
         if v > 0
     ]
-    floor = max(min(positive, default=1.0) / 3.0, 1.0)  # a log axis cannot reach zero
-    for i, (key, label) in enumerate(SUPPLY_SERIES):
-        col = f"{key}_wafers_per_month"
-        if col not in q.columns:
-            continue
-        color = PALETTE[i]
-        fig.add_trace(
-            go.Scatter(
-                x=x + x[::-1],
-                y=[max(float(v), floor) for v in q[f"{col}_high"]]
-                + [max(float(v), floor) for v in q[f"{col}_low"]][::-1],
-                fill="toself",
-                mode="lines",  # plotly adds markers to short traces by default
-                fillcolor=_rgba(color, 0.15),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=key,
+    return max(min(positive, default=1.0) / LOG_FLOOR_DIVISOR, 1.0)
+
+
+def _wafer_series_traces(
+    q: pd.DataFrame, key: str, label: str, color: str, floor: float, src: Sources
+) -> list[go.Scatter]:
+    """One group of wafers: the P5-P95 demand band, the P50 demand and, if bounded, capacity."""
+    x = [str(v) for v in q["quarter"]]
+    col = f"{key}_wafers_per_month"
+    dem_refs = Sources.text(src.of_kind("bom") + src.of_kind("dram_products") + src.of_kind("fab"))
+    traces = [
+        go.Scatter(
+            x=x + x[::-1],
+            y=[max(float(v), floor) for v in q[f"{col}_high"]]
+            + [max(float(v), floor) for v in q[f"{col}_low"]][::-1],
+            fill="toself",
+            mode="lines",  # plotly adds markers to short traces by default
+            fillcolor=_rgba(color, BAND_ALPHA),
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=key,
+        ),
+        go.Scatter(
+            x=x,
+            y=[float(v) if v > 0 else None for v in q[col]],  # gaps, not log(0)
+            name=f"{label}: demand",
+            mode="lines",
+            line={"color": color},
+            customdata=q[[f"{col}_low", f"{col}_high"]],
+            hovertemplate=_hover(
+                f"{label} demand %{{x}}: %{{y:,.0f}} wafers/month "
+                "[%{customdata[0]:,.0f}–%{customdata[1]:,.0f}]",
+                dem_refs,
             ),
-            row=2,
-            col=1,
-        )
-        fig.add_trace(
+            legendgroup=key,
+        ),
+    ]
+    if f"{key}_capacity" in q.columns:
+        traces.append(
             go.Scatter(
                 x=x,
-                y=[float(v) if v > 0 else None for v in q[col]],  # gaps, not log(0)
-                name=f"{label}: demand",
+                y=q[f"{key}_capacity"],
+                name=f"{label}: capacity",
                 mode="lines",
-                line={"color": color},
-                customdata=q[[f"{col}_low", f"{col}_high"]],
-                hovertemplate=f"{label} demand %{{x}}: %{{y:,.0f}} wafers/month "
-                "[%{customdata[0]:,.0f}–%{customdata[1]:,.0f}]<br>" + dem_refs + "<extra></extra>",
-                legendgroup=key,
-            ),
-            row=2,
-            col=1,
-        )
-        cap = f"{key}_capacity"
-        if cap in q.columns:
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=q[cap],
-                    name=f"{label}: capacity",
-                    mode="lines",
-                    line={"color": color, "dash": "dash"},
-                    hovertemplate=f"{label} capacity %{{x}}: %{{y:,.0f}} wafers/month<br>"
-                    + cap_refs
-                    + "<extra></extra>",
-                    legendgroup=key,
+                line={"color": color, "dash": "dash"},
+                hovertemplate=_hover(
+                    f"{label} capacity %{{x}}: %{{y:,.0f}} wafers/month",
+                    Sources.text(src.of_kind("capacity")),
                 ),
-                row=2,
-                col=1,
+                legendgroup=key,
             )
-    util_cols = [c for c in q.columns if c.startswith("util_")]
-    for i, c in enumerate(util_cols):
-        name = c[len("util_") :]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=q[c],
-                name=f"utilisation {name}",
-                mode="lines",
-                line={"color": PALETTE[(i + 4) % len(PALETTE)], "width": 1.5},
-                hovertemplate=f"{name} %{{x}}: %{{y:.1%}} of capacity<extra></extra>",
-            ),
-            row=3,
-            col=1,
         )
-    fig.add_trace(
+    return traces
+
+
+def _utilisation_traces(q: pd.DataFrame, src: Sources) -> list[go.Scatter]:
+    """Row 3: each constraint's utilisation, and the binding one of each quarter (★)."""
+    x = [str(v) for v in q["quarter"]]
+    util_cols = [c for c in q.columns if c.startswith("util_")]
+    traces = [
+        go.Scatter(
+            x=x,
+            y=q[c],
+            name=f"utilisation {c[len('util_') :]}",
+            mode="lines",
+            line={"color": PALETTE[(i + UTIL_PALETTE_OFFSET) % len(PALETTE)], "width": 1.5},
+            hovertemplate=f"{c[len('util_') :]} %{{x}}: %{{y:.1%}} of capacity<extra></extra>",
+        )
+        for i, c in enumerate(util_cols)
+    ]
+    traces.append(
         go.Scatter(
             x=x,
             y=q["binding_utilisation"],
             name="binding constraint",
             mode="markers",
-            marker={"symbol": "star", "size": 10, "color": "#d62728"},
+            marker={"symbol": "star", "size": 10, "color": ALERT_RED},
             customdata=q[["binding_constraint", "binding_probability"]],
-            hovertemplate="%{x}: binding %{customdata[0]} at %{y:.1%} "
-            "(binds in %{customdata[1]:.0%} of draws)<br>" + cap_refs + "<extra></extra>",
-        ),
-        row=3,
-        col=1,
+            hovertemplate=_hover(
+                "%{x}: binding %{customdata[0]} at %{y:.1%} "
+                "(binds in %{customdata[1]:.0%} of draws)",
+                Sources.text(src.of_kind("capacity")),
+            ),
+        )
     )
-    fig.add_hline(y=1.0, line={"color": "#d62728", "dash": "dot"}, row=3, col=1)
-    short = q[q["shortfall_wafers_per_month"] > 0]
-    for quarter in short["quarter"]:
+    return traces
+
+
+def _binding_marks(fig: go.Figure, q: pd.DataFrame, h: Mapping[str, Any]) -> None:
+    """Full capacity (dotted), quarters short of capacity (red bands), the busiest quarter."""
+    fig.add_hline(y=1.0, line={"color": ALERT_RED, "dash": "dot"}, row=3, col=1)
+    for quarter in q[q["shortfall_wafers_per_month"] > 0]["quarter"]:
         fig.add_vrect(
             x0=str(quarter),
             x1=str(quarter),
-            line={"color": "rgba(214,39,40,0.4)", "width": 8},
+            line={"color": _rgba(ALERT_RED, SHORTFALL_ALPHA), "width": 8},
         )
-    h = plan.headline
     if h.get("largest_utilisation_quarter"):
+        util = float(h.get("binding_utilisation") or 0.0)
         label = "binding" if h.get("binding_constraint") else "largest utilisation"
         fig.add_annotation(
             x=str(h["largest_utilisation_quarter"]),
-            y=float(h.get("binding_utilisation") or 0.0),
+            y=util,
             xref="x3",
             yref="y3",
-            text=f"{label}: {h['largest_utilisation_constraint']} "
-            f"({float(h.get('binding_utilisation') or 0):.0%})",
+            text=f"{label}: {h['largest_utilisation_constraint']} ({util:.0%})",
             showarrow=True,
             arrowhead=2,
             ax=40,
             ay=-30,
-            font={"color": "#d62728"},
+            font={"color": ALERT_RED},
         )
+
+
+def _supply_axes(fig: go.Figure, q: pd.DataFrame, floor: float) -> None:
+    """Axis titles, the log wafer axis from ``floor`` to above the highest capacity, layout."""
     fig.update_yaxes(title_text="accelerators", row=1, col=1)
-    top = max([float(q[c].max()) for c in q.columns if c.endswith("_capacity")] + [floor * 10])
+    top = max(
+        [float(q[c].max()) for c in q.columns if c.endswith("_capacity")]
+        + [floor * LOG_AXIS_DECADE]
+    )
     fig.update_yaxes(
         title_text="wafers/month",
         type="log",
-        range=[math.log10(floor), math.log10(top * 1.5)],
+        range=[math.log10(floor), math.log10(top * LOG_AXIS_HEADROOM)],
         row=2,
         col=1,
     )
     fig.update_yaxes(title_text="share of capacity", tickformat=".0%", row=3, col=1)
     fig.update_layout(
-        height=860,
+        height=SUPPLY_HEIGHT_PX,
         barmode="overlay",
-        margin={"l": 60, "r": 10, "t": 40, "b": 40},
+        margin=_margin(),
         legend={"font": {"size": 10}},
         hovermode="closest",
     )
+
+
+# Rows of the supply figure: accelerators, wafer starts, utilisation.
+SUPPLY_GRID: Mapping[str, Any] = MappingProxyType(
+    {
+        "rows": 3,
+        "cols": 1,
+        "shared_xaxes": True,
+        "vertical_spacing": 0.07,
+        "row_heights": [0.3, 0.4, 0.3],
+        "subplot_titles": (
+            "Accelerators per quarter: requested by the build-out vs deliverable by supply",
+            "Wafer starts per month: demand (band = 5th–95th percentile) vs capacity (dashed)",
+            "Utilisation of each constraint (binding constraint marked ★)",
+        ),
+    }
+)
+
+
+def supply_figure(plan: Plan, src: Sources) -> go.Figure | None:
+    """Accelerators requested vs deliverable, wafer starts vs capacity, and utilisation."""
+    q = _nonempty(plan, "supply_quarterly")
+    if q is None:
+        return None
+    fig = make_subplots(**SUPPLY_GRID)
+    _accelerator_traces(fig, plan, q, src)
+    floor = _log_floor(q)
+    for i, (key, label) in enumerate(SUPPLY_SERIES):
+        if f"{key}_wafers_per_month" in q.columns:
+            for trace in _wafer_series_traces(q, key, label, PALETTE[i], floor, src):
+                fig.add_trace(trace, row=2, col=1)
+    for trace in _utilisation_traces(q, src):
+        fig.add_trace(trace, row=3, col=1)
+    _binding_marks(fig, q, plan.headline)
+    _supply_axes(fig, q, floor)
     return fig
 
 
@@ -1027,235 +1220,271 @@ def _climate(row: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def sites_figure(plan: Plan, src: Sources) -> go.Figure | None:
-    sites = plan.tables.get("sites")
-    if sites is None or sites.empty:
-        return None
-    monthly = plan.tables.get("sites_monthly")
-    fig = make_subplots(
-        rows=1,
-        cols=3,
-        horizontal_spacing=0.08,
-        subplot_titles=("PUE by month", "IT and facility power", "Water per year"),
+def _bar(x: Sequence[str], y: Any, name: str, color: str, hover: str, **more: Any) -> go.Bar:
+    """A bar trace of one quantity per site (hover without a trace name box)."""
+    return go.Bar(
+        x=x, y=y, name=name, marker_color=color, hovertemplate=hover + "<extra></extra>", **more
     )
+
+
+def _pue_traces(plan: Plan, sites: pd.DataFrame, src: Sources) -> list[go.Scatter]:
+    """Monthly PUE of each site, with that month's climate in the hover."""
+    monthly = plan.tables.get("sites_monthly")
+    if monthly is None or monthly.empty:
+        return []
+    traces = []
     for i, r in enumerate(sites.itertuples()):
         site = str(r.site)
-        color = PALETTE[i % len(PALETTE)]
         refs = Sources.text(src.refs("sites", [site]) + src.refs("cooling", [str(r.cooling)]))
-        if monthly is not None and not monthly.empty:
-            m = monthly[monthly["site"] == site]
-            fig.add_trace(
-                go.Scatter(
-                    x=[str(v) for v in m["month"]],
-                    y=m["pue"],
-                    name=f"{site} ({r.cooling})",
-                    mode="lines+markers",
-                    line={"color": color},
-                    customdata=[_climate(row) for row in m.to_dict("records")],
-                    hovertemplate=f"{site} %{{x}}: PUE %{{y:.3f}}<br>%{{customdata}}<br>"
-                    + refs
-                    + "<extra></extra>",
-                    legendgroup=site,
-                ),
-                row=1,
-                col=1,
+        m = monthly[monthly["site"] == site]
+        traces.append(
+            go.Scatter(
+                x=[str(v) for v in m["month"]],
+                y=m["pue"],
+                name=f"{site} ({r.cooling})",
+                mode="lines+markers",
+                line={"color": PALETTE[i % len(PALETTE)]},
+                customdata=[_climate(row) for row in m.to_dict("records")],
+                hovertemplate=_hover(f"{site} %{{x}}: PUE %{{y:.3f}}<br>%{{customdata}}", refs),
+                legendgroup=site,
             )
+        )
+    return traces
+
+
+def _site_power_bars(sites: pd.DataFrame) -> list[go.Bar]:
+    """IT power and mean facility power per site (whisker up to the worst month's peak)."""
     names = [str(s) for s in sites["site"]]
-    fig.add_trace(
-        go.Bar(
-            x=names,
-            y=sites["it_w"] / 1e6,
-            name="IT power (MW)",
-            marker_color="#4c78a8",
-            hovertemplate="%{x}: %{y:,.1f} MW IT<extra></extra>",
-        ),
-        row=1,
-        col=2,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=names,
-            y=sites["facility_w_mean"] / 1e6,
-            name="facility power, mean (MW)",
-            marker_color="#f58518",
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": (sites["facility_w_peak"] - sites["facility_w_mean"]) / 1e6,
-                "arrayminus": [0.0] * len(sites),
-            },
-            customdata=sites[["facility_w_peak", "pue", "supply_installed_w"]] / [1e6, 1, 1e6],
-            hovertemplate="%{x}: %{y:,.1f} MW facility mean, %{customdata[0]:,.1f} MW peak "
+    return [
+        _bar(names, sites["it_w"] / W_PER_MW, "IT power (MW)", BLUE, "%{x}: %{y:,.1f} MW IT"),
+        _bar(
+            names,
+            sites["facility_w_mean"] / W_PER_MW,
+            "facility power, mean (MW)",
+            ORANGE,
+            "%{x}: %{y:,.1f} MW facility mean, %{customdata[0]:,.1f} MW peak "
             "(whisker)<br>PUE %{customdata[1]:.3f}; %{customdata[2]:,.0f} MW of power "
-            "installed<extra></extra>",
+            "installed",
+            error_y=_asymmetric_error(
+                (sites["facility_w_peak"] - sites["facility_w_mean"]) / W_PER_MW,
+                [0.0] * len(sites),
+            ),
+            customdata=sites[["facility_w_peak", "pue", "supply_installed_w"]]
+            / [W_PER_MW, 1, W_PER_MW],
         ),
-        row=1,
-        col=2,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=names,
-            y=sites["water_consumed_m3"],
-            name="water consumed (m³/yr)",
-            marker_color="#54a24b",
+    ]
+
+
+def _site_water_bars(sites: pd.DataFrame) -> list[go.Bar]:
+    """Water consumed (evaporated) and withdrawn (taken in and returned warmer) per site."""
+    names = [str(s) for s in sites["site"]]
+    return [
+        _bar(
+            names,
+            sites["water_consumed_m3"],
+            "water consumed (m³/yr)",
+            GREEN,
+            "%{x}: %{y:,.0f} m³/yr consumed, WUE %{customdata[0]:.2f} L/kWh",
             customdata=sites[["wue_l_per_kwh"]],
-            hovertemplate="%{x}: %{y:,.0f} m³/yr consumed, WUE %{customdata[0]:.2f} L/kWh"
-            "<extra></extra>",
         ),
-        row=1,
-        col=3,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=names,
-            y=sites["water_withdrawn_m3"],
-            name="water withdrawn and returned (m³/yr)",
-            marker_color="#72b7b2",
+        _bar(
+            names,
+            sites["water_withdrawn_m3"],
+            "water withdrawn and returned (m³/yr)",
+            TEAL,
+            "%{x}: %{y:,.0f} m³/yr withdrawn (returned %{customdata[0]:.1f} K warmer at most)",
             customdata=sites[["discharge_rise_k_max"]],
-            hovertemplate="%{x}: %{y:,.0f} m³/yr withdrawn (returned %{customdata[0]:.1f} K "
-            "warmer at most)<extra></extra>",
         ),
-        row=1,
-        col=3,
-    )
+    ]
+
+
+# Columns of the sites figure: PUE, power, water.
+SITES_GRID: Mapping[str, Any] = MappingProxyType(
+    {
+        "rows": 1,
+        "cols": 3,
+        "horizontal_spacing": 0.08,
+        "subplot_titles": ("PUE by month", "IT and facility power", "Water per year"),
+    }
+)
+
+
+def sites_figure(plan: Plan, src: Sources) -> go.Figure | None:
+    """Monthly PUE, IT and facility power, and water per site."""
+    sites = _nonempty(plan, "sites")
+    if sites is None:
+        return None
+    fig = make_subplots(**SITES_GRID)
+    for col, traces in enumerate(
+        (_pue_traces(plan, sites, src), _site_power_bars(sites), _site_water_bars(sites)),
+        start=1,
+    ):
+        for trace in traces:
+            fig.add_trace(trace, row=1, col=col)
     fig.update_yaxes(title_text="PUE", row=1, col=1)
     fig.update_yaxes(title_text="MW", row=1, col=2)
     fig.update_yaxes(title_text="m³/year (log)", type="log", row=1, col=3)
     fig.update_layout(
-        height=430,
+        height=SITES_HEIGHT_PX,
         barmode="group",
-        margin={"l": 60, "r": 10, "t": 40, "b": 40},
+        margin=_margin(),
         legend={"orientation": "h", "y": -0.15, "font": {"size": 10}},
     )
     return fig
 
 
 # ---- money ------------------------------------------------------------------------------------
-def waterfall_figure(plan: Plan, src: Sources) -> go.Figure | None:
-    capex = plan.tables.get("capex_by_year")
-    if capex is None or capex.empty:
-        return None
-    cols = ["capex_usd_low", "capex_usd", "capex_usd_high"]
-    by_cat = capex.groupby("category")[cols].sum().sort_values("capex_usd", ascending=False)
+def _usd_span(low: float, likely: float, high: float) -> str:
+    """'USD 1.2 B [USD 1.0 B–USD 1.5 B]': a likely value in USD with its range."""
+    return f"{_usd(likely)} [{_usd(low)}–{_usd(high)}]"
+
+
+def _usd_range(row: Any, key: str) -> str:
+    """:func:`_usd_span` of the ``key``, ``key_low`` and ``key_high`` fields of a table row."""
+    return _usd_span(float(row[f"{key}_low"]), float(row[key]), float(row[f"{key}_high"]))
+
+
+@dataclass
+class _Steps:
+    """Steps of the cost waterfall (amounts in USD) and the totals that carry a range."""
+
+    x: list[str] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+    measure: list[str] = field(default_factory=list)
+    hover: list[str] = field(default_factory=list)
+    totals: list[tuple[str, tuple[float, float, float]]] = field(default_factory=list)
+
+    def add(self, x: str, y: float, hover: str, total: bool = False) -> None:
+        self.x.append(x)
+        self.y.append(y)
+        self.measure.append("total" if total else "relative")
+        self.hover.append(hover)
+
+    def shown(self) -> list[float]:
+        """The value each bar is labelled with: its own amount, or the running sum at a total."""
+        running = 0.0
+        out: list[float] = []
+        for m, y in zip(self.measure, self.y, strict=True):
+            running = running if m == "total" else running + y
+            out.append(running if m == "total" else y)
+        return out
+
+
+def _metrics(plan: Plan) -> dict[str, tuple[float, float, float]]:
+    """(low, likely, high) of each metric of the economics summary."""
+    summary = plan.tables.get("economics_summary")
+    if summary is None:
+        return {}
+    return {
+        str(r.metric): (float(r.low), float(r.likely), float(r.high)) for r in summary.itertuples()
+    }
+
+
+def _capex_steps(plan: Plan, src: Sources, by_cat: pd.DataFrame, steps: _Steps) -> None:
+    """Capex by category, then the capex total with its range."""
     items = plan.tables.get("capex")
-    xs: list[str] = []
-    ys: list[float] = []
-    measure: list[str] = []
-    hover: list[str] = []
     for c, r in by_cat.iterrows():
         refs = ""
         if items is not None:
             refs = Sources.text(src.refs("prices", items.loc[items["category"] == c, "item"]))
-        xs.append(f"capex: {c}")
-        ys.append(float(r["capex_usd"]))
-        measure.append("relative")
-        hover.append(
-            f"capex {c}: {_usd(r['capex_usd'])} [{_usd(r['capex_usd_low'])}–"
-            f"{_usd(r['capex_usd_high'])}]<br>{refs}"
+        steps.add(
+            f"capex: {c}",
+            float(r["capex_usd"]),
+            f"capex {c}: {_usd_range(r, 'capex_usd')}<br>{refs}",
         )
-    summary = plan.tables.get("economics_summary")
-    metric = (
-        {
-            str(r.metric): (float(r.low), float(r.likely), float(r.high))
-            for r in summary.itertuples()
-        }
-        if summary is not None
-        else {}
-    )
-    sums = [float(by_cat[c].sum()) for c in cols]
-    capex_range = metric.get("capex_usd", (sums[0], sums[1], sums[2]))
+    sums = [float(by_cat[c].sum()) for c in CAPEX_COLUMNS]
+    capex_range = _metrics(plan).get("capex_usd", (sums[0], sums[1], sums[2]))
     price_refs = Sources.text(src.of_kind("prices"))
-    xs.append("capex")
-    ys.append(0.0)
-    measure.append("total")
-    hover.append(
-        f"capex {_usd(capex_range[1])} [{_usd(capex_range[0])}–{_usd(capex_range[2])}]"
-        f"<br>{price_refs}"
-    )
-    totals: list[tuple[str, tuple[float, float, float]]] = [("capex", capex_range)]
+    steps.add("capex", 0.0, f"capex {_usd_span(*capex_range)}<br>{price_refs}", total=True)
+    steps.totals.append(("capex", capex_range))
+
+
+def _opex_steps(plan: Plan, src: Sources, by_cat: pd.DataFrame, steps: _Steps) -> None:
+    """Opex by component over the horizon, then the TCO total with its range."""
     opex = plan.tables.get("opex_by_year")
-    years = 0
-    if opex is not None and not opex.empty:
-        years = int(opex["year"].nunique())
-        ocols = ["opex_usd_low", "opex_usd", "opex_usd_high"]
-        by_comp = opex.groupby("component")[ocols].sum().sort_values("opex_usd", ascending=False)
-        for comp, r in by_comp.iterrows():
-            if float(r["opex_usd_high"]) <= 0:
-                continue
-            xs.append(f"opex: {comp}")
-            ys.append(float(r["opex_usd"]))
-            measure.append("relative")
-            hover.append(
-                f"opex {comp} over {years} years: {_usd(r['opex_usd'])} "
-                f"[{_usd(r['opex_usd_low'])}–{_usd(r['opex_usd_high'])}]<br>{price_refs}"
-            )
-        tco = metric.get("tco_usd")
-        xs.append(f"TCO ({years} years)")
-        ys.append(0.0)
-        measure.append("total")
-        if tco is None:
-            s = float(by_cat["capex_usd"].sum() + by_comp["opex_usd"].sum())
-            tco = (s, s, s)
-        hover.append(
-            f"capex + opex over {years} years: {_usd(tco[1])} [{_usd(tco[0])}–{_usd(tco[2])}]"
-        )
-        totals.append((xs[-1], tco))
-    running = 0.0
-    shown: list[float] = []
-    for m, y in zip(measure, ys, strict=True):
-        running = running if m == "total" else running + y
-        shown.append(running if m == "total" else y)
+    if opex is None or opex.empty:
+        return
+    years = int(opex["year"].nunique())
+    ocols = ["opex_usd_low", "opex_usd", "opex_usd_high"]
+    by_comp = opex.groupby("component")[ocols].sum().sort_values("opex_usd", ascending=False)
+    price_refs = Sources.text(src.of_kind("prices"))
+    for comp, r in by_comp.iterrows():
+        if float(r["opex_usd_high"]) <= 0:
+            continue
+        hover = f"opex {comp} over {years} years: {_usd_range(r, 'opex_usd')}<br>{price_refs}"
+        steps.add(f"opex: {comp}", float(r["opex_usd"]), hover)
+    tco = _metrics(plan).get("tco_usd")
+    if tco is None:
+        s = float(by_cat["capex_usd"].sum() + by_comp["opex_usd"].sum())
+        tco = (s, s, s)
+    label = f"TCO ({years} years)"
+    steps.add(label, 0.0, f"capex + opex over {years} years: {_usd_span(*tco)}", total=True)
+    steps.totals.append((label, tco))
+
+
+def _waterfall_plot(steps: _Steps, budget: Any) -> go.Figure:
+    """Plotly styling: the waterfall in USD billion, red whiskers on the totals, the budget."""
     fig = go.Figure(
         go.Waterfall(
-            x=xs,
-            y=[y / 1e9 for y in ys],
-            measure=measure,
-            text=[f"{v / 1e9:,.1f}" for v in shown],
-            textposition=["inside" if m == "total" else "outside" for m in measure],
-            customdata=hover,
+            x=steps.x,
+            y=[y / BILLION for y in steps.y],
+            measure=steps.measure,
+            text=[f"{v / BILLION:,.1f}" for v in steps.shown()],
+            textposition=["inside" if m == "total" else "outside" for m in steps.measure],
+            customdata=steps.hover,
             hovertemplate="%{customdata}<extra></extra>",
             connector={"line": {"color": "#999", "width": 1}},
-            increasing={"marker": {"color": "#4c78a8"}},
-            totals={"marker": {"color": "#1f4e79"}},
+            increasing={"marker": {"color": BLUE}},
+            totals={"marker": {"color": DARK_BLUE}},
             name="cost",
         )
     )
     fig.add_trace(
         go.Scatter(
-            x=[t[0] for t in totals],
-            y=[t[1][1] / 1e9 for t in totals],
+            x=[t[0] for t in steps.totals],
+            y=[t[1][1] / BILLION for t in steps.totals],
             mode="markers",
-            marker={"color": "#d62728", "size": 6},
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": [(t[1][2] - t[1][1]) / 1e9 for t in totals],
-                "arrayminus": [(t[1][1] - t[1][0]) / 1e9 for t in totals],
-                "color": "#d62728",
-                "thickness": 2,
-                "width": 8,
-            },
+            marker={"color": ALERT_RED, "size": 6},
+            error_y=_asymmetric_error(
+                [(t[1][2] - t[1][1]) / BILLION for t in steps.totals],
+                [(t[1][1] - t[1][0]) / BILLION for t in steps.totals],
+                color=ALERT_RED,
+                thickness=2,
+                width=8,
+            ),
             name="range (low–high)",
             hoverinfo="skip",
         )
     )
-    budget = plan.headline.get("budget_usd")
     if budget:
         fig.add_hline(
-            y=_likely(budget) / 1e9,
-            line={"color": "#e45756", "dash": "dash"},
+            y=_likely(budget) / BILLION,
+            line={"color": RED, "dash": "dash"},
             annotation_text=f"budget {_usd(_likely(budget))}",
             annotation_position="top left",
         )
     fig.update_yaxes(title_text="USD billion")
     fig.update_xaxes(tickangle=-25)
     fig.update_layout(
-        height=460,
-        margin={"l": 60, "r": 10, "t": 30, "b": 80},
+        height=WATERFALL_HEIGHT_PX,
+        margin=_margin(top=30, bottom=80),
         showlegend=True,
         legend={"orientation": "h", "y": 1.08},
     )
     return fig
+
+
+def waterfall_figure(plan: Plan, src: Sources) -> go.Figure | None:
+    """Capex by category, opex by component over the horizon, and their totals with ranges."""
+    capex = _nonempty(plan, "capex_by_year")
+    if capex is None:
+        return None
+    by_cat = capex.groupby("category")[list(CAPEX_COLUMNS)].sum()
+    by_cat = by_cat.sort_values("capex_usd", ascending=False)
+    steps = _Steps()
+    _capex_steps(plan, src, by_cat, steps)
+    _opex_steps(plan, src, by_cat, steps)
+    return _waterfall_plot(steps, plan.headline.get("budget_usd"))
 
 
 # ---- tables -----------------------------------------------------------------------------------
@@ -1490,101 +1719,104 @@ def _figure_div(fig: go.Figure, div_id: str) -> str:
     )
 
 
-def render_html(plan: Plan, catalog: Catalog | None = None) -> str:
-    """The report as one HTML string (plotly.js inline, no network access needed)."""
-    src = collect_sources(plan, catalog)
-    sections: list[tuple[str, str, str]] = []  # (anchor, title, body)
-    cards = headline_cards(plan, src)
-    if cards:
-        sections.append(("headline", "Headline figures", _cards_html(cards, src)))
+def _chart(anchor: str, title: str, fig: go.Figure | None, caption: str) -> list[Section]:
+    """A section holding one chart and its caption (none without a figure)."""
+    if fig is None:
+        return []
+    body = _figure_div(fig, f"chart-{anchor}") + f'<p class="caption">{caption}</p>'
+    return [(anchor, title, body)]
 
-    def chart(anchor: str, title: str, fig: go.Figure | None, caption: str) -> None:
-        if fig is not None:
-            body = _figure_div(fig, f"chart-{anchor}") + f'<p class="caption">{caption}</p>'
-            sections.append((anchor, title, body))
 
-    chart(
-        "flow",
-        "From tokens to dollars",
-        sankey_figure(plan, src),
-        SANKEY_CAPTION,
-    )
-    cap_marks = src.marks(src.of_kind("capacity"))
-    chart(
-        "supply",
-        "Build-out vs supply capacity",
-        supply_figure(plan, src),
+def _supply_caption(src: Sources) -> str:
+    return (
         "Top: accelerators the build-out requests per quarter and what the supply chain can "
         "deliver (whiskers: 5th–95th percentile of the Monte Carlo draws). Middle: wafer starts "
         "per month the build-out needs, started ahead of delivery by the catalog lead times, "
-        "against industry capacity" + cap_marks + " (log scale). Bottom: each constraint's "
-        "share of capacity; ★ marks the binding constraint of each quarter, the arrow the "
-        "busiest quarter; red bands mark quarters short of capacity.",
+        "against industry capacity" + src.marks(src.of_kind("capacity")) + " (log scale). "
+        "Bottom: each constraint's share of capacity; ★ marks the binding constraint of each "
+        "quarter, the arrow the busiest quarter; red bands mark quarters short of capacity."
     )
-    chart(
-        "sites",
-        "Sites: power, PUE and water",
-        sites_figure(plan, src),
+
+
+def _sites_caption(src: Sources) -> str:
+    return (
         "Monthly PUE from each site's climate and cooling model"
         + src.marks(src.of_kind("sites") + src.of_kind("cooling"))
         + "; IT and mean facility power (whisker: the worst month's peak); water consumed "
         "(evaporated) and withdrawn (seawater taken in and returned warmer), log scale. IT "
         "load beyond the modelled sites is planned at the first site's conditions and is not "
-        "shown here.",
+        "shown here."
     )
+
+
+def _money_caption(plan: Plan, src: Sources) -> str:
     econ = plan.tables.get("economics_summary")
     horizon = ""
     if econ is not None and "horizon_years" in set(econ["metric"]):
         years = float(econ.set_index("metric").loc["horizon_years", "likely"])
         horizon = f" over the {years:.0f}-year horizon"
-    chart(
-        "money",
-        "Where the money goes",
-        waterfall_figure(plan, src),
+    return (
         "Capex by category, then opex by component summed" + horizon + ", in USD billion "
         "(likely values; hover for each step's low–high range; red whiskers: the totals "
         "with every price at the low or the high end of its catalog range). Prices"
         + src.marks(src.of_kind("prices"))
-        + "; the dashed line is the budget.",
+        + "; the dashed line is the budget."
     )
-    budget = budget_html(plan)
-    if budget:
-        sections.append(
-            (
-                "budget",
-                "Budget: what is funded and what is cut first",
-                budget + "<p class='caption'>Tranches in priority order; what does not fit "
-                "the budget is cut from the lowest priority up.</p>",
-            )
-        )
-    training = training_html(plan, src)
-    if training:
-        sections.append(
-            (
-                "training",
-                "Training runs",
-                training + "<p class='caption'>Best parallel plan found by the search; ranges "
-                "from the catalog's efficiency ranges; ETTR = effective training time ratio "
-                "after failures, restarts and checkpoints.</p>",
-            )
-        )
-    fleet = fleet_html(plan, src)
-    if fleet:
-        sections.append(("fleet", "Fleet the workloads need", fleet))
-    claim = claim_html(plan)
-    if claim:
-        sections.append(("claim", "Memory claim check", claim))
-    sections.append(
+
+
+def _chart_sections(plan: Plan, src: Sources) -> list[Section]:
+    """The charts, in the order a planner reads them: flow, supply, sites, money."""
+    return [
+        *_chart("flow", "From tokens to dollars", sankey_figure(plan, src), SANKEY_CAPTION),
+        *_chart(
+            "supply",
+            "Build-out vs supply capacity",
+            supply_figure(plan, src),
+            _supply_caption(src),
+        ),
+        *_chart(
+            "sites", "Sites: power, PUE and water", sites_figure(plan, src), _sites_caption(src)
+        ),
+        *_chart(
+            "money",
+            "Where the money goes",
+            waterfall_figure(plan, src),
+            _money_caption(plan, src),
+        ),
+    ]
+
+
+def _table_sections(plan: Plan, src: Sources) -> list[Section]:
+    """Budget, training runs, fleet and the claim check, where the plan has them."""
+    caption = "<p class='caption'>{}</p>".format
+    parts = [
         (
-            "sources",
-            "Sources",
-            "<p class='caption'>The catalog entries this plan used, numbered as the footnote "
-            "markers [n] in the figures and hover texts; each lists the publications it cites. "
-            "Open <i>values</i> for every quantity with its range and source. Scenario "
-            "assumptions (schedule, sites, budget) are documented in the scenario file.</p>"
-            + sources_html(src),
-        )
-    )
+            "budget",
+            "Budget: what is funded and what is cut first",
+            budget_html(plan),
+            caption(
+                "Tranches in priority order; what does not fit the budget is cut from the "
+                "lowest priority up."
+            ),
+        ),
+        (
+            "training",
+            "Training runs",
+            training_html(plan, src),
+            caption(
+                "Best parallel plan found by the search; ranges from the catalog's efficiency "
+                "ranges; ETTR = effective training time ratio after failures, restarts and "
+                "checkpoints."
+            ),
+        ),
+        ("fleet", "Fleet the workloads need", fleet_html(plan, src), ""),
+        ("claim", "Memory claim check", claim_html(plan), ""),
+    ]
+    return [(anchor, title, body + after) for anchor, title, body, after in parts if body]
+
+
+def _page(plan: Plan, sections: Sequence[Section]) -> str:
+    """The HTML page: header, navigation, the sections and the plan's notes."""
     nav = "".join(f'<a href="#{a}">{_esc(t)}</a>' for a, t, _ in sections)
     body = "".join(
         f'<section id="{a}"><h2>{_esc(t)}</h2>{content}</section>' for a, t, content in sections
@@ -1604,6 +1836,29 @@ def render_html(plan: Plan, catalog: Catalog | None = None) -> str:
         "sources.</p></header>"
         f"<main><nav>{nav}</nav>{body}{notes_html}</main></body></html>\n"
     )
+
+
+def render_html(plan: Plan, catalog: Catalog | None = None) -> str:
+    """The report as one HTML string (plotly.js inline, no network access needed)."""
+    src = collect_sources(plan, catalog)
+    cards = headline_cards(plan, src)
+    sections: list[Section] = []
+    if cards:
+        sections.append(("headline", "Headline figures", _cards_html(cards, src)))
+    sections += _chart_sections(plan, src)
+    sections += _table_sections(plan, src)
+    sections.append(
+        (
+            "sources",
+            "Sources",
+            "<p class='caption'>The catalog entries this plan used, numbered as the footnote "
+            "markers [n] in the figures and hover texts; each lists the publications it cites. "
+            "Open <i>values</i> for every quantity with its range and source. Scenario "
+            "assumptions (schedule, sites, budget) are documented in the scenario file.</p>"
+            + sources_html(src),
+        )
+    )
+    return _page(plan, sections)
 
 
 def write_html(plan: Plan, path: Path) -> Path:

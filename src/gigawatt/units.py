@@ -91,6 +91,11 @@ UNITS: dict[str, tuple[float, str]] = {
 # Interface-width style quantities are counted in bits, not converted to bytes.
 BIT_COUNT_UNITS = {"bit"}
 
+# Calendar arithmetic of quarterly plans (quarters and years counted in months).
+MONTHS_PER_QUARTER = 3.0
+MONTHS_PER_YEAR = 12.0
+QUARTERS_PER_YEAR = 4
+
 
 def to_si(value: float, unit: str) -> tuple[float, str]:
     """Convert ``value`` in ``unit`` to SI; return (value_si, si_dimension)."""

@@ -290,7 +290,7 @@ def equipped_by(
             "yield_model": yield_model,
             "memory_gb_per_accelerator": Range.of(bits / 8e9).to_dict(),
             "power_is": "GW added per year of wafer flow: accelerators/year x TDP (and x IT power "
-            "per accelerator incl. host, NICs and switches, bom.yaml it_power)",
+            "per accelerator incl. host, fabric and storage shares: gigawatt.bom)",
             "only_constraint": f"{product} DRAM wafers (logic, CoWoS, other memory unconstrained)",
         },
     )

@@ -40,11 +40,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
 from gigawatt.supply.estimate import Range, row_percentiles
-from gigawatt.supply.needs import UnitNeeds, bom_for, unit_needs
+from gigawatt.supply.needs import BITS_PER_BYTE, UnitNeeds, bom_for, unit_needs
 from gigawatt.supply.sampling import Sampler
+from gigawatt.units import MONTHS_PER_QUARTER, MONTHS_PER_YEAR, QUARTERS_PER_YEAR, UNITS
 
 FloatArray = NDArray[np.float64]
-MONTH_S = 365.25 * 86400.0 / 12.0
+MONTH_S = UNITS["month"][0]
+BITS_PER_GB = BITS_PER_BYTE * UNITS["GB"][0]
+W_PER_GW = UNITS["GW"][0]
+# Floor of a denominator that may be 0 (no DRAM starts): the share is then 0, not NaN.
+_TINY = 1e-30
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$")
 CONSTRAINT_KINDS = ("dram", "hbm_tsv", "cowos", "logic")
 PRODUCT_TABLE_SAMPLES = 4000
@@ -104,11 +109,11 @@ def quarter_index(label: str) -> int:
     m = _QUARTER.match(str(label).strip())
     if not m:
         raise InputError([Problem("schedule", "quarter", f"{label!r} must look like 2026Q3")])
-    return int(m.group(1)) * 4 + int(m.group(2)) - 1
+    return int(m.group(1)) * QUARTERS_PER_YEAR + int(m.group(2)) - 1
 
 
 def quarter_label(index: int) -> str:
-    return f"{index // 4}Q{index % 4 + 1}"
+    return f"{index // QUARTERS_PER_YEAR}Q{index % QUARTERS_PER_YEAR + 1}"
 
 
 def _rows(schedule: Any) -> list[tuple[int, str, float]]:
@@ -323,7 +328,7 @@ class _CapacityCurve:
         self.parts: list[tuple[FloatArray, FloatArray]] = []
         for e in entries:
             years = sorted(int(k[1:]) for k in e["wpm"])
-            knots = np.array([(y + 1) * 12.0 for y in years])
+            knots = np.array([(y + 1) * MONTHS_PER_YEAR for y in years])
             vals = np.stack([s.field(e, "wpm", f"y{y}") * MONTH_S for y in years], axis=1)
             self.parts.append((knots, share * vals))  # vals: (S, Y)
         self.growth = growth
@@ -332,7 +337,7 @@ class _CapacityCurve:
     def _after(self, months: FloatArray, last: float) -> FloatArray | float:
         if not self.growth or float(np.max(months)) <= last:
             return 1.0
-        return np.asarray((1.0 + self.growth) ** (np.maximum(months - last, 0.0) / 12.0))
+        return np.asarray((1.0 + self.growth) ** (np.maximum(months - last, 0.0) / MONTHS_PER_YEAR))
 
     def on(self, months: FloatArray) -> FloatArray:
         """At the same absolute months (Q,) for every sample: (S, Q), one matrix product."""
@@ -376,7 +381,7 @@ def _lead_matrix(lead_months: FloatArray, width: int) -> FloatArray:
     ``3 j + L``. Row s holds ``1 - f`` at column m and ``f`` at m + 1, so
     ``_lead_matrix(L) @ _windows(req)`` gives every sample's starts in one product.
     """
-    u = np.maximum(lead_months, 0.0) / 3.0
+    u = np.maximum(lead_months, 0.0) / MONTHS_PER_QUARTER
     m = np.floor(u).astype(np.int64)
     f = u - m
     out = np.zeros((lead_months.shape[0], width))
@@ -395,6 +400,303 @@ def _windows(req: FloatArray, width: int) -> FloatArray:
 
 def _constraint_kind(c: str) -> str:
     return c.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class _Horizon:
+    """The quarters of a plan: from the earliest wafer start to the last deployment."""
+
+    types: list[str]  # accelerator types, sorted
+    q_first: int  # quarter index of the first column
+    quarters: list[str]
+    req: FloatArray  # (T, Q) accelerators deployed per type and quarter
+    abs_mid: FloatArray  # (Q,) months from year 0 to the middle of each quarter
+
+    @property
+    def nq(self) -> int:
+        return len(self.quarters)
+
+
+def _horizon(rows: list[tuple[int, str, float]], max_lead_months: float) -> _Horizon:
+    """Requirements by quarter, starting early enough for the longest lead time."""
+    types = sorted({a for _, a, _ in rows})
+    q_first = min(q for q, _, _ in rows) - int(np.ceil(max_lead_months / MONTHS_PER_QUARTER))
+    nq = max(q for q, _, _ in rows) - q_first + 1
+    req = np.zeros((len(types), nq))
+    for q, a, n in rows:
+        req[types.index(a), q - q_first] += n
+    knots = np.arange(nq + 1) * MONTHS_PER_QUARTER  # months from the start of q_first
+    abs_mid = np.asarray(
+        q_first * MONTHS_PER_QUARTER + knots[:-1] + MONTHS_PER_QUARTER / 2.0, dtype=float
+    )
+    quarters = [quarter_label(q_first + i) for i in range(nq)]
+    return _Horizon(types, q_first, quarters, req, abs_mid)
+
+
+def _wafers_by_lead(
+    types: list[str], needs: Mapping[str, UnitNeeds]
+) -> dict[tuple[str, str, str], FloatArray]:
+    """Wafers per accelerator summed by (type, lead, constraint) (vectors over samples), so
+    each (S, Q) product is done once per combination, not once per stream."""
+    per_lead: dict[tuple[str, str, str], FloatArray] = {}
+    for a in types:
+        for st in needs[a].streams:
+            for c in st.constraints:
+                k3 = (a, st.lead, c)
+                per_lead[k3] = per_lead.get(k3, 0.0) + st.wafers_per_unit
+    return per_lead
+
+
+def _start_rates(
+    per_lead: Mapping[tuple[str, str, str], FloatArray],
+    shift: Mapping[str, FloatArray],
+    window: Mapping[str, FloatArray],
+) -> dict[str, FloatArray]:
+    """Wafer starts per month by constraint, (S, Q): one matrix product per constraint of
+    [wafers per unit x lead weights] (S, K) by [advanced deployment series] (K, Q)."""
+    rate: dict[str, FloatArray] = {}
+    for c in dict.fromkeys(k[2] for k in per_lead):
+        combos = [(a, lead) for a, lead, c2 in per_lead if c2 == c]
+        left = np.concatenate(
+            [
+                (per_lead[(a, lead, c)] / MONTHS_PER_QUARTER)[:, None] * shift[lead]
+                for a, lead in combos
+            ],
+            axis=1,
+        )
+        rate[c] = left @ np.concatenate([window[a] for a, _ in combos], axis=0)
+    return rate
+
+
+def _starts_by_product(
+    types: list[str],
+    needs: Mapping[str, UnitNeeds],
+    shift: Mapping[str, FloatArray],
+    window: Mapping[str, FloatArray],
+    size: int,
+) -> dict[tuple[str, str, str, str], FloatArray]:
+    """Wafer starts per quarter by (category, product, vendor, node), over the first
+    ``PRODUCT_TABLE_SAMPLES`` samples (enough for the ranges of the long table)."""
+    by_prod: dict[tuple[str, str, str, str], FloatArray] = {}
+    sub = slice(0, min(size, PRODUCT_TABLE_SAMPLES))
+    for a in types:
+        for st in needs[a].streams:
+            key = (st.category, st.product, st.vendor, st.node)
+            w = st.wafers_per_unit[sub, None] * (shift[st.lead][sub] @ window[a])
+            by_prod[key] = by_prod.get(key, 0.0) + w
+    return by_prod
+
+
+def _capacity_curves(
+    cat: Catalog, constraints: Iterable[str], s: Sampler, sec: SupplySection
+) -> dict[str, _CapacityCurve]:
+    """Capacity curve of every constraint the schedule draws on that the catalog bounds."""
+    cap_entries = _capacity_entries(cat)
+    return {
+        c: _CapacityCurve(
+            cap_entries[c],
+            s,
+            sec.capacity_growth_per_year,
+            sec.capacity_share[_constraint_kind(c)],
+        )
+        for c in constraints
+        if c in cap_entries
+    }
+
+
+# Columns of the quarterly table: constraints summed into each group of wafers.
+_GROUPS: dict[str, Callable[[str], bool]] = {
+    "hbm_dram": lambda c: c.startswith("hbm_tsv:"),
+    "dram": lambda c: c == "dram",
+    "cowos": lambda c: c == "cowos",
+    "logic": lambda c: c.startswith("logic:"),
+}
+
+
+def _demand_columns(
+    rate: Mapping[str, FloatArray], caps: Mapping[str, FloatArray]
+) -> dict[str, Any]:
+    """Wafer starts per month (P50, P5, P95) and median capacity by group of constraints."""
+    table: dict[str, Any] = {}
+    for name, pred in _GROUPS.items():
+        keys = [c for c in rate if pred(c)]
+        if not keys:
+            continue
+        total = rate[keys[0]] if len(keys) == 1 else np.sum([rate[c] for c in keys], axis=0)
+        lo, mid, hi = _pct(np.asarray(total))
+        table[f"{name}_wafers_per_month"] = mid
+        table[f"{name}_wafers_per_month_low"] = lo
+        table[f"{name}_wafers_per_month_high"] = hi
+        cap_keys = [c for c in keys if c in caps]
+        if cap_keys:
+            table[f"{name}_capacity"] = _median(np.asarray(sum(caps[c] for c in cap_keys)))
+    return table
+
+
+def _binding_columns(
+    rate: Mapping[str, FloatArray], caps: Mapping[str, FloatArray], size: int, nq: int
+) -> dict[str, Any]:
+    """Per quarter: the binding constraint (highest median utilisation), its utilisation,
+    the share of draws in which it binds, its shortfall and every constraint's utilisation."""
+    names = sorted(caps)
+    u_rows = []
+    best = np.zeros((size, nq))
+    arg = np.zeros(best.shape, dtype=np.int64)  # per sample, the most utilised constraint
+    for i, c in enumerate(names):
+        util = rate[c] / caps[c]
+        u_rows.append(_median(util))
+        arg[util > best] = i
+        np.maximum(best, util, out=best)
+        del util
+    u_mid = np.stack(u_rows, axis=0)  # (C, Q)
+    bind_idx = np.argmax(u_mid, axis=0)
+    table: dict[str, Any] = {
+        "binding_constraint": [names[i] for i in bind_idx],
+        "binding_utilisation": u_mid[bind_idx, np.arange(nq)],
+        "binding_probability": (arg == bind_idx[None, :]).mean(axis=0),
+    }
+    del best, arg
+    shortfall = np.zeros(nq)
+    for i in sorted(set(bind_idx.tolist())):
+        c = names[i]
+        short_c = _median(np.maximum(rate[c] - caps[c], 0.0))
+        shortfall = np.where(bind_idx == i, short_c, shortfall)
+    table["shortfall_wafers_per_month"] = shortfall
+    for c in names:
+        table[f"util_{c}"] = u_mid[names.index(c)]
+    return table
+
+
+def _delivery_leads(
+    types: list[str], needs: Mapping[str, UnitNeeds], names: list[str]
+) -> dict[str, str]:
+    """The lead time that separates each capacity-bounded constraint from delivery: that of
+    its main stream (HBM base dies and network ASICs only where nothing else uses it)."""
+    lead_of: dict[str, str] = {}
+    for a in types:
+        for st in needs[a].streams:
+            for c in st.constraints:
+                if c not in names or _constraint_kind(c) == "dram":
+                    continue
+                if st.category in ("hbm_base", "network"):
+                    lead_of.setdefault(c, st.lead)
+                else:
+                    lead_of[c] = st.lead
+    return {c: lead_of.get(c, "hbm") for c in names}
+
+
+def _deliverable(
+    hz: _Horizon,
+    needs: Mapping[str, UnitNeeds],
+    curves: Mapping[str, _CapacityCurve],
+    leads: Mapping[str, FloatArray],
+    size: int,
+) -> FloatArray:
+    """Accelerators deliverable per quarter (Q, S) by the capacity-allowed schedule (module
+    docstring): each quarter delivers the largest fraction of backlog + requested that every
+    constraint's capacity one lead time earlier can supply."""
+    names = sorted(curves)
+    lead_of = _delivery_leads(hz.types, needs, names)
+    per_unit = {
+        (a, c): needs[a].total(lambda st, c=c: c in st.constraints) for a in hz.types for c in names
+    }
+    backlog = np.zeros((len(hz.types), size))
+    delivered = np.zeros((hz.nq, size))  # (Q, S): samples contiguous for the percentiles
+    for qi in range(hz.nq):
+        demand = backlog + hz.req[:, qi][:, None]
+        frac = np.ones(size)
+        for c in names:
+            need = np.zeros(size)
+            for ti, a in enumerate(hz.types):
+                if hz.req[ti].any():
+                    need += per_unit[(a, c)] * demand[ti]
+            cap_q = MONTHS_PER_QUARTER * curves[c].at(hz.abs_mid[qi] - leads[lead_of[c]])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                f = np.where(need > 0, cap_q / need, 1.0)
+            np.minimum(frac, f, out=frac)
+        frac = np.clip(frac, 0.0, 1.0)
+        delivered[qi] = (frac[None, :] * demand).sum(axis=0)
+        backlog = (1.0 - frac[None, :]) * demand
+    return delivered
+
+
+def _deliveries_table(hz: _Horizon, delivered: FloatArray) -> pd.DataFrame:
+    """Requested vs deliverable accelerators per quarter, and the cumulative backlog."""
+    lo, mid, hi = _pct_rows(delivered)
+    cum_req = np.cumsum(hz.req.sum(axis=0))
+    cum_mid = _pct_rows(np.cumsum(delivered, axis=0))[1]
+    return pd.DataFrame(
+        {
+            "quarter": hz.quarters,
+            "accelerators_requested": hz.req.sum(axis=0),
+            "accelerators_deliverable": mid,
+            "accelerators_deliverable_low": lo,
+            "accelerators_deliverable_high": hi,
+            "cumulative_requested": cum_req,
+            "cumulative_deliverable": cum_mid,
+            "backlog": cum_req - cum_mid,
+        }
+    )
+
+
+def _product_rows(
+    by_prod: Mapping[tuple[str, str, str, str], FloatArray], quarters: list[str]
+) -> list[dict[str, Any]]:
+    """Rows of the long table: wafers per month by quarter, product, vendor and node."""
+    prod_rows = []
+    for (cat_, prod, vendor, node), w in sorted(by_prod.items()):
+        lo, mid, hi = _pct(np.asarray(w) / MONTHS_PER_QUARTER)
+        for qi, ql in enumerate(quarters):
+            if mid[qi] <= 0 and hi[qi] <= 0:
+                continue
+            prod_rows.append(
+                {
+                    "quarter": ql,
+                    "category": cat_,
+                    "product": prod,
+                    "vendor": vendor,
+                    "node": node,
+                    "wafers_per_month": mid[qi],
+                    "wafers_per_month_low": lo[qi],
+                    "wafers_per_month_high": hi[qi],
+                }
+            )
+    return prod_rows
+
+
+def _bom_row(a: str, un: UnitNeeds) -> dict[str, Any]:
+    """One accelerator's memory, wafers, network parts and IT power per unit (medians)."""
+    net = un.notes.get("network_per_gpu", {})
+    return {
+        "accelerator": a,
+        "bom": un.bom_id,
+        "hbm_product": un.hbm_product,
+        "hbm_gb": float(np.median(un.hbm_bits)) / BITS_PER_GB,
+        "host_memory_product": un.host_product,
+        "host_memory_gb": float(np.median(un.host_bits)) / BITS_PER_GB,
+        "hbm_dram_wafers_per_unit": float(np.median(un.hbm_dram_wafers)),
+        "host_dram_wafers_per_unit": float(np.median(un.ddr_dram_wafers)),
+        "logic_wafers_per_unit": float(np.median(un.logic_wafers)),
+        "cowos_wafers_per_unit": float(np.median(un.cowos_wafers)),
+        "network_logic_wafers_per_unit": float(np.median(un.network_wafers)),
+        "optics_per_unit": float(net.get("optics", 0.0)),
+        "switches_per_unit": float(net.get("scale_out_switches", 0.0)),
+        "it_power_w": float(np.median(un.it_power_w)),
+    }
+
+
+def _claim_from_rates(
+    sec: SupplySection,
+    rate: Mapping[str, FloatArray],
+    hz: _Horizon,
+    needs: Mapping[str, UnitNeeds],
+    size: int,
+) -> ClaimCheck:
+    """The claim check at the quarter of peak median DRAM wafer starts."""
+    dram = np.asarray(rate.get("dram", np.zeros((size, hz.nq))))
+    hbm = sum((rate[c] for c in rate if c.startswith("hbm_tsv:")), np.zeros((size, hz.nq)))
+    peak_q = int(np.argmax(_median(dram)))
+    return _claim_check(sec, dram, np.asarray(hbm), hz.quarters[peak_q], needs, hz.req)
 
 
 def plan_supply(
@@ -419,209 +721,27 @@ def plan_supply(
     }
     leads = _leads(cat, s)
     max_lead = max(float(np.max(v)) for v in leads.values())
-    q_first = min(q for q, _, _ in rows) - int(np.ceil(max_lead / 3.0))
-    q_last = max(q for q, _, _ in rows)
-    nq = q_last - q_first + 1
-    quarters = [quarter_label(q_first + i) for i in range(nq)]
-    req = np.zeros((len(types), nq))
-    for q, a, n in rows:
-        req[types.index(a), q - q_first] += n
-    knots = np.arange(nq + 1) * 3.0  # months from the start of q_first
-
-    # Wafers per accelerator summed by (type, lead, constraint) first (vectors over samples),
-    # so each (S, Q) product below is done once per combination, not once per stream.
-    per_lead: dict[tuple[str, str, str], FloatArray] = {}
-    for a in types:
-        for st in needs[a].streams:
-            for c in st.constraints:
-                k3 = (a, st.lead, c)
-                per_lead[k3] = per_lead.get(k3, 0.0) + st.wafers_per_unit
-
-    # Wafer starts per month by constraint, (S, Q): one matrix product per constraint of
-    # [wafers per unit x lead weights] (S, K) by [advanced deployment series] (K, Q).
-    width = int(max(np.max(v) for v in leads.values()) // 3.0) + 2
+    hz = _horizon(rows, max_lead)
+    per_lead = _wafers_by_lead(types, needs)
+    width = int(max_lead // MONTHS_PER_QUARTER) + 2  # whole quarters of lead, + its fraction
     shift = {lead: _lead_matrix(leads[lead], width) for lead in {k[1] for k in per_lead}}
-    window = {a: _windows(req[ti], width) for ti, a in enumerate(types)}
-    rate: dict[str, FloatArray] = {}
-    for c in dict.fromkeys(k[2] for k in per_lead):
-        combos = [(a, lead) for a, lead, c2 in per_lead if c2 == c]
-        left = np.concatenate(
-            [(per_lead[(a, lead, c)] / 3.0)[:, None] * shift[lead] for a, lead in combos], axis=1
-        )
-        rate[c] = left @ np.concatenate([window[a] for a, _ in combos], axis=0)
-    by_prod: dict[tuple[str, str, str, str], FloatArray] = {}
-    sub = slice(0, min(s.size, PRODUCT_TABLE_SAMPLES))  # ranges of the long table
-    for a in types:
-        for st in needs[a].streams:
-            key = (st.category, st.product, st.vendor, st.node)
-            w = st.wafers_per_unit[sub, None] * (shift[st.lead][sub] @ window[a])
-            by_prod[key] = by_prod.get(key, 0.0) + w
-
-    # Capacity per constraint at the start quarters (mid-quarter), wafers/month.
-    abs_mid: FloatArray = np.asarray(q_first * 3.0 + knots[:-1] + 1.5, dtype=float)  # (Q,)
-    cap_entries = _capacity_entries(cat)
-    curves = {
-        c: _CapacityCurve(
-            cap_entries[c],
-            s,
-            sec.capacity_growth_per_year,
-            sec.capacity_share[_constraint_kind(c)],
-        )
-        for c in rate
-        if c in cap_entries
-    }
-    caps = {c: curve.on(abs_mid) for c, curve in curves.items()}
-
-    # --- quarterly table ---
-    table: dict[str, Any] = {"quarter": quarters, "accelerators_requested": req.sum(axis=0)}
-    agg: dict[str, Callable[[str], bool]] = {
-        "hbm_dram": lambda c: c.startswith("hbm_tsv:"),
-        "dram": lambda c: c == "dram",
-        "cowos": lambda c: c == "cowos",
-        "logic": lambda c: c.startswith("logic:"),
-    }
-    for name, pred in agg.items():
-        keys = [c for c in rate if pred(c)]
-        if not keys:
-            continue
-        total = rate[keys[0]] if len(keys) == 1 else np.sum([rate[c] for c in keys], axis=0)
-        lo, mid, hi = _pct(np.asarray(total))
-        table[f"{name}_wafers_per_month"] = mid
-        table[f"{name}_wafers_per_month_low"] = lo
-        table[f"{name}_wafers_per_month_high"] = hi
-        cap_keys = [c for c in keys if c in caps]
-        if cap_keys:
-            table[f"{name}_capacity"] = _median(np.asarray(sum(caps[c] for c in cap_keys)))
-    names = sorted(caps)
-    u_rows = []
-    best = np.zeros((s.size, nq))
-    arg = np.zeros(best.shape, dtype=np.int64)  # per sample, the most utilised constraint
-    for i, c in enumerate(names):
-        util = rate[c] / caps[c]
-        u_rows.append(_median(util))
-        arg[util > best] = i
-        np.maximum(best, util, out=best)
-        del util
-    u_mid = np.stack(u_rows, axis=0)  # (C, Q)
-    bind_idx = np.argmax(u_mid, axis=0)
-    table["binding_constraint"] = [names[i] for i in bind_idx]
-    table["binding_utilisation"] = u_mid[bind_idx, np.arange(nq)]
-    table["binding_probability"] = (arg == bind_idx[None, :]).mean(axis=0)
-    del best, arg
-    shortfall = np.zeros(nq)
-    for i in sorted(set(bind_idx.tolist())):
-        c = names[i]
-        short_c = _median(np.maximum(rate[c] - caps[c], 0.0))
-        shortfall = np.where(bind_idx == i, short_c, shortfall)
-    table["shortfall_wafers_per_month"] = shortfall
-    for c in names:
-        table[f"util_{c}"] = u_mid[names.index(c)]
-
-    # --- capacity-allowed deliveries (delivery-quarter space) ---
-    lead_of: dict[str, str] = {}
-    for a in types:
-        for st in needs[a].streams:
-            for c in st.constraints:
-                if c not in caps or _constraint_kind(c) == "dram":
-                    continue
-                if st.category in ("hbm_base", "network"):
-                    lead_of.setdefault(c, st.lead)
-                else:
-                    lead_of[c] = st.lead
-    lead_of = {c: lead_of.get(c, "hbm") for c in names}
-    per_unit = {
-        (a, c): needs[a].total(lambda st, c=c: c in st.constraints) for a in types for c in names
-    }
+    window = {a: _windows(hz.req[ti], width) for ti, a in enumerate(types)}
+    rate = _start_rates(per_lead, shift, window)
+    by_prod = _starts_by_product(types, needs, shift, window, s.size)
+    curves = _capacity_curves(cat, rate, s, sec)
+    caps = {c: curve.on(hz.abs_mid) for c, curve in curves.items()}
+    table: dict[str, Any] = {"quarter": hz.quarters, "accelerators_requested": hz.req.sum(axis=0)}
+    table.update(_demand_columns(rate, caps))
+    table.update(_binding_columns(rate, caps, s.size, hz.nq))
     del caps
-    backlog = np.zeros((len(types), s.size))
-    delivered = np.zeros((nq, s.size))  # (Q, S): samples contiguous for the percentiles
-    for qi in range(nq):
-        demand = backlog + req[:, qi][:, None]
-        frac = np.ones(s.size)
-        for c in names:
-            need = np.zeros(s.size)
-            for ti, a in enumerate(types):
-                if req[ti].any():
-                    need += per_unit[(a, c)] * demand[ti]
-            cap_q = 3.0 * curves[c].at(abs_mid[qi] - leads[lead_of[c]])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                f = np.where(need > 0, cap_q / need, 1.0)
-            np.minimum(frac, f, out=frac)
-        frac = np.clip(frac, 0.0, 1.0)
-        delivered[qi] = (frac[None, :] * demand).sum(axis=0)
-        backlog = (1.0 - frac[None, :]) * demand
-    lo, mid, hi = _pct_rows(delivered)
-    cum_req = np.cumsum(req.sum(axis=0))
-    cum_mid = _pct_rows(np.cumsum(delivered, axis=0))[1]
-    deliveries = pd.DataFrame(
-        {
-            "quarter": quarters,
-            "accelerators_requested": req.sum(axis=0),
-            "accelerators_deliverable": mid,
-            "accelerators_deliverable_low": lo,
-            "accelerators_deliverable_high": hi,
-            "cumulative_requested": cum_req,
-            "cumulative_deliverable": cum_mid,
-            "backlog": cum_req - cum_mid,
-        }
-    )
-    table["accelerators_deliverable"] = mid
-
-    # --- by product, vendor and generation ---
-    prod_rows = []
-    for (cat_, prod, vendor, node), w in sorted(by_prod.items()):
-        lo, mid, hi = _pct(np.asarray(w) / 3.0)
-        for qi, ql in enumerate(quarters):
-            if mid[qi] <= 0 and hi[qi] <= 0:
-                continue
-            prod_rows.append(
-                {
-                    "quarter": ql,
-                    "category": cat_,
-                    "product": prod,
-                    "vendor": vendor,
-                    "node": node,
-                    "wafers_per_month": mid[qi],
-                    "wafers_per_month_low": lo[qi],
-                    "wafers_per_month_high": hi[qi],
-                }
-            )
-
-    # --- claim check ---
-    dram = np.asarray(rate.get("dram", np.zeros((s.size, nq))))
-    hbm = sum((rate[c] for c in rate if c.startswith("hbm_tsv:")), np.zeros((s.size, nq)))
-    peak_q = int(np.argmax(_median(dram)))
-    claim = _claim_check(sec, dram, np.asarray(hbm), quarters[peak_q], needs, req)
-
-    bom_rows = []
-    for a in types:
-        un = needs[a]
-        bom_rows.append(
-            {
-                "accelerator": a,
-                "bom": un.bom_id,
-                "hbm_product": un.hbm_product,
-                "hbm_gb": float(np.median(un.hbm_bits)) / 8e9,
-                "host_memory_product": un.host_product,
-                "host_memory_gb": float(np.median(un.host_bits)) / 8e9,
-                "hbm_dram_wafers_per_unit": float(np.median(un.hbm_dram_wafers)),
-                "host_dram_wafers_per_unit": float(np.median(un.ddr_dram_wafers)),
-                "logic_wafers_per_unit": float(np.median(un.logic_wafers)),
-                "cowos_wafers_per_unit": float(np.median(un.cowos_wafers)),
-                "network_logic_wafers_per_unit": float(np.median(un.network_wafers)),
-                "optics_per_unit": float(un.notes.get("network_per_gpu", {}).get("optics", 0.0)),
-                "switches_per_unit": float(
-                    un.notes.get("network_per_gpu", {}).get("scale_out_switches", 0.0)
-                ),
-                "it_power_w": float(np.median(un.it_power_w)),
-            }
-        )
+    deliveries = _deliveries_table(hz, _deliverable(hz, needs, curves, leads, s.size))
+    table["accelerators_deliverable"] = deliveries["accelerators_deliverable"].to_numpy()
     return {
         "supply_quarterly": pd.DataFrame(table),
-        "supply_by_product": pd.DataFrame(prod_rows),
+        "supply_by_product": pd.DataFrame(_product_rows(by_prod, hz.quarters)),
         "supply_deliveries": deliveries,
-        "supply_bom": pd.DataFrame(bom_rows),
-        "claim": claim,
+        "supply_bom": pd.DataFrame([_bom_row(a, needs[a]) for a in types]),
+        "claim": _claim_from_rates(sec, rate, hz, needs, s.size),
     }
 
 
@@ -646,13 +766,15 @@ def _claim_check(
         for i, a in enumerate(names)
     )
     it_w = sum(float(np.median(needs[a].it_power_w)) * mix[i] for i, a in enumerate(names))
-    hbm_gb = sum(float(np.median(needs[a].hbm_bits)) / 8e9 * mix[i] for i, a in enumerate(names))
-    per_year = claim * 12.0 / dram_per if dram_per > 0 else float("inf")
-    hbm_share = float(np.median(hbm.max(axis=1) / np.maximum(dram.max(axis=1), 1e-30)))
+    hbm_gb = sum(
+        float(np.median(needs[a].hbm_bits)) / BITS_PER_GB * mix[i] for i, a in enumerate(names)
+    )
+    per_year = claim * MONTHS_PER_YEAR / dram_per if dram_per > 0 else float("inf")
+    hbm_share = float(np.median(hbm.max(axis=1) / np.maximum(dram.max(axis=1), _TINY)))
     notes = [
         f"at the schedule's mix one accelerator takes {dram_per:.3f} DRAM wafers (HBM + host); "
         f"{claim:,.0f} wafers/month would equip {per_year:,.3g} accelerators/year, "
-        f"{per_year * it_w / 1e9:,.1f} GW of IT load added per year",
+        f"{per_year * it_w / W_PER_GW:,.1f} GW of IT load added per year",
         f"deploy {k:.1f}x the schedule's peak rate (or its whole programme {k:.1f}x faster)",
         f"or {k * hbm_gb:,.0f} GB of HBM per accelerator instead of {hbm_gb:,.0f} GB "
         f"(if HBM alone grew; HBM is {hbm_share:.0%} of peak DRAM wafers)",
