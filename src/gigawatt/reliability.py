@@ -34,8 +34,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.special import digamma, lambertw
-from scipy.stats import poisson
 
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.economics import fat_tree_tiers
@@ -488,6 +486,8 @@ def daly_interval_s(checkpoint_s: ArrayLike, mttf_s: ArrayLike) -> Any:
 def optimal_interval_s(checkpoint_s: ArrayLike, mttf_s: ArrayLike, lag_s: ArrayLike = 0.0) -> Any:
     """Exact maximiser of ETTR for exponential failures: tau* = M (1 + W0(-e^(-1 - d/M))),
     no shorter than the time an asynchronous write needs to commit (tau + delta >= L)."""
+    from scipy.special import lambertw
+
     d, m, lag = _as_array(checkpoint_s), _as_array(mttf_s), _as_array(lag_s)
     w = np.real(lambertw(-np.exp(-1.0 - d / m), 0))
     tau = m * (1.0 + w)
@@ -529,6 +529,9 @@ def spare_wait_s(
     Vectorised over D (one Poisson pmf call, harmonic numbers by digamma), so the cost does
     not grow with the fleet: the plan's deadline search calls this once per cluster size.
     """
+    from scipy.special import digamma
+    from scipy.stats import poisson
+
     if spares < 0:
         raise InputError([Problem("reliability", "spares", "must be >= 0")])
     if repair_time_s <= 0:

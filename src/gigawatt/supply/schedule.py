@@ -30,10 +30,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -42,6 +41,9 @@ from gigawatt.errors import InputError, Problem
 from gigawatt.supply.estimate import Range, row_percentiles
 from gigawatt.supply.needs import UnitNeeds, bom_for, unit_needs
 from gigawatt.supply.sampling import Sampler
+
+if TYPE_CHECKING:
+    pass
 
 FloatArray = NDArray[np.float64]
 MONTH_S = 365.25 * 86400.0 / 12.0
@@ -112,6 +114,8 @@ def quarter_label(index: int) -> str:
 
 
 def _rows(schedule: Any) -> list[tuple[int, str, float]]:
+    import pandas as pd
+
     if isinstance(schedule, pd.DataFrame):
         missing = {"quarter", "accelerator", "count"} - set(schedule.columns)
         if missing:
@@ -206,6 +210,8 @@ def claim_summary(plan_tables: Mapping[str, Any]) -> dict[str, Any]:
     {low, likely, high} (claim / estimate), "peak_quarter", "text",
     "assumptions_to_close_gap"}``.
     """
+    import pandas as pd
+
     check = plan_tables.get("claim", plan_tables.get("supply_claim"))
     if not isinstance(check, ClaimCheck):
         q = plan_tables.get("supply_quarterly")
@@ -409,6 +415,8 @@ def plan_supply(
     "supply_deliveries": DataFrame, "supply_bom": DataFrame, "claim": ClaimCheck}``; figures
     are P50 with ``_low``/``_high`` = P5/P95 columns, wafers per month unless named otherwise.
     """
+    import pandas as pd
+
     sec = section or SupplySection()
     cat = catalog or load_catalog()
     rows = _rows(schedule if schedule is not None else sec.schedule)
