@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -38,8 +38,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.economics import fat_tree_tiers
 from gigawatt.errors import CatalogError, InputError, Problem
-from gigawatt.validate import Row, RowResult
 from gigawatt.workload import TransformerModel
+
+if TYPE_CHECKING:
+    from gigawatt.validate import Row, RowResult
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | FloatArray | list[float] | list[int]
@@ -738,6 +740,8 @@ def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
     ``fleet_age_years`` and ``temperature_c`` change the conditions, and ``category`` (gpu,
     host, network, software, facility) restricts the count to causes of that category. The
     accelerator's generation multiplier (catalog ``type: generation``) always applies."""
+    from gigawatt.validate import RowResult
+
     metric = row.raw("metric")
     allowed = ("unexpected_interruptions", "job_mttf_h")
     if metric not in allowed:

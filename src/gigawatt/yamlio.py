@@ -25,6 +25,11 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
             _walk(item, (*loc, i), lines)
 
 
+# libyaml's safe loader where PyYAML was built with it: the same data and line marks, parsed
+# ~10x faster than the pure-Python loader.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[Loc, int]]:
     """Parse ``path``; return (data, {location tuple: line number})."""
     p = Path(path)
@@ -32,8 +37,8 @@ def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[Loc, int]]:
         raise ScenarioError([Problem(str(path), "-", "file not found")])
     text = p.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
+        root = yaml.compose(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
