@@ -55,6 +55,25 @@ SERVE_ALIASES = {
 
 
 @dataclass(frozen=True)
+class Query:
+    """What ``gigawatt serve`` was asked: the model, the accelerators to compare, the SLO,
+    the request lengths, the weight precisions to try and how to rank."""
+
+    model: str
+    accelerators: list[str]
+    ttft_ms: float
+    tpot_ms: float
+    input_tokens: float
+    output_tokens: float
+    precisions: list[str]
+    rank: str
+    top: int
+
+    def slo_s(self) -> tuple[float, float]:
+        return self.ttft_ms * _MS, self.tpot_ms * _MS
+
+
+@dataclass(frozen=True)
 class Demand:
     """The service a fleet is sized for: daily users, requests each, diurnal peak, spare."""
 
@@ -78,37 +97,46 @@ def _split(text: str) -> list[str]:
     return [w.strip() for w in text.split(",") if w.strip()]
 
 
-def _problems(values: dict[str, float], rank: str, top: int, precision: str) -> list[Problem]:
-    """Range checks of the numeric options (``values``: flag -> value) and of the choices."""
+def _problems(q: Query, demand: Demand | None, precision: str) -> list[Problem]:
+    """Range checks of the numeric options and of the choices, one problem per flag."""
     from gigawatt.fleet import RANKS
 
+    values = {
+        "--ttft-ms": q.ttft_ms,
+        "--tpot-ms": q.tpot_ms,
+        "--input-tokens": q.input_tokens,
+        "--output-tokens": q.output_tokens,
+    }
+    if demand is not None:
+        values |= {
+            "--users": demand.users,
+            "--requests-per-user-per-day": demand.requests_per_user_per_day,
+            "--peak-to-mean": demand.peak_to_mean,
+            "--headroom": demand.headroom,
+        }
     problems = []
     for flag, value in values.items():
         low, low_allowed = LOWEST[flag]
         if not math.isfinite(value) or value < low or (value == low and not low_allowed):
             rule = f"{'>=' if low_allowed else '>'} {low:g}"
             problems.append(Problem("serve", flag, f"{value:g} out of range (allowed: {rule})"))
-    if rank not in RANKS:
+    if q.rank not in RANKS:
         allowed = ", ".join(RANKS)
-        problems.append(Problem("serve", "--rank", f"{rank!r} not allowed (allowed: {allowed})"))
-    if top < 1:
-        problems.append(Problem("serve", "--top", f"{top} out of range (allowed: >= 1)"))
-    bad_precisions = [w for w in _split(precision.lower()) if w not in PRECISIONS]
-    if bad_precisions or not _split(precision):
+        problems.append(Problem("serve", "--rank", f"{q.rank!r} not allowed (allowed: {allowed})"))
+    if q.top < 1:
+        problems.append(Problem("serve", "--top", f"{q.top} out of range (allowed: >= 1)"))
+    bad_precisions = [w for w in q.precisions if w not in PRECISIONS]
+    if bad_precisions or not q.precisions:
         allowed = ", ".join(PRECISIONS)
-        problems.append(
-            Problem("serve", "--precision", f"{bad_precisions} not allowed ({allowed})")
-        )
+        message = f"{precision!r}: {bad_precisions} not allowed ({allowed})"
+        problems.append(Problem("serve", "--precision", message))
+    if not q.accelerators:
+        problems.append(Problem("serve", "--accelerator", "give at least one accelerator id"))
     return problems
 
 
 def _configurations(
-    model: str,
-    accelerators: list[str],
-    lengths: tuple[float, float],
-    slo_s: tuple[float, float],
-    precisions: list[str],
-    cat: Catalog,
+    q: Query, cat: Catalog
 ) -> tuple[str, pd.DataFrame, dict[str, tuple[float, float, float] | None]]:
     """The model's name, every configuration meeting the SLO on every accelerator (with cost
     columns), and each accelerator's all-in USD per GPU-hour range."""
@@ -118,12 +146,15 @@ def _configurations(
     from gigawatt.perf.system import get_system
     from gigawatt.workload import get_model
 
-    m = looked_up("serve", "--model", model, lambda i: get_model(i, cat))
+    m = looked_up("serve", "--model", q.model, lambda i: get_model(i, cat))
+    lengths = (q.input_tokens, q.output_tokens)
     tables = []
     cost_of: dict[str, tuple[float, float, float] | None] = {}
-    for acc in accelerators:
+    for acc in q.accelerators:
         system = looked_up("serve", "--accelerator", acc, lambda i: get_system(i, cat))
-        configs = serving_configs(m, system, *lengths, *slo_s, tuple(precisions), where="serve")
+        configs = serving_configs(
+            m, system, *lengths, *q.slo_s(), tuple(q.precisions), where="serve"
+        )
         cost_of[acc] = usd_per_gpu_hour_range(acc, cat)
         tables.append(add_cost_columns(configs, cost_of[acc]))
     return m.name, pd.concat(tables, ignore_index=True), cost_of
@@ -190,64 +221,70 @@ def serve(
     from gigawatt.catalog import load_catalog
     from gigawatt.fleet import rank_configs
 
-    values = {
-        "--ttft-ms": ttft_ms,
-        "--tpot-ms": tpot_ms,
-        "--input-tokens": input_tokens,
-        "--output-tokens": output_tokens,
-        "--requests-per-user-per-day": requests_per_user_per_day,
-        "--peak-to-mean": peak_to_mean,
-        "--headroom": headroom,
-        **({} if users is None else {"--users": users}),
-    }
-    problems = _problems(values, rank, top, precision)
-    accelerators = _split(accelerator)
-    if not accelerators:
-        problems.append(Problem("serve", "--accelerator", "give at least one accelerator id"))
-    if problems:
-        raise InputError(problems)
-    cat = load_catalog()
-    precisions = _split(precision.lower())
-    slo_s = (ttft_ms * _MS, tpot_ms * _MS)
-    name, configs, cost_of = _configurations(
-        model, accelerators, (input_tokens, output_tokens), slo_s, precisions, cat
+    accelerators, precisions = _split(accelerator), _split(precision.lower())
+    q = Query(
+        model, accelerators, ttft_ms, tpot_ms, input_tokens, output_tokens, precisions, rank, top
     )
-    df = rank_configs(configs, rank, "serve")
-    best = df.head(top)
-    fleet: dict[str, float | str] = {}
+    demand = None
     if users is not None:
         demand = Demand(users, requests_per_user_per_day, peak_to_mean, headroom)
-        top_row = df.iloc[0].to_dict()
+    problems = _problems(q, demand, precision)
+    if problems:
+        raise InputError(problems)
+    name, configs, cost_of = _configurations(q, load_catalog())
+    ranked = rank_configs(configs, rank, "serve")
+    best = ranked.head(top).to_dict("records")
+    fleet: dict[str, float | str] = {}
+    if demand is not None:
+        top_row = ranked.iloc[0].to_dict()
         fleet = _fleet(top_row, demand, output_tokens, cost_of[str(top_row["accelerator"])])
     if as_json:
-        emit_json(
-            {
-                "model": model,
-                "gpu": accelerators[0] if len(accelerators) == 1 else accelerators,
-                "rank": rank,
-                "ttft_p99_s": slo_s[0],
-                "tpot_p50_s": slo_s[1],
-                "usd_per_gpu_hour": {
-                    g: None if c is None else {"low": c[0], "likely": c[1], "high": c[2]}
-                    for g, c in cost_of.items()
-                },
-                "configurations": best.to_dict("records"),
-                "demand": fleet or None,
-            }
-        )
+        emit_json(_serving_dict(q, cost_of, best, fleet))
         return
+    _print_serving(q, name, best, fleet, demand)
+
+
+def _serving_dict(
+    q: Query,
+    cost_of: dict[str, tuple[float, float, float] | None],
+    best: list[dict[str, Any]],
+    fleet: dict[str, float | str],
+) -> dict[str, Any]:
+    return {
+        "model": q.model,
+        "gpu": q.accelerators[0] if len(q.accelerators) == 1 else q.accelerators,
+        "rank": q.rank,
+        "ttft_p99_s": q.slo_s()[0],
+        "tpot_p50_s": q.slo_s()[1],
+        "usd_per_gpu_hour": {
+            g: None if c is None else {"low": c[0], "likely": c[1], "high": c[2]}
+            for g, c in cost_of.items()
+        },
+        "configurations": best,
+        "demand": fleet or None,
+    }
+
+
+def _print_serving(
+    q: Query,
+    name: str,
+    best: list[dict[str, Any]],
+    fleet: dict[str, float | str],
+    demand: Demand | None,
+) -> None:
     title = (
-        f"{name} on {', '.join(accelerators)}: p99 TTFT <= {ttft_ms:g} ms, p50 TPOT <= "
-        f"{tpot_ms:g} ms ({input_tokens:g} -> {output_tokens:g} tokens), ranked by {rank}"
+        f"{name} on {', '.join(q.accelerators)}: p99 TTFT <= {q.ttft_ms:g} ms, p50 TPOT <= "
+        f"{q.tpot_ms:g} ms ({q.input_tokens:g} -> {q.output_tokens:g} tokens), "
+        f"ranked by {q.rank}"
     )
-    out.print(_configs_table(title, best.to_dict("records"), len(accelerators) > 1))
+    out.print(_configs_table(title, best, len(q.accelerators) > 1))
     out.print(
         "USD per million output tokens at sustained load: all-in USD/GPU-hour (annualised "
         f"capex + energy and opex at catalog default prices, {COST_NOTE}) / output tokens "
         "per GPU-hour."
     )
-    if fleet:
-        out.print(_fleet_line(fleet, requests_per_user_per_day, headroom))
+    if fleet and demand is not None:
+        out.print(_fleet_line(fleet, demand))
 
 
 def _configs_table(title: str, rows: list[dict[str, Any]], with_accelerator: bool) -> Table:
@@ -269,12 +306,12 @@ def _configs_table(title: str, rows: list[dict[str, Any]], with_accelerator: boo
     return t
 
 
-def _fleet_line(fleet: dict[str, float | str], requests: float, headroom: float) -> str:
+def _fleet_line(fleet: dict[str, float | str], demand: Demand) -> str:
     line = (
-        f"{float(fleet['daily_active_users']):,.0f} daily users x {requests:g} requests: peak "
-        f"{float(fleet['peak_requests_per_s']):,.0f} req/s -> {fleet['replicas']:,} "
+        f"{demand.users:,.0f} daily users x {demand.requests_per_user_per_day:g} requests: "
+        f"peak {float(fleet['peak_requests_per_s']):,.0f} req/s -> {fleet['replicas']:,} "
         f"replicas = {fleet['accelerators']:,} x {fleet['accelerator']} "
-        f"(headroom {headroom:.0%})"
+        f"(headroom {demand.headroom:.0%})"
     )
     if "fleet_usd_per_million_tokens" in fleet:
         lo, mid, hi = (float(fleet[f"fleet_usd_per_million_tokens{s}"]) for s, _ in LOW_LIKELY_HIGH)
