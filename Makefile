@@ -43,6 +43,7 @@ bench: install-dev
 	$(BIN)/python bench/search.py --out bench/results/search.json $(if $(CALCULON),--calculon $(CALCULON)) $(if $(CALCULON_PYTHON),--calculon-python $(CALCULON_PYTHON))
 	for b in serving supply facility reliability economics; do \
 	  $(BIN)/python bench/$$b.py --out bench/results/$$b.json || exit 1; done
+	$(BIN)/python bench/startup.py --out bench/results/startup.json
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

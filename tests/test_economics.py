@@ -442,7 +442,7 @@ def test_cli_budget() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["cost", "--gpu", "gb200", "--gpus", "-5"], "--gpus: accelerators: must be in 0"),
+        (["cost", "--gpu", "gb200", "--gpus", "-5"], "cost: --count: must be in 0"),
         (["cost", "--gpu", "gb200", "--gpus", "8", "--currency", "XYZ"], "unknown currency"),
         (["cost", "--gpu", "nope", "--gpus", "8"], "no price for 'nope'"),
         (["cost", "--gpu", "gb200", "--gpus", "8", "--pue", "0.5"], "--pue"),

@@ -204,7 +204,7 @@ def test_cli_reliability_json_and_table() -> None:
     res = runner.invoke(app, ["reliability", "--gpus", "1024"])
     assert res.exit_code == 0 and "ETTR" in res.output
     res = runner.invoke(app, ["reliability", "--gpus", "0"])
-    assert res.exit_code == 2 and "gpus" in res.output
+    assert res.exit_code == 2 and "--count" in res.output
 
 
 def test_cli_ops_writes_timeseries(tmp_path: Path) -> None:

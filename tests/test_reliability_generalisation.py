@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import poisson
@@ -61,7 +62,8 @@ def test_plan_reliability_cost_does_not_grow_with_cluster_size(
         calls.append(int(np.size(k)))
         return poisson.pmf(k, mu)
 
-    monkeypatch.setattr(rel, "poisson", SimpleNamespace(pmf=pmf))
+    # spare_wait_s takes poisson from scipy.stats when called (SciPy is not imported at start-up)
+    monkeypatch.setattr(scipy.stats, "poisson", SimpleNamespace(pmf=pmf))
     model = get_model("megatron-1t")
     sizes = [2**k for k in range(3, 22)]  # 8 .. 2,097,152 GPUs, as _cluster_sizes spans
     for n in sizes:

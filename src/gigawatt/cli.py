@@ -7,14 +7,31 @@ exit with status 2; they never show a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from gigawatt.catalog import Entry, Quantity, catalog_kinds, load_catalog
+from gigawatt.commands._shared import (
+    ACCELERATOR,
+    COUNT,
+    JSON_HELP,
+    OLD_ACCELERATOR,
+    OLD_COUNT,
+    accepting,
+    flags_for_fields,
+    looked_up,
+    table,
+)
 from gigawatt.console import emit_json, err, friendly, out
 from gigawatt.errors import InputError, Problem, StoreError
+from gigawatt.units import UNITS
+
+if TYPE_CHECKING:
+    from gigawatt.perf.search import SearchResult
+    from gigawatt.perf.training import TrainingEstimate
+    from gigawatt.plan import Plan
+    from gigawatt.scenario import Scenario
 
 app = typer.Typer(
     help="gigawatt: plan gigawatt-scale AI infrastructure, from models to megawatts.",
@@ -54,6 +71,8 @@ def catalog_list(
     ] = None,
 ) -> None:
     """List catalog entries (all kinds, or one)."""
+    from rich.table import Table
+
     cat = load_catalog()
     kinds = [kind] if kind else list(cat.kinds)
     for k in kinds:
@@ -75,6 +94,8 @@ def catalog_show(
     entry_id: Annotated[str, typer.Argument(help="catalog id, e.g. h100-sxm")],
 ) -> None:
     """Show one entry with every figure, its range and its source."""
+    from rich.table import Table
+
     entry = load_catalog().find(entry_id)
     table = Table(
         title=f"{entry.id} — {entry.name} ({entry.kind}, {entry.file})", title_justify="left"
@@ -125,7 +146,7 @@ def run(
             "(default: out/<scenario name>-<hash of the name>/)",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     store: Annotated[
         Path | None, typer.Option(help="also append the plan to this DuckDB results store")
     ] = None,
@@ -135,10 +156,7 @@ def run(
     Without FILE, plans scenarios/stargate.yaml. With several files and --json, prints one
     object ``{"plans": [...]}``.
     """
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from gigawatt.outdir import output_folders, prepare_folder
-    from gigawatt.plan import STAGES, plan
     from gigawatt.report import print_plan, write_report
     from gigawatt.scenario import load_scenario
 
@@ -155,26 +173,7 @@ def run(
         check_store(store)
     objects = []
     for scenario, target in zip(scenarios, targets, strict=True):
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=as_json,
-        ) as bar:
-            task = bar.add_task(f"planning {scenario.name}", total=len(STAGES))
-
-            def step(
-                stage: str, bar: Progress = bar, task: Any = task, name: str = scenario.name
-            ) -> None:
-                bar.update(
-                    task,
-                    completed=STAGES.index(stage) if stage in STAGES else 0,
-                    description=f"planning {name}: {stage}",
-                )
-
-            result = plan(scenario, progress=step)
+        result = _plan_with_progress(scenario, quiet=as_json)
         try:
             written = write_report(result, target)
         except OSError as exc:
@@ -200,13 +199,33 @@ def run(
         emit_json(objects[0] if len(objects) == 1 else {"plans": objects})
 
 
+def _plan_with_progress(scenario: Scenario, quiet: bool) -> Plan:
+    """Plan one scenario, showing the stage being planned on stderr unless ``quiet``."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from gigawatt.plan import STAGES, plan
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet) as bar:
+        task = bar.add_task(f"planning {scenario.name}", total=len(STAGES))
+
+        def step(stage: str) -> None:
+            bar.update(
+                task,
+                completed=STAGES.index(stage) if stage in STAGES else 0,
+                description=f"planning {scenario.name}: {stage}",
+            )
+
+        return plan(scenario, progress=step)
+
+
 @app.command()
 @friendly
 def results(
     store: Annotated[Path, typer.Argument(help="DuckDB results store")],
     run_id: Annotated[str | None, typer.Option("--run", help="a stored run id")] = None,
     table: Annotated[str | None, typer.Option(help="print this table of the run")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """List stored runs, or show one run's headline or table."""
     from gigawatt.store import list_runs, load_headline, load_table
@@ -230,14 +249,26 @@ def results(
 
 
 # ---- training ----------------------------------------------------------------------------------
-@app.command()
+PRECISIONS = ("bf16", "fp16", "fp8")
+RECOMPUTE = ("none", "selective", "full")
+TRAIN_FLAGS = {
+    "n_gpus/global_batch": "--count/--global-batch",
+    "precision": "--precision",
+    "recompute": "--recompute",
+}
+TRAIN_ALIASES = {**OLD_ACCELERATOR, **OLD_COUNT, "--seq": "--seq-tokens"}
+_GB = UNITS["GB"][0]
+
+
+@app.command(cls=accepting(TRAIN_ALIASES))
 @friendly
+@flags_for_fields("train", TRAIN_FLAGS)
 def train(
     model: Annotated[str, typer.Option(help="catalog model id, e.g. llama3-405b")],
-    gpu: Annotated[str, typer.Option(help="catalog accelerator id, e.g. h100-sxm")],
-    gpus: Annotated[int, typer.Option(help="number of accelerators", min=1)],
+    accelerator: Annotated[str, typer.Option(*ACCELERATOR, help="accelerator id, e.g. h100-sxm")],
+    count: Annotated[int, typer.Option(*COUNT, help="number of accelerators", min=1)],
     global_batch: Annotated[int, typer.Option(help="sequences per step", min=1)],
-    seq: Annotated[
+    seq_tokens: Annotated[
         int | None, typer.Option(help="sequence length (default: the model's)", min=1)
     ] = None,
     precision: Annotated[str, typer.Option(help="bf16, fp16 or fp8")] = "bf16",
@@ -255,37 +286,29 @@ def train(
     oversubscription: Annotated[
         float, typer.Option(help="scale-out oversubscription (1 = non-blocking)", min=1.0)
     ] = 1.0,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Search every valid parallel plan and print the fastest that fit."""
     from gigawatt.perf.search import search
     from gigawatt.perf.system import get_system
     from gigawatt.workload import get_model
 
-    if precision not in ("bf16", "fp16", "fp8"):
-        raise InputError(
-            [Problem("--precision", "precision", f"{precision!r}: allowed bf16, fp16, fp8")]
-        )
-    m = get_model(model)
-    if seq:
-        m = m.with_(seq_len=seq)
-    if recompute not in (None, "none", "selective", "full"):
-        raise InputError(
-            [Problem("--recompute", "recompute", f"{recompute!r}: allowed none, selective, full")]
-        )
-    given = {
-        "tp": tp,
-        "pp": pp,
-        "cp": cp,
-        "ep": ep,
-        "vpp": vpp,
-        "micro_batch": micro_batch,
-        "recompute": recompute,
-        "zero": zero,
-    }
+    _check_choice("--precision", precision, PRECISIONS)
+    if recompute is not None:
+        _check_choice("--recompute", recompute, RECOMPUTE)
+    given: dict[str, int | str | None] = {"tp": tp, "pp": pp, "cp": cp, "ep": ep, "vpp": vpp}
+    given |= {"micro_batch": micro_batch, "recompute": recompute, "zero": zero}
     fixed = {k: v for k, v in given.items() if v is not None}
-    system = get_system(gpu, oversubscription=oversubscription)
-    result = search(m, system, gpus, global_batch, m.seq_len, precision, fixed)
+    m = looked_up("train", "--model", model, get_model)
+    if seq_tokens:
+        m = m.with_(seq_len=seq_tokens)
+    system = looked_up(
+        "train",
+        "--accelerator",
+        accelerator,
+        lambda a: get_system(a, oversubscription=oversubscription),
+    )
+    result = search(m, system, count, global_batch, m.seq_len, precision, fixed)
     best = result.top(top)
     if as_json:
         emit_json({**result.summary(), "plans": [e.to_dict() for e in best]})
@@ -294,42 +317,40 @@ def train(
         return
     if not best:
         result.best()  # raises with the reasons
-    table = Table(
-        title=f"{m.name} on {gpus:,} x {gpu}, batch {global_batch} x {m.seq_len} tokens",
-        title_justify="left",
-    )
-    for col in (
-        "#",
-        "plan",
-        "step (s)",
-        "tokens/s",
-        "MFU",
-        "HFU",
-        "memory (GB)",
-        "bubble",
-        "exposed comm",
-    ):
-        table.add_column(col, justify="left" if col == "plan" else "right")
+    title = f"{m.name} on {count:,} x {accelerator}, batch {global_batch} x {m.seq_len} tokens"
+    _print_search(result, best, title)
+
+
+def _check_choice(flag: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        message = f"{value!r}: allowed {', '.join(allowed)}"
+        raise InputError([Problem("train", flag, message)])
+
+
+def _print_search(result: SearchResult, best: list[TrainingEstimate], title: str) -> None:
+    """The best plans as a table, then how many were evaluated and why the others lost."""
+    columns = ("#", "plan", "step (s)", "tokens/s", "MFU", "HFU", "memory (GB)", "bubble")
+    t = table(title, (*columns, "exposed comm"), left=("plan",))
     for i, e in enumerate(best, 1):
         b = e.breakdown_s
-        table.add_row(
+        t.add_row(
             str(i),
             str(e.plan),
             f"{e.step_time_s:.3f}",
             f"{e.tokens_per_s:,.0f}",
             f"{e.mfu:.1%}",
             f"{e.hfu:.1%}",
-            f"{e.memory_total_bytes / 1e9:.1f}",
+            f"{e.memory_total_bytes / _GB:.1f}",
             f"{b['pipeline_bubble']:.3f}",
             f"{b['pipeline_p2p'] + b['dp_exposed']:.3f}",
         )
-    out.print(table)
+    out.print(t)
     s = result.summary()
     out.print(f"evaluated {s['evaluated']:,} plans in {s['wall_s']:.3f} s; {s['feasible']:,} fit")
     if result.rejected:
         out.print("why the others lost:")
-        for reason, count in result.rejected.most_common():
-            out.print(f"  {count:>9,}  {reason}")
+        for reason, n in result.rejected.most_common():
+            out.print(f"  {n:>9,}  {reason}")
 
 
 # ---- validation ---------------------------------------------------------------------------------
@@ -368,6 +389,8 @@ def _register_command_modules() -> None:
     import gigawatt.commands as commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):  # shared helpers, not commands
+            continue
         module = importlib.import_module(f"gigawatt.commands.{info.name}")
         register = getattr(module, "register", None)
         if callable(register):

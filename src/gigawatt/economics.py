@@ -29,11 +29,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from gigawatt.bom import BomLine, build_line
@@ -41,6 +40,9 @@ from gigawatt.bom.cluster import MAX_ACCELERATORS
 from gigawatt.catalog import Catalog, Entry, Quantity, load_catalog
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.units import HOUR_S, HOURS_PER_YEAR, UNITS, YEAR_S
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | Sequence[float] | npt.NDArray[Any]
@@ -685,6 +687,8 @@ class EconomicsInputs(BaseModel):
 # ---- capex ----------------------------------------------------------------------------------
 def capex_table(purchases: Sequence[Purchase], book: PriceBook) -> pd.DataFrame:
     """One row per purchase: unit price and capex (low / likely / high). Leases carry no capex."""
+    import pandas as pd
+
     rows = [p for p in purchases]
     problems: list[Problem] = []
     items: list[PriceItem] = []
@@ -775,6 +779,8 @@ def depreciation_schedule(
     Without ``years`` the schedule runs until the longest-lived asset is written off (land
     excluded), so depreciation sums to the depreciable capex.
     """
+    import pandas as pd
+
     assets = capex[capex["category"] != "lease"]
     lives = _lives(assets, book, "likely")
     if years is None:
@@ -835,6 +841,8 @@ def opex_table(
     leases), low / likely / high. Maintenance and insurance apply to the capex of assets in
     service that year; leases to leased capacity in service; staff to the IT power in service
     at each site (FTE per W x loaded cost per FTE)."""
+    import pandas as pd
+
     y = np.asarray(years, dtype=float)
     n_years = len(y)
     fin = book.finance
@@ -921,6 +929,13 @@ def accelerators_in_service(capex: pd.DataFrame, book: PriceBook, years: ArrayLi
 
 
 # ---- budget ---------------------------------------------------------------------------------
+def _empty_frame() -> pd.DataFrame:
+    """An empty table, built on demand so that importing this module does not import pandas."""
+    import pandas as pd
+
+    return pd.DataFrame()
+
+
 @dataclass(frozen=True)
 class BudgetResult:
     """Does a programme fit its budget; if not, what is cut (lowest priority first) and how
@@ -934,7 +949,7 @@ class BudgetResult:
     years_needed: Range | None
     tranches: pd.DataFrame
     cut_order: tuple[str, ...]
-    by_year: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_year: pd.DataFrame = field(default_factory=_empty_frame)
 
     def to_dict(self) -> dict[str, Any]:
         def rng(r: Range | None) -> dict[str, float] | None:
@@ -984,6 +999,8 @@ def budget_check(
     ``budget_usd / years`` per year and ``years_needed`` says how long the whole programme
     would take at that rate; ``by_year`` compares cumulative spend with the cumulative budget.
     """
+    import pandas as pd
+
     if budget_usd <= 0 or not math.isfinite(budget_usd):
         raise InputError(
             [Problem("economics", "budget", f"must be a finite amount > 0, got {budget_usd}")]
@@ -1085,6 +1102,8 @@ def plan_economics(
       ``high``); ``workloads``: $ per training run and $ per million tokens;
     * ``budget`` and ``budget_by_year`` when the section has a budget.
     """
+    import pandas as pd
+
     sec = inputs.section
     base = book or load_price_book()
     b = base.with_overrides(sec.prices, sec.wacc)
@@ -1613,6 +1632,8 @@ def what_budget_buys(
 ) -> BudgetBuys:
     """How many accelerators (with network, storage, facility and power) a budget buys if it
     must also pay 0, 1, ... ``run_years`` years of operation, with MW and yearly opex."""
+    import pandas as pd
+
     b = book or load_price_book()
     if not math.isfinite(amount) or amount <= 0:
         raise InputError([Problem(WHERE, "amount", f"must be a finite amount > 0, got {amount}")])

@@ -167,7 +167,7 @@ def serving_configs(
 RANKS = ("throughput", "cost")
 
 
-def rank_configs(df: pd.DataFrame, rank: str = "throughput", where: str = "--rank") -> pd.DataFrame:
+def rank_configs(df: pd.DataFrame, rank: str = "throughput", where: str = "rank") -> pd.DataFrame:
     """Sort configurations: ``throughput`` = output tokens/s per GPU, best first; ``cost`` =
     likely USD per million output tokens, cheapest first (needs ``add_cost_columns``)."""
     if rank not in RANKS:

@@ -29,19 +29,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.special import digamma, lambertw
-from scipy.stats import poisson
 
 from gigawatt.bom import fabric_tiers, size_fabric
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.units import DAY_S, HOUR_S, YEAR_S
 from gigawatt.workload import TransformerModel
+
+if TYPE_CHECKING:
+    pass
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | FloatArray | list[float] | list[int]
@@ -488,6 +489,8 @@ def daly_interval_s(checkpoint_s: ArrayLike, mttf_s: ArrayLike) -> Any:
 def optimal_interval_s(checkpoint_s: ArrayLike, mttf_s: ArrayLike, lag_s: ArrayLike = 0.0) -> Any:
     """Exact maximiser of ETTR for exponential failures: tau* = M (1 + W0(-e^(-1 - d/M))),
     no shorter than the time an asynchronous write needs to commit (tau + delta >= L)."""
+    from scipy.special import lambertw
+
     d, m, lag = _as_array(checkpoint_s), _as_array(mttf_s), _as_array(lag_s)
     w = np.real(lambertw(-np.exp(-1.0 - d / m), 0))
     tau = m * (1.0 + w)
@@ -529,6 +532,9 @@ def spare_wait_s(
     Vectorised over D (one Poisson pmf call, harmonic numbers by digamma), so the cost does
     not grow with the fleet: the plan's deadline search calls this once per cluster size.
     """
+    from scipy.special import digamma
+    from scipy.stats import poisson
+
     if spares < 0:
         raise InputError([Problem("reliability", "spares", "must be >= 0")])
     if repair_time_s <= 0:

@@ -258,10 +258,15 @@ def catalog_kinds(directory: Path = CATALOG_DIR) -> tuple[str, ...]:
     return (*KINDS, *extra)
 
 
+# libyaml's safe loader where PyYAML was built with it: the same objects, parsed ~10x faster
+# (the catalog is loaded by every command that touches a scenario).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_file(path: Path, kind: str, problems: list[Problem]) -> dict[str, Entry]:
     file = path.name
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         problems.append(Problem(file, "-", f"not valid YAML: {exc}"))
         return {}

@@ -12,15 +12,18 @@ economics stage.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
 from gigawatt.units import YEAR_S
 
 from .sites import Site
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def build_schedule(
@@ -34,6 +37,8 @@ def build_schedule(
     catalog: Catalog | None = None,
 ) -> pd.DataFrame:
     """One row per module: start, built, energised and ready (decimal years), IT W, capex."""
+    import pandas as pd
+
     cat = catalog or load_catalog()
     module = module or ("floating-module" if site.floating else "land-building")
     items = cat.kind("buildout")
@@ -92,6 +97,8 @@ def ready_capacity_w(schedule: pd.DataFrame, year: float | Sequence[float]) -> n
 
 def shortfall(schedule: pd.DataFrame, demand: Sequence[tuple[float, float]]) -> pd.DataFrame:
     """Compare a deployment (year, IT W needed) against the schedule; rows where it misses."""
+    import pandas as pd
+
     years = [y for y, _ in demand]
     have = ready_capacity_w(schedule, years)
     df = pd.DataFrame({"year": years, "needed_w": [w for _, w in demand], "ready_w": have})

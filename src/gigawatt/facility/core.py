@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from gigawatt.catalog import Catalog
 from gigawatt.errors import InputError, Problem
@@ -13,6 +13,9 @@ from gigawatt.units import HOUR_S, WEATHER_HOURS_PER_YEAR
 
 from .cooling import CoolingConfig, CoolingResult, get_cooling, simulate
 from .sites import DAYS_IN_MONTH, MONTH_NAMES, Site, get_site
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KWH_J = 3.6e6
 
@@ -67,6 +70,8 @@ def evaluate(
     site: Site | str, it_w: float, cooling: CoolingConfig | str, catalog: Catalog | None = None
 ) -> FacilityReport:
     """Run the cooling model on each month's typical day (12 x 24 h) at constant IT power."""
+    import pandas as pd
+
     s = site if isinstance(site, Site) else get_site(site, catalog)
     cfg = cooling if isinstance(cooling, CoolingConfig) else get_cooling(cooling, catalog)
     if not np.isfinite(it_w) or it_w <= 0:

@@ -6,9 +6,8 @@ The lead wires this into scenario.py / plan.py; this module imports neither.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from gigawatt.catalog import Catalog, load_catalog
@@ -17,6 +16,9 @@ from gigawatt.errors import InputError, Problem
 from .buildout import build_schedule
 from .core import evaluate
 from .power import SupplyBlock, check_supply, dispatch_energy, expand_units
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Positive = Annotated[float, Field(gt=0)]
 
@@ -61,6 +63,8 @@ def plan_facilities(
     """Evaluate every site: DataFrames ``sites`` (annual), ``monthly``, ``power``, ``buildout``.
 
     Units SI: W, J, m3, kg CO2, USD, K; years as decimal years."""
+    import pandas as pd
+
     cat = catalog or load_catalog()
     site_rows, monthly, power_rows, builds = [], [], [], []
     for sp in section.sites:
@@ -166,6 +170,8 @@ def site_summary(plan_tables: Mapping[str, pd.DataFrame]) -> list[dict[str, Any]
     kWh), ``water_m3_per_year`` (consumed, not once-through withdrawal), ``co2_t_per_year``
     (tonnes, after the site's supply mix), ``supply_ok``. Programme PUE and WUE are weighted
     by energy (total facility energy / total IT energy), not averaged over sites."""
+    import pandas as pd
+
     sites = plan_tables.get("sites")
     if sites is None or not isinstance(sites, pd.DataFrame):
         raise InputError([Problem("<plan>", "sites", "plan tables have no 'sites' DataFrame")])

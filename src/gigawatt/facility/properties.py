@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import CoolProp.CoolProp as CP
 import numpy as np
 import psychrolib
 from numpy.typing import ArrayLike, NDArray
@@ -36,6 +35,8 @@ _GRID_AIR_C = np.arange(-60.0, 90.0, 0.25)
 
 @lru_cache(maxsize=1)
 def _water_tables() -> tuple[F64, F64, F64]:
+    import CoolProp.CoolProp as CP
+
     t_k = _GRID_WATER_C + KELVIN
     cp = np.asarray(CP.PropsSI("C", "T", t_k, "P", P_ATM_PA, "Water"), dtype=float)
     rho = np.asarray(CP.PropsSI("D", "T", t_k, "P", P_ATM_PA, "Water"), dtype=float)
@@ -46,6 +47,8 @@ def _water_tables() -> tuple[F64, F64, F64]:
 
 @lru_cache(maxsize=1)
 def _sea_tables() -> tuple[F64, F64]:
+    import CoolProp.CoolProp as CP
+
     t_k = _GRID_SEA_C + KELVIN
     cp = np.asarray(CP.PropsSI("C", "T", t_k, "P", P_ATM_PA, SEAWATER), dtype=float)
     rho = np.asarray(CP.PropsSI("D", "T", t_k, "P", P_ATM_PA, SEAWATER), dtype=float)

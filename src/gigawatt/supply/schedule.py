@@ -30,10 +30,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -43,6 +42,9 @@ from gigawatt.supply.estimate import Range, row_percentiles
 from gigawatt.supply.needs import BITS_PER_BYTE, UnitNeeds, bom_for, unit_needs
 from gigawatt.supply.sampling import Sampler
 from gigawatt.units import MONTHS_PER_QUARTER, MONTHS_PER_YEAR, QUARTERS_PER_YEAR, UNITS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FloatArray = NDArray[np.float64]
 MONTH_S = UNITS["month"][0]
@@ -117,6 +119,8 @@ def quarter_label(index: int) -> str:
 
 
 def _rows(schedule: Any) -> list[tuple[int, str, float]]:
+    import pandas as pd
+
     if isinstance(schedule, pd.DataFrame):
         missing = {"quarter", "accelerator", "count"} - set(schedule.columns)
         if missing:
@@ -211,6 +215,8 @@ def claim_summary(plan_tables: Mapping[str, Any]) -> dict[str, Any]:
     {low, likely, high} (claim / estimate), "peak_quarter", "text",
     "assumptions_to_close_gap"}``.
     """
+    import pandas as pd
+
     check = plan_tables.get("claim", plan_tables.get("supply_claim"))
     if not isinstance(check, ClaimCheck):
         q = plan_tables.get("supply_quarterly")
@@ -625,6 +631,8 @@ def _deliveries_table(hz: _Horizon, delivered: FloatArray) -> pd.DataFrame:
     lo, mid, hi = _pct_rows(delivered)
     cum_req = np.cumsum(hz.req.sum(axis=0))
     cum_mid = _pct_rows(np.cumsum(delivered, axis=0))[1]
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "quarter": hz.quarters,
@@ -711,6 +719,8 @@ def plan_supply(
     "supply_deliveries": DataFrame, "supply_bom": DataFrame, "claim": ClaimCheck}``; figures
     are P50 with ``_low``/``_high`` = P5/P95 columns, wafers per month unless named otherwise.
     """
+    import pandas as pd
+
     sec = section or SupplySection()
     cat = catalog or load_catalog()
     rows = _rows(schedule if schedule is not None else sec.schedule)
