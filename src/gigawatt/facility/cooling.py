@@ -42,7 +42,7 @@ from .sites import Weather
 
 F64 = NDArray[np.float64]
 FILE = "cooling.yaml"
-G = 9.80665
+G = 9.80665  # standard gravity, m/s2 (CGPM 1901)
 SINKS = ("air-cooled-chiller", "cooling-tower", "dry-cooler", "once-through")
 DT_MIN_K = 2.0  # smallest driving temperature difference a sink is sized for (max air flow)
 EVAPORATOR_APPROACH_K = 1.5
@@ -50,6 +50,9 @@ EVAPORATOR_APPROACH_K = 1.5
 # gives liquid-to-gas ratios of ~1-1.5 kg water per kg air, the usual design band (ASHRAE
 # Handbook HVAC Systems and Equipment 2020 ch. 40).
 TOWER_LEAVING_AIR_APPROACH_K = 8.0
+# condenser-water temperatures (degC) at which its heat capacity is read: the loop supply
+# temperature held inside the range condenser water runs in
+CONDENSER_WATER_RANGE_C = (5.0, 45.0)
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,162 @@ def _check_inputs(it_w: F64, weather: Weather, cfg: CoolingConfig) -> None:
         raise InputError(problems)
 
 
+def self_heating_pump_w(
+    heat_w: ArrayLike, head_m: float, delta_t_k: float, efficiency: float, cp: float
+) -> F64:
+    """Pump power of a water loop whose pump work ends in the water it moves.
+
+    ``P = k (Q + P)`` with ``k = g H / (c_p dT eta)`` (flow from ``pump_power_w``), so
+    ``P = k Q / (1 - k)``."""
+    k = G * head_m / (cp * delta_t_k * efficiency)
+    return np.asarray(k * np.asarray(heat_w, dtype=float) / (1.0 - k), dtype=float)
+
+
+def _white_space(it_w: F64, cfg: CoolingConfig) -> tuple[F64, F64]:
+    """Stage 1: (air-movement fans, miscellaneous loads). Fans in proportion to the heat the
+    air carries (the share not on cold plates or in fluid)."""
+    air_heat = it_w * (1.0 - cfg.liquid_fraction)
+    return cfg.air_fan_fraction * air_heat, cfg.misc_fraction * it_w
+
+
+def _loop_pump(heat_w: F64, cfg: CoolingConfig) -> F64:
+    """Stage 2: heat-transport loop pumps, water properties at the loop's mean temperature."""
+    t_loop = 0.5 * (cfg.supply_c + cfg.return_c)
+    cp = float(props.water_cp_j_per_kg_k(t_loop))
+    return self_heating_pump_w(
+        heat_w, cfg.loop_pump_head_m, cfg.loop_delta_t_k, cfg.pump_efficiency, cp
+    )
+
+
+def _sink_environment_c(weather: Weather, cfg: CoolingConfig, shape: tuple[int, ...]) -> F64:
+    """The temperature the sink rejects to: wet bulb (tower), water (once-through), dry bulb."""
+    if cfg.heat_rejection == "cooling-tower":
+        return np.broadcast_to(weather.wet_bulb_c, shape)
+    if cfg.heat_rejection == "once-through":
+        assert weather.water_c is not None
+        return np.broadcast_to(weather.water_c, shape)
+    return np.broadcast_to(weather.dry_bulb_c, shape)
+
+
+def _economiser_and_chiller(q_loop: F64, t_sink: F64, cfg: CoolingConfig) -> tuple[F64, F64]:
+    """Stage 3: (free-cooling fraction, chiller power). The integrated economiser rejects
+    ``(T_return - T_sink) / (T_return - T_supply)`` of the load free (none behind an
+    air-cooled chiller); the chiller the rest at ``chiller_cop``."""
+    t_s, t_r = cfg.supply_c, cfg.return_c
+    if cfg.economiser and cfg.heat_rejection != "air-cooled-chiller":
+        free = np.clip((t_r - t_sink) / (t_r - t_s), 0.0, 1.0)
+    else:
+        free = np.zeros(q_loop.shape)
+    q_mech = (1.0 - free) * q_loop
+    t_evap = t_s - EVAPORATOR_APPROACH_K
+    t_cond = t_sink + cfg.chiller_condenser_approach_k
+    cop = chiller_cop(t_evap, t_cond, cfg.chiller_carnot_fraction, cfg.chiller_min_lift_k)
+    return free, q_mech / cop
+
+
+def _condenser_pump(heat_w: F64, cfg: CoolingConfig) -> F64:
+    """Condenser-water (tower) loop pumps; their work ends in the water the tower cools.
+    Water properties at the loop supply temperature, held inside the property table."""
+    if cfg.heat_rejection != "cooling-tower" or cfg.condenser_pump_head_m <= 0:
+        return np.zeros(heat_w.shape)
+    t_cw = float(np.clip(cfg.supply_c, *CONDENSER_WATER_RANGE_C))
+    cp = float(props.water_cp_j_per_kg_k(t_cw))
+    return self_heating_pump_w(
+        heat_w, cfg.condenser_pump_head_m, cfg.condenser_delta_t_k, cfg.pump_efficiency, cp
+    )
+
+
+@dataclass(frozen=True)
+class SinkFlows:
+    """Stage 4: what a heat sink draws and moves (W, kg/s, K), arrays of one shape."""
+
+    sink_w: F64
+    heat_to_sink_w: F64
+    evaporated_kg_per_s: F64
+    blowdown_kg_per_s: F64
+    withdrawn_kg_per_s: F64
+    discharge_rise_k: F64
+
+
+def _sink_flows(
+    sink_w: F64,
+    heat_w: F64,
+    evap: F64 | None = None,
+    blowdown: F64 | None = None,
+    withdrawn: F64 | None = None,
+    rise: F64 | None = None,
+) -> SinkFlows:
+    zeros = np.zeros(heat_w.shape)
+    return SinkFlows(
+        sink_w=np.asarray(sink_w, dtype=float),
+        heat_to_sink_w=np.asarray(heat_w, dtype=float),
+        evaporated_kg_per_s=zeros.copy() if evap is None else evap,
+        blowdown_kg_per_s=zeros.copy() if blowdown is None else blowdown,
+        withdrawn_kg_per_s=zeros.copy() if withdrawn is None else withdrawn,
+        discharge_rise_k=zeros.copy() if rise is None else np.asarray(rise, dtype=float),
+    )
+
+
+def _cooling_tower(q_sink: F64, weather: Weather, env_c: F64, cfg: CoolingConfig) -> SinkFlows:
+    """Tower air flow from the moist-air enthalpy rise; leaving air saturated below the hot
+    water; evaporation = air flow x humidity-ratio rise, blowdown at the cycles of
+    concentration (ASHRAE Handbook HVAC Systems and Equipment 2020 ch. 40)."""
+    shape = q_sink.shape
+    t_db = np.broadcast_to(weather.dry_bulb_c, shape)
+    w_in = np.broadcast_to(weather.humidity_ratio, shape)
+    p = weather.pressure_pa
+    t_out = np.maximum(cfg.return_c - TOWER_LEAVING_AIR_APPROACH_K, env_c + DT_MIN_K)
+    h_in = props.moist_air_enthalpy_j_per_kg(t_db, w_in)
+    w_out = props.saturation_humidity_ratio(t_out, p)
+    h_out = props.moist_air_enthalpy_j_per_kg(t_out, w_out)
+    m_air = q_sink / (h_out - h_in)  # kg dry air / s
+    rho_air = props.moist_air_density_kg_per_m3(t_out, w_out, p)
+    fan_w = m_air * (1.0 + w_out) / rho_air * cfg.sink_fan_pressure_pa / cfg.fan_efficiency
+    evap = m_air * np.maximum(w_out - w_in, 0.0)
+    blowdown = evap / (cfg.cycles_of_concentration - 1.0)
+    return _sink_flows(fan_w, m_air * (h_out - h_in), evap=evap, blowdown=blowdown)
+
+
+def _dry_cooler(q_sink: F64, weather: Weather, env_c: F64, cfg: CoolingConfig) -> SinkFlows:
+    """Dry-cooler air flow from the sensible rise of moist air to the approach below the
+    return water (at least ``DT_MIN_K``); fan power from the coil's pressure drop."""
+    shape = q_sink.shape
+    w_in = np.broadcast_to(weather.humidity_ratio, shape)
+    dt_air = np.maximum(cfg.return_c - cfg.sink_approach_k - env_c, DT_MIN_K)
+    cp_air = props.CP_DA_J_PER_KG_K + w_in * props.CP_VAPOUR_J_PER_KG_K
+    m_air = q_sink / (cp_air * dt_air)
+    rho_air = props.moist_air_density_kg_per_m3(env_c, w_in, weather.pressure_pa)
+    fan_w = m_air * (1.0 + w_in) / rho_air * cfg.sink_fan_pressure_pa / cfg.fan_efficiency
+    return _sink_flows(fan_w, m_air * cp_air * dt_air)
+
+
+def _once_through(q_sink: F64, weather: Weather, env_c: F64, cfg: CoolingConfig) -> SinkFlows:
+    """Sea or river water pumped through and discharged at most ``discharge_limit_rise``
+    warmer; the pump's work also ends in the stream: ``m c_p dT = Q + m g H / eta``."""
+    rise = np.clip(
+        cfg.return_c - cfg.sink_approach_k - env_c, cfg.min_rise_k, cfg.discharge_limit_rise_k
+    )
+    cp_sea = props.seawater_cp_j_per_kg_k(env_c)
+    m_sea = q_sink / (cp_sea * rise - G * cfg.intake_head_m / cfg.pump_efficiency)
+    pump_w = m_sea * G * cfg.intake_head_m / cfg.pump_efficiency
+    return _sink_flows(pump_w, m_sea * cp_sea * rise - pump_w, withdrawn=m_sea, rise=rise)
+
+
+def _air_cooled(q_sink: F64, weather: Weather, env_c: F64, cfg: CoolingConfig) -> SinkFlows:
+    """Air-cooled chiller: its condenser fans are inside the COP, nothing more to draw."""
+    return _sink_flows(np.zeros(q_sink.shape), q_sink.copy())
+
+
+SINK_MODELS: dict[str, Callable[[F64, Weather, F64, CoolingConfig], SinkFlows]] = {
+    "cooling-tower": _cooling_tower,
+    "dry-cooler": _dry_cooler,
+    "once-through": _once_through,
+    "air-cooled-chiller": _air_cooled,
+}
+
+
 def _thermal_chain(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> CoolingResult:
+    """The chain of the module docstring, stage by stage; each stage's heat feeds the next."""
     it_nominal = np.asarray(it_power_w, dtype=float)
     it_nominal = np.broadcast_to(
         it_nominal, np.broadcast(it_nominal, weather.dry_bulb_c).shape
@@ -290,119 +448,31 @@ def _thermal_chain(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) 
     # 0. servers without fans (immersion) draw less for the same work
     fan_saving = cfg.server_fan_saving * it_nominal
     it_w = it_nominal - fan_saving
-    shape = it_w.shape
-    t_db = np.broadcast_to(weather.dry_bulb_c, shape)
-    t_wb = np.broadcast_to(weather.wet_bulb_c, shape)
-    w_in = np.broadcast_to(weather.humidity_ratio, shape)
-    p = weather.pressure_pa
-    zeros = np.zeros(shape)
-
-    # 1. white space
-    air_heat = it_w * (1.0 - cfg.liquid_fraction)
-    air_fan = cfg.air_fan_fraction * air_heat
-    misc = cfg.misc_fraction * it_w
-    # 2. loop pump (its work ends in the loop): P = k (Q0 + P)
-    t_s, t_r = cfg.supply_c, cfg.return_c
-    t_loop = 0.5 * (t_s + t_r)
-    k = (
-        G
-        * cfg.loop_pump_head_m
-        / (float(props.water_cp_j_per_kg_k(t_loop)) * cfg.loop_delta_t_k * cfg.pump_efficiency)
-    )
+    air_fan, misc = _white_space(it_w, cfg)
     q0 = it_w + air_fan + misc
-    loop_pump = k * q0 / (1.0 - k)
+    loop_pump = _loop_pump(q0, cfg)
     q_loop = q0 + loop_pump
-
-    # 3. sink temperature and integrated economiser
-    sink = cfg.heat_rejection
-    if sink == "cooling-tower":
-        t_env = t_wb
-    elif sink == "once-through":
-        assert weather.water_c is not None
-        t_env = np.broadcast_to(weather.water_c, shape)
-    else:
-        t_env = t_db
-    t_sink = t_env + cfg.sink_approach_k
-    if cfg.economiser and sink != "air-cooled-chiller":
-        free = np.clip((t_r - t_sink) / (t_r - t_s), 0.0, 1.0)
-    else:
-        free = zeros.copy()
-    q_mech = (1.0 - free) * q_loop
-    t_evap = t_s - EVAPORATOR_APPROACH_K
-    t_cond = t_sink + cfg.chiller_condenser_approach_k
-    cop = chiller_cop(t_evap, t_cond, cfg.chiller_carnot_fraction, cfg.chiller_min_lift_k)
-    chiller = q_mech / cop
-    # condenser-water (tower) loop: its pumps' work ends in the water the tower cools,
-    # P = k (Q_loop + P_chiller + P) with k = g H / (c_p dT eta) (same form as the loop pump)
-    condenser_pump = zeros.copy()
-    if sink == "cooling-tower" and cfg.condenser_pump_head_m > 0:
-        t_cw = float(np.clip(t_s, 5.0, 45.0))
-        k_cw = (
-            G
-            * cfg.condenser_pump_head_m
-            / (
-                float(props.water_cp_j_per_kg_k(t_cw))
-                * cfg.condenser_delta_t_k
-                * cfg.pump_efficiency
-            )
-        )
-        condenser_pump = k_cw * (q_loop + chiller) / (1.0 - k_cw)
+    env_c = _sink_environment_c(weather, cfg, it_w.shape)
+    free, chiller = _economiser_and_chiller(q_loop, env_c + cfg.sink_approach_k, cfg)
+    condenser_pump = _condenser_pump(q_loop + chiller, cfg)
     q_sink = q_loop + chiller + condenser_pump  # heat the sink must carry away
-
-    # 4. sink transport
-    evap = zeros.copy()
-    blowdown = zeros.copy()
-    withdrawn = zeros.copy()
-    rise = zeros.copy()
-    if sink == "cooling-tower":
-        # leaving air saturated, below the hot water (top of the tower range)
-        t_out = np.maximum(t_r - TOWER_LEAVING_AIR_APPROACH_K, t_wb + DT_MIN_K)
-        h_in = props.moist_air_enthalpy_j_per_kg(t_db, w_in)
-        w_out = props.saturation_humidity_ratio(t_out, p)
-        h_out = props.moist_air_enthalpy_j_per_kg(t_out, w_out)
-        m_air = q_sink / (h_out - h_in)  # kg dry air / s
-        rho_air = props.moist_air_density_kg_per_m3(t_out, w_out, p)
-        sink_w = m_air * (1.0 + w_out) / rho_air * cfg.sink_fan_pressure_pa / cfg.fan_efficiency
-        evap = m_air * np.maximum(w_out - w_in, 0.0)
-        blowdown = evap / (cfg.cycles_of_concentration - 1.0)
-        heat_to_sink = m_air * (h_out - h_in)
-    elif sink == "dry-cooler":
-        dt_air = np.maximum(t_r - cfg.sink_approach_k - t_db, DT_MIN_K)
-        cp_air = props.CP_DA_J_PER_KG_K + w_in * props.CP_VAPOUR_J_PER_KG_K
-        m_air = q_sink / (cp_air * dt_air)
-        rho_air = props.moist_air_density_kg_per_m3(t_db, w_in, p)
-        sink_w = m_air * (1.0 + w_in) / rho_air * cfg.sink_fan_pressure_pa / cfg.fan_efficiency
-        heat_to_sink = m_air * cp_air * dt_air
-    elif sink == "once-through":
-        rise = np.clip(
-            t_r - cfg.sink_approach_k - t_env, cfg.min_rise_k, cfg.discharge_limit_rise_k
-        )
-        cp_sea = props.seawater_cp_j_per_kg_k(t_env)
-        # the pump's work also ends in the stream: m cp dT = Q + m g H / eta, solved for m
-        m_sea = q_sink / (cp_sea * rise - G * cfg.intake_head_m / cfg.pump_efficiency)
-        sink_w = m_sea * G * cfg.intake_head_m / cfg.pump_efficiency
-        withdrawn = m_sea
-        heat_to_sink = m_sea * cp_sea * rise - sink_w
-    else:  # air-cooled chiller: condenser fans are inside the COP
-        sink_w = zeros.copy()
-        heat_to_sink = q_sink.copy()
-
-    load = it_w + misc + air_fan + loop_pump + chiller + sink_w + condenser_pump
+    flows = SINK_MODELS[cfg.heat_rejection](q_sink, weather, env_c, cfg)
+    # 5. electrical losses in proportion to the load they serve
+    load = it_w + misc + air_fan + loop_pump + chiller + flows.sink_w + condenser_pump
     losses = cfg.electrical_loss_fraction * load
-    heat_rejected = heat_to_sink + sink_w + losses
     return CoolingResult(
         it_w=it_w,
         air_fan_w=air_fan,
         loop_pump_w=loop_pump,
         chiller_w=chiller,
-        sink_w=np.asarray(sink_w, dtype=float),
+        sink_w=flows.sink_w,
         misc_w=misc,
         electrical_loss_w=losses,
-        heat_rejected_w=np.asarray(heat_rejected, dtype=float),
-        water_evaporated_kg_per_s=evap,
-        water_blowdown_kg_per_s=blowdown,
-        water_withdrawn_kg_per_s=withdrawn,
-        discharge_rise_k=np.asarray(rise, dtype=float),
+        heat_rejected_w=np.asarray(flows.heat_to_sink_w + flows.sink_w + losses, dtype=float),
+        water_evaporated_kg_per_s=flows.evaporated_kg_per_s,
+        water_blowdown_kg_per_s=flows.blowdown_kg_per_s,
+        water_withdrawn_kg_per_s=flows.withdrawn_kg_per_s,
+        discharge_rise_k=flows.discharge_rise_k,
         free_cooling_fraction=free,
         condenser_pump_w=np.asarray(condenser_pump, dtype=float),
         it_fan_saving_w=np.asarray(fan_saving, dtype=float),

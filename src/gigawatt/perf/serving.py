@@ -68,6 +68,20 @@ ELEMENTWISE_BYTES_PER_HIDDEN = 10.0  # two norms (r+w) and two residual adds (2r
 WORKSPACE_TOKENS = 8192.0  # engine's max_num_tokens: activation workspace is sized for it
 LOGIT_BYTES = 4.0  # FP32 logits for sampling
 Mode = Literal["static", "closed", "open"]
+# Load-model solvers (``_closed_loop``, ``_open_population``): damped fixed-point iterations
+# with a fixed number of steps (their docstrings say what they solve and how well)
+DECODE_BATCH_DAMPING = 0.5  # weight of the new decode-batch estimate per iteration
+DECODE_BATCH_ITERATIONS = 16
+POPULATION_DAMPING = 0.5  # open arrivals: weight of the new population estimate per iteration
+POPULATION_ITERATIONS = 30
+MAX_PREFILL_UTILISATION = 0.999  # busy share of prefill kept below 1 (the queue diverges)
+MIN_CHUNK_BUDGET_TOKENS = 64.0  # chunked prefill: fewest prompt tokens a step still takes
+HALF_STEP = 0.5  # a prompt arrives, on average, half-way through a decode step
+QUADRATIC_EPS = 1e-15  # |A| below this: the throughput equation is linear in X
+P50, P99 = 0.5, 0.99
+P99_TAIL = 0.01  # 1 - P99, written exactly
+TINY_RHO = 1e-9  # guards divisions by a utilisation that is zero
+TINY_SECONDS = 1e-12  # guards divisions by a prefill time that is zero
 
 
 # ---- software stack (inference engine) --------------------------------------------------
@@ -548,6 +562,350 @@ def _poisson_quantile(mean: FloatArray, q: float) -> FloatArray:
     return np.asarray(poisson.ppf(q, np.maximum(mean, 1e-12)), dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class _Replica:
+    """One replica's configuration broadcast to the result ``shape``, with its decode and
+    prefill times as functions of the batch (the building blocks of the load models)."""
+
+    model: TransformerModel
+    system: System
+    sw: Software
+    s_in: FloatArray
+    s_out: FloatArray
+    t: FloatArray
+    p: FloatArray
+    e: FloatArray
+    wb: FloatArray
+    kvb: FloatArray
+    peak: FloatArray
+    shape: tuple[int, ...]
+    chunked: bool
+    chunk_tokens: float
+
+    def full(self, x: ArrayLike) -> FloatArray:
+        return np.asarray(np.broadcast_to(np.asarray(x, dtype=np.float64), self.shape), np.float64)
+
+    def decode_step(self, b: FloatArray) -> FloatArray:
+        """Decode step seconds at ``b`` running sequences, mean context s_in + s_out / 2."""
+        ctx = self.s_in + self.s_out / 2.0
+        return self.full(
+            decode_step_time(
+                self.model,
+                self.system,
+                b,
+                ctx,
+                self.t,
+                self.p,
+                self.wb,
+                self.kvb,
+                self.peak,
+                self.sw,
+                self.e,
+            )
+        )
+
+    def prefill(
+        self, tokens: ArrayLike, sequences: ArrayLike, overheads: bool = True
+    ) -> FloatArray:
+        """Seconds of one prefill pass over ``tokens`` tokens of ``sequences`` whole prompts."""
+        return self.full(
+            prefill_time(
+                self.model,
+                self.system,
+                tokens,
+                self.s_in / 2.0,
+                self.t,
+                self.p,
+                self.wb,
+                self.peak,
+                sequences,
+                self.sw,
+                overheads=overheads,
+                ep=self.e,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class _LoadResult:
+    """Throughput and latency of one load model (arrays of the result shape)."""
+
+    tokens_per_s: FloatArray
+    requests_per_s: FloatArray
+    ttft_s: FloatArray
+    ttft_p50_s: FloatArray
+    ttft_p99_s: FloatArray
+    tpot_s: FloatArray
+    tpot_p50_s: FloatArray
+    tpot_p99_s: FloatArray
+    running: FloatArray
+    step_s: FloatArray
+
+
+def _check_serving_inputs(
+    model: TransformerModel,
+    s_in: FloatArray,
+    s_out: FloatArray,
+    t: FloatArray,
+    p: FloatArray,
+    e: FloatArray,
+) -> None:
+    """Reject lengths and parallel degrees no engine could run, naming the field."""
+    for name, arr in (("input_len", s_in), ("output_len", s_out), ("tp", t), ("pp", p)):
+        if np.any(~np.isfinite(arr)) or np.any(arr < 1.0):
+            raise InputError([Problem("<input>", name, "must be finite and >= 1")])
+    if np.any(~np.isfinite(e)) or np.any(e < 1.0):
+        raise InputError([Problem("<input>", "ep", "must be finite and >= 1")])
+    if np.any(e > 1.0) and not model.is_moe:
+        raise InputError(
+            [Problem("<input>", "ep", f"{model.name} has no experts: expert parallel needs MoE")]
+        )
+    if np.any((e > 1.0) & (np.mod(e, t) != 0.0)):
+        raise InputError([Problem("<input>", "ep", "must be a multiple of tp (or 1)")])
+
+
+def _static_batch(r: _Replica, B: FloatArray) -> _LoadResult:
+    """All ``B`` requests start together: one prefill of all prompts, then s_out - 1 decode
+    steps at batch B; the batch ends with its longest member."""
+    ttft = r.prefill(B * r.s_in, B)
+    step = r.decode_step(B)
+    total = ttft + (r.s_out - 1.0) * step
+    return _LoadResult(
+        tokens_per_s=B * r.s_out / total,
+        requests_per_s=B / total,
+        ttft_s=ttft,
+        ttft_p50_s=ttft,
+        ttft_p99_s=ttft,
+        tpot_s=step,
+        tpot_p50_s=step,
+        tpot_p99_s=step,
+        running=B,
+        step_s=step,
+    )
+
+
+@dataclass(frozen=True)
+class _LoopState:
+    """Mean-value solution of a closed loop at a decode batch ``b``."""
+
+    X: FloatArray  # requests per second
+    R: FloatArray  # mean residence (response) time
+    ttft: FloatArray
+    tpot: FloatArray
+    Td: FloatArray  # decode step at the batch
+    t_pf: FloatArray  # one prompt's prefill seconds (amortised per request)
+    b: FloatArray
+
+
+def _little_law(r: _Replica, running: FloatArray, b: FloatArray, chunk_s: FloatArray) -> _LoopState:
+    """Throughput X of ``running`` requests in flight when ``b`` of them decode together.
+
+    Little's law X = n / (TTFT + (out - 1) TPOT), with decode steps stretched by the
+    prefills of the X requests/s that join: TPOT = Td / (1 - X t_pf). Without chunking,
+    prompts arriving within one step are prefilled together (k = running / out of them in
+    steady state, a slot frees every out steps) and TTFT = Td / 2 + k t_pf + X t_pf k t_pf / 2
+    (the residual of a running prefill burst); dropping the cubic term (< 1 %) leaves a
+    quadratic in X whose physical (smaller) root is taken. Chunked (Sarathi-Serve): a prompt
+    rides on ``steps`` decode steps, each stretched by the others' chunks.
+    """
+    out = r.full(r.s_out)
+    Td = r.decode_step(np.maximum(b, 1.0))
+    if r.chunked:
+        t_pf = chunk_s
+        budget = np.maximum(r.chunk_tokens - b, MIN_CHUNK_BUDGET_TOKENS)
+        steps = HALF_STEP + np.ceil(r.full(r.s_in) / budget)
+        X = running / ((steps + out - 1.0) * Td + t_pf + running * t_pf)
+        X = np.minimum(X, MAX_PREFILL_UTILISATION / t_pf)
+        tpot = Td / (1.0 - X * t_pf)
+        ttft = steps * tpot + t_pf
+    else:
+        k = np.maximum(1.0, running / out)
+        t_pf = r.prefill(k * r.s_in, k) / k
+        a0 = HALF_STEP * Td + k * t_pf
+        c0 = 0.5 * k * t_pf * t_pf  # busy share X t_pf x half a burst k t_pf
+        A = a0 * t_pf - c0
+        Bq = a0 + (out - 1.0) * Td + running * t_pf
+        disc = np.maximum(Bq * Bq - 4.0 * A * running, 0.0)
+        X = np.where(
+            np.abs(A) > QUADRATIC_EPS,
+            (Bq - np.sqrt(disc)) / (2.0 * np.where(A == 0.0, 1.0, A)),
+            running / Bq,
+        )
+        X = np.minimum(X, MAX_PREFILL_UTILISATION / t_pf)
+        tpot = Td / (1.0 - X * t_pf)
+        ttft = a0 + c0 * X
+    return _LoopState(X=X, R=ttft + (out - 1.0) * tpot, ttft=ttft, tpot=tpot, Td=Td, t_pf=t_pf, b=b)
+
+
+def _closed_loop(r: _Replica, n_in: FloatArray, cap: FloatArray, chunk_s: FloatArray) -> _LoopState:
+    """Mean-value solution of the closed loop with ``n_in`` requests in flight.
+
+    The decode batch b is the number of admitted requests that are decoding: by Little's law
+    b = g(b) = running (out - 1) TPOT(b) / R(b), the decoding share of each request's time in
+    the system, with g(b) in [1, running]. It is solved by the damped iteration
+    b <- (1 - w) b + w g(b) from b = running, w = ``DECODE_BATCH_DAMPING``, for
+    ``DECODE_BATCH_ITERATIONS`` steps: Td grows with b and stretches both TPOT and TTFT, so
+    the plain iteration can overshoot; where g is continuous the damped one settles to
+    about 1e-6 in these steps (checked against bisection). With chunked prefill g jumps (the
+    chunk budget is a ceiling), there may be no exact fixed point and the iteration ends near
+    the jump. The returned state is the last evaluation and its ``b`` the last update.
+    """
+    running = np.minimum(n_in, cap)
+    b = running.copy()
+    s = _little_law(r, running, b, chunk_s)
+    for i in range(DECODE_BATCH_ITERATIONS):
+        if i:
+            s = _little_law(r, running, b, chunk_s)
+        g = np.maximum(running * (r.s_out - 1.0) * s.tpot / s.R, 1.0)
+        b = (1.0 - DECODE_BATCH_DAMPING) * b + DECODE_BATCH_DAMPING * g
+    return _LoopState(X=s.X, R=s.R, ttft=s.ttft, tpot=s.tpot, Td=s.Td, t_pf=s.t_pf, b=b)
+
+
+def _open_population(
+    r: _Replica, lam: FloatArray, cap: FloatArray, chunk_s: FloatArray
+) -> _LoopState:
+    """The closed-loop solution at the population N that carries the arrival rate ``lam``.
+
+    N solves N = clip(lam R(N), 1, cap) (Little's law; the clip keeps N a population the
+    replica can hold). It is found by the damped iteration N <- clip((1 - w) N + w lam R(N))
+    from N = 1 with w = ``POPULATION_DAMPING`` (undamped, R's growth with N makes it
+    overshoot), stopped after ``POPULATION_ITERATIONS``. That is a truncated iteration, not a
+    converged solve: near saturation (lam R'(N) close to 1) it stops below the fixed point,
+    as the model always has; bisection on [1, cap] would converge but moves
+    open-arrival results near capacity by up to a factor of a few.
+    """
+    n = np.ones(r.shape)
+    for _ in range(POPULATION_ITERATIONS - 1):
+        R = _closed_loop(r, n, cap, chunk_s).R
+        n = np.clip((1.0 - POPULATION_DAMPING) * n + POPULATION_DAMPING * lam * R, 1.0, cap)
+    return _closed_loop(r, n, cap, chunk_s)
+
+
+def _kingman_wait_quantile(W: FloatArray, rho: FloatArray, tail: float) -> FloatArray:
+    """Wait exceeded with probability ``tail`` when P(wait > x) ~ rho exp(-rho x / W)
+    (Kingman's exponential approximation); zero when rho <= tail."""
+    return np.asarray(
+        np.where(rho > tail, W / np.maximum(rho, TINY_RHO) * np.log(rho / tail), 0.0), np.float64
+    )
+
+
+def _continuous_batching(
+    r: _Replica,
+    cap: FloatArray,
+    concurrency: ArrayLike | None,
+    rate_per_s: ArrayLike | None,
+) -> tuple[_LoadResult, NDArray[np.bool_]]:
+    """(result, stable) of continuous batching under a closed loop of ``concurrency``
+    clients or open Poisson arrivals at ``rate_per_s``, with means from the mean-value
+    solution and tails from ``_tail_latencies``."""
+    chunk_s = np.zeros(r.shape)
+    if r.chunked:
+        # chunks of different prompts run side by side in the ep / tp attention groups: the
+        # busy share uses the stage-wide (amortised) chunk time
+        groups = _dp_groups(r.t, r.e)
+        per_tok = r.prefill(r.chunk_tokens * groups, groups, overheads=False)
+        chunk_s = per_tok / (r.chunk_tokens * groups) * r.full(r.s_in)
+    stable = np.ones(r.shape, dtype=bool)
+    if rate_per_s is None:
+        assert concurrency is not None
+        N = r.full(concurrency)
+        if np.any(N < 1.0):
+            raise InputError([Problem("<input>", "concurrency", "must be >= 1")])
+        s = _closed_loop(r, N, cap, chunk_s)
+        queue_wait = np.maximum(N / s.X - s.R, 0.0)  # waiting for a KV slot when N > cap
+        return _tail_latencies(r, s, s.ttft + queue_wait, s.X * s.t_pf, None, queue_wait), stable
+    lam = r.full(rate_per_s)
+    if np.any(~(lam > 0.0)):
+        raise InputError([Problem("<input>", "rate_per_s", "must be > 0")])
+    X_cap = _closed_loop(r, cap, cap, chunk_s).X
+    stable = lam < X_cap
+    s = _open_population(r, lam, cap, chunk_s)
+    X = np.where(stable, lam, X_cap)
+    # prefill waits behind other prefills: M/D/1 queue (Pollaczek-Khinchine mean wait)
+    rho = np.minimum(X * s.t_pf, MAX_PREFILL_UTILISATION)
+    W = rho * s.t_pf / (2.0 * (1.0 - rho))
+    s = _LoopState(X=X, R=s.R, ttft=s.ttft, tpot=s.tpot, Td=s.Td, t_pf=s.t_pf, b=s.b)
+    return _tail_latencies(r, s, s.ttft + W, rho, rho, W), stable
+
+
+def _tail_latencies(
+    r: _Replica,
+    s: _LoopState,
+    ttft: FloatArray,
+    prefill_load: FloatArray,
+    rho: FloatArray | None,
+    queue_wait: FloatArray,
+) -> _LoadResult:
+    """Median and p99 TTFT and TPOT around the mean-value solution ``s``.
+
+    TPOT: the prefills (a Poisson count) that land inside one request's decode stretch its
+    steps (none with chunking, which spreads them evenly). TTFT p99: the request's own prompt
+    plus the most others that arrive in the same step and are prefilled with it (Poisson,
+    mean X Td); open arrivals add the M/D/1 prefill wait's quantiles (``rho`` given).
+    """
+    out = r.full(r.s_out)
+    decode_time = (out - 1.0) * s.tpot
+    m = prefill_load / np.maximum(s.t_pf, TINY_SECONDS) * decode_time
+    per_pf = np.where(r.chunked, 0.0, s.t_pf)
+    denom = np.maximum(out - 1.0, 1.0)
+    tpot50 = s.Td + per_pf * _poisson_quantile(m, P50) / denom
+    tpot99 = s.Td + per_pf * _poisson_quantile(m, P99) / denom
+    kq = 1.0 + _poisson_quantile(s.X * s.Td, P99)
+    run99 = np.where(r.chunked, s.ttft, s.Td + kq * s.t_pf)
+    run99 = np.maximum(run99, s.ttft)
+    if rho is None:
+        ttft50, ttft99 = ttft, run99 + queue_wait
+    else:
+        W = queue_wait
+        ttft50 = s.ttft + _kingman_wait_quantile(W, rho, 1.0 - P50)
+        ttft99 = run99 + _kingman_wait_quantile(W, rho, P99_TAIL)
+    return _LoadResult(
+        tokens_per_s=s.X * out,
+        requests_per_s=s.X,
+        ttft_s=ttft,
+        ttft_p50_s=ttft50,
+        ttft_p99_s=ttft99,
+        tpot_s=s.tpot,
+        tpot_p50_s=np.where(r.chunked, s.tpot, tpot50),
+        tpot_p99_s=np.where(r.chunked, s.tpot, tpot99),
+        running=s.b,
+        step_s=s.Td,
+    )
+
+
+def _serving_batch(
+    r: _Replica,
+    res: _LoadResult,
+    one_prefill: FloatArray,
+    max_batch: FloatArray,
+    fits: NDArray[np.bool_],
+    stable: NDArray[np.bool_],
+    n_gpus: FloatArray,
+    mem: dict[str, FloatArray],
+) -> ServingBatch:
+    """The load model's result with the replica's figures, all at the result shape."""
+    full = r.full
+    return ServingBatch(
+        tokens_per_s=full(res.tokens_per_s),
+        tokens_per_s_per_gpu=full(res.tokens_per_s / n_gpus),
+        requests_per_s=full(res.requests_per_s),
+        ttft_s=full(res.ttft_s),
+        ttft_p50_s=full(res.ttft_p50_s),
+        ttft_p99_s=full(res.ttft_p99_s),
+        tpot_s=full(res.tpot_s),
+        tpot_p50_s=full(res.tpot_p50_s),
+        tpot_p99_s=full(res.tpot_p99_s),
+        running_batch=full(res.running),
+        max_batch=full(max_batch),
+        fits=np.asarray(np.broadcast_to(fits, r.shape), dtype=bool),
+        stable=np.asarray(stable, dtype=bool),
+        prefill_s=full(one_prefill),
+        decode_step_s=full(res.step_s),
+        n_gpus=full(n_gpus),
+        memory_bytes={k: full(v) for k, v in mem.items()},
+    )
+
+
 def predict_serving(
     model: TransformerModel,
     system: System,
@@ -572,10 +930,11 @@ def predict_serving(
     batching) or ``rate_per_s`` (open Poisson arrivals, requests per second per replica).
     All array arguments broadcast together. ``ep`` > 1 (MoE models only, a multiple of
     ``tp``): expert parallel over ep GPUs per stage with ep / tp attention (DP) groups; a
-    replica then has pp * ep GPUs.
+    replica then has pp * ep GPUs. The closed and open loads are solved by damped fixed-point
+    iterations (``_closed_loop``, ``_open_population`` say what they solve and how well).
     """
-    loads = [x is not None for x in (batch, concurrency, rate_per_s)]
-    if sum(loads) != 1:
+    loads = [x for x in (batch, concurrency, rate_per_s) if x is not None]
+    if len(loads) != 1:
         raise InputError(
             [Problem("<input>", "load", "give exactly one of batch, concurrency, rate_per_s")]
         )
@@ -586,215 +945,39 @@ def predict_serving(
     s_out = np.asarray(output_len, dtype=np.float64)
     t = np.asarray(tp, dtype=np.float64)
     p = np.asarray(pp, dtype=np.float64)
-    for name, arr, low in (
-        ("input_len", s_in, 1.0),
-        ("output_len", s_out, 1.0),
-        ("tp", t, 1.0),
-        ("pp", p, 1.0),
-    ):
-        if np.any(~np.isfinite(arr)) or np.any(arr < low):
-            raise InputError([Problem("<input>", name, f"must be finite and >= {low:g}")])
     e = np.asarray(ep, dtype=np.float64)
-    if np.any(~np.isfinite(e)) or np.any(e < 1.0):
-        raise InputError([Problem("<input>", "ep", "must be finite and >= 1")])
-    if np.any(e > 1.0) and not model.is_moe:
-        raise InputError(
-            [Problem("<input>", "ep", f"{model.name} has no experts: expert parallel needs MoE")]
-        )
-    if np.any((e > 1.0) & (np.mod(e, t) != 0.0)):
-        raise InputError([Problem("<input>", "ep", "must be a multiple of tp (or 1)")])
+    _check_serving_inputs(model, s_in, s_out, t, p, e)
     mem, per_seq, max_batch = memory_per_gpu(model, system, t, p, wb, kvb, s_in + s_out, sw, e)
     mem["kv_per_sequence"] = per_seq
     fits = max_batch >= 1.0
     n_gpus = gpus_per_replica(t, p, e)
-    groups = _dp_groups(t, e)
-    decode_ctx = s_in + s_out / 2.0
-
-    def t_dec(b: FloatArray) -> FloatArray:
-        return decode_step_time(model, system, b, decode_ctx, t, p, wb, kvb, peak, sw, e)
-
-    one_prefill = prefill_time(model, system, s_in, s_in / 2.0, t, p, wb, peak, 1.0, sw, ep=e)
-    shape = np.broadcast_shapes(
-        s_in.shape,
-        s_out.shape,
-        t.shape,
-        p.shape,
-        e.shape,
-        wb.shape,
-        kvb.shape,
-        max_batch.shape,
-        np.shape(np.asarray(next(x for x in (batch, concurrency, rate_per_s) if x is not None))),
+    arrays = (s_in, s_out, t, p, e, wb, kvb, max_batch, np.asarray(loads[0]))
+    shape = np.broadcast_shapes(*(np.shape(x) for x in arrays))
+    r = _Replica(
+        model=model,
+        system=system,
+        sw=sw,
+        s_in=s_in,
+        s_out=s_out,
+        t=t,
+        p=p,
+        e=e,
+        wb=wb,
+        kvb=kvb,
+        peak=peak,
+        shape=shape,
+        chunked=chunked_prefill,
+        chunk_tokens=chunk_tokens,
     )
-
-    def full(x: ArrayLike) -> FloatArray:
-        return np.asarray(np.broadcast_to(np.asarray(x, dtype=np.float64), shape), np.float64)
-
+    one_prefill = prefill_time(model, system, s_in, s_in / 2.0, t, p, wb, peak, 1.0, sw, ep=e)
     stable = np.ones(shape, dtype=bool)
     if batch is not None:
-        B = full(batch)
+        B = r.full(batch)
         if np.any(B < 1.0):
             raise InputError([Problem("<input>", "batch", "must be >= 1")])
         fits = fits & (max_batch >= B)
-        ttft = full(prefill_time(model, system, B * s_in, s_in / 2.0, t, p, wb, peak, B, sw, ep=e))
-        step = full(t_dec(B))
-        total = ttft + (s_out - 1.0) * step
-        tps = B * s_out / total
-        X = B / total
-        running = B
-        ttft50 = ttft99 = ttft
-        tpot = tpot50 = tpot99 = step
+        res = _static_batch(r, B)
     else:
-        if concurrency is not None:
-            N = full(concurrency)
-            if np.any(N < 1.0):
-                raise InputError([Problem("<input>", "concurrency", "must be >= 1")])
-            lam = None
-        else:
-            lam = full(rate_per_s)  # type: ignore[arg-type]
-            if np.any(~(lam > 0.0)):
-                raise InputError([Problem("<input>", "rate_per_s", "must be > 0")])
-            N = np.ones(shape)
-        out = full(s_out)
-        s_in_f = full(s_in)
-        cap = np.maximum(full(max_batch), 1.0)
-
-        def solve(n_in: FloatArray) -> tuple[FloatArray, ...]:
-            """Mean-value solution of the closed loop with n_in requests in flight."""
-            running = np.minimum(n_in, cap)
-            b = running.copy()
-            X = np.zeros(shape)
-            for _ in range(16):
-                Td = full(t_dec(np.maximum(b, 1.0)))
-                # prompts that arrive within one step and are prefilled together: in steady
-                # state a slot frees every out steps, so running / out per step
-                k = np.maximum(1.0, running / out)
-                if chunked_prefill:
-                    # chunks of different prompts run side by side in the ep / tp attention
-                    # groups: the busy share uses the stage-wide (amortised) chunk time,
-                    # a prompt's own latency the time of its chunks alone
-                    per_tok = full(
-                        prefill_time(
-                            model,
-                            system,
-                            chunk_tokens * groups,
-                            s_in / 2.0,
-                            t,
-                            p,
-                            wb,
-                            peak,
-                            groups,
-                            sw,
-                            overheads=False,
-                            ep=e,
-                        )
-                    )
-                    t_pf = per_tok / (chunk_tokens * groups) * s_in_f
-                    budget = np.maximum(chunk_tokens - b, 64.0)
-                    steps = 0.5 + np.ceil(s_in_f / budget)
-                else:
-                    t_pf = (
-                        full(
-                            prefill_time(
-                                model, system, k * s_in, s_in / 2.0, t, p, wb, peak, k, sw, ep=e
-                            )
-                        )
-                        / k
-                    )
-                # Little's law X = n / (TTFT + (out-1) TPOT) with TPOT = Td / (1 - X t_pf)
-                # (decode steps stretched by the prefills of the X requests/s that join) and
-                # TTFT = a + c X; the physical root of the resulting quadratic in X.
-                if chunked_prefill:
-                    # chunked: the prompt rides on `steps` decode steps, each stretched by
-                    # the others' chunks; R = (steps + out - 1) Td / (1 - X t_pf) + t_pf
-                    span = (steps + out - 1.0) * Td + t_pf
-                    X = running / (span + running * t_pf)
-                    X = np.minimum(X, 0.999 / t_pf)
-                    tpot = Td / (1.0 - X * t_pf)
-                    ttft = steps * tpot + t_pf
-                else:
-                    # TTFT = 0.5 Td + k t_pf + (X t_pf) k t_pf / 2 (residual of a running prefill)
-                    a0 = 0.5 * Td + k * t_pf
-                    c0 = 0.5 * k * t_pf * t_pf  # busy share X t_pf x half a burst k t_pf
-                    # X (a0 + c0 X)(1 - X t_pf) + X (out-1) Td = n (1 - X t_pf), dropping the
-                    # cubic term (c0 X^2 * X t_pf, < 1 %), gives A X^2 - B X + n = 0
-                    A = a0 * t_pf - c0
-                    Bq = a0 + (out - 1.0) * Td + running * t_pf
-                    disc = np.maximum(Bq * Bq - 4.0 * A * running, 0.0)
-                    X = np.where(
-                        np.abs(A) > 1e-15,
-                        (Bq - np.sqrt(disc)) / (2.0 * np.where(A == 0.0, 1.0, A)),
-                        running / Bq,
-                    )
-                    X = np.minimum(X, 0.999 / t_pf)
-                    tpot = Td / (1.0 - X * t_pf)
-                    ttft = a0 + c0 * X
-                R = ttft + (out - 1.0) * tpot
-                b_new = np.maximum(running * (out - 1.0) * tpot / R, 1.0)
-                b = 0.5 * b + 0.5 * b_new
-            return X, R, ttft, tpot, Td, t_pf, b
-
-        if lam is None:
-            X, R, ttft_run, tpot, Td, t_pf, b = solve(N)
-            queue_wait = np.maximum(N / X - R, 0.0)  # waiting for a KV slot when N > cap
-            ttft = ttft_run + queue_wait
-            prefill_load = X * t_pf
-            wait50 = wait99 = np.zeros(shape)
-        else:
-            X_cap, *_ = solve(cap)
-            stable = lam < X_cap
-            for _ in range(30):  # population that carries the arrival rate (Little)
-                X, R, ttft_run, tpot, Td, t_pf, b = solve(N)
-                N = np.clip(0.5 * N + 0.5 * lam * R, 1.0, cap)
-            X = np.where(stable, lam, X_cap)
-            # prefill waits behind other prefills: M/D/1 queue (Pollaczek-Khinchine), tail
-            # P(W > x) ~ rho exp(-rho x / W) (Kingman's exponential approximation)
-            rho = np.minimum(X * t_pf, 0.999)
-            W = rho * t_pf / (2.0 * (1.0 - rho))
-            wait50 = np.where(rho > 0.5, W / np.maximum(rho, 1e-9) * np.log(2.0 * rho), 0.0)
-            wait99 = np.where(rho > 0.01, W / np.maximum(rho, 1e-9) * np.log(rho / 0.01), 0.0)
-            ttft = ttft_run + W
-            queue_wait = W
-            prefill_load = rho
-        tps = X * out
-        running = b
-        # prefills that land inside one request's decode (Poisson count, mean m)
-        decode_time = (out - 1.0) * tpot
-        m = prefill_load / np.maximum(t_pf, 1e-12) * decode_time
-        per_pf = np.where(chunked_prefill, 0.0, t_pf)
-        denom = np.maximum(out - 1.0, 1.0)
-        tpot50 = Td + per_pf * _poisson_quantile(m, 0.5) / denom
-        tpot99 = Td + per_pf * _poisson_quantile(m, 0.99) / denom
-        tpot50 = np.where(chunked_prefill, tpot, tpot50)
-        tpot99 = np.where(chunked_prefill, tpot, tpot99)
-        # p99 of the admitted request: its own prompt plus the most others that arrive in the
-        # same step and are prefilled with it (Poisson count of mean X * Td)
-        kq = 1.0 + _poisson_quantile(X * Td, 0.99)
-        run99 = np.where(chunked_prefill, ttft_run, Td + kq * t_pf)
-        run99 = np.maximum(run99, ttft_run)
-        if lam is None:
-            ttft50 = ttft
-            ttft99 = run99 + queue_wait
-        else:
-            ttft50 = ttft_run + wait50
-            ttft99 = run99 + wait99
-        step = Td
-    fits_b = np.broadcast_to(fits, shape)
-    return ServingBatch(
-        tokens_per_s=full(tps),
-        tokens_per_s_per_gpu=full(tps / n_gpus),
-        requests_per_s=full(X),
-        ttft_s=full(ttft),
-        ttft_p50_s=full(ttft50),
-        ttft_p99_s=full(ttft99),
-        tpot_s=full(tpot),
-        tpot_p50_s=full(tpot50),
-        tpot_p99_s=full(tpot99),
-        running_batch=full(running),
-        max_batch=full(max_batch),
-        fits=np.asarray(fits_b, dtype=bool),
-        stable=np.asarray(stable, dtype=bool),
-        prefill_s=full(one_prefill),
-        decode_step_s=full(step),
-        n_gpus=full(n_gpus),
-        memory_bytes={k: full(v) for k, v in mem.items()},
-    )
+        cap = np.maximum(r.full(max_batch), 1.0)
+        res, stable = _continuous_batching(r, cap, concurrency, rate_per_s)
+    return _serving_batch(r, res, one_prefill, max_batch, fits, stable, n_gpus, mem)

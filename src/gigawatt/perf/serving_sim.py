@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -40,6 +41,7 @@ from gigawatt.workload import TransformerModel
 
 FloatArray = NDArray[np.float64]
 Arrivals = Literal["closed", "poisson", "bursty"]
+SLOT_SEQUENCE_PERCENTILE = 90.0  # KV slots sized for this percentile of sequence length
 
 
 @dataclass
@@ -83,6 +85,177 @@ class SimResult:
         )
 
 
+@dataclass
+class _Replica:
+    """State of the simulated replica between events (lists, for speed in the event loop)."""
+
+    cap: int
+    td_table: list[float]  # decode step seconds by running batch (index 0 unused)
+    fixed_s: float  # per-iteration overheads a prefill adds
+    prefill_s: list[float]  # each request's own prompt
+    arrive: list[float]
+    out_len: list[int]
+    closed: bool
+    released: int  # requests whose arrival time is known (closed loop: clients released)
+    first: list[float] = field(default_factory=list)
+    finish: list[float] = field(default_factory=list)
+    t: float = 0.0
+    step: int = 0
+    nxt: int = 0  # next request not yet arrived (closed loop: next request to release)
+    done: int = 0
+    waiting: deque[int] = field(default_factory=deque)
+    running: list[tuple[int, int]] = field(default_factory=list)  # heap (finish step, request)
+    admitted: list[int] = field(default_factory=list)
+
+
+def _on_prefill(r: _Replica) -> None:
+    """An iteration that prefills the admitted prompts while the running batch decodes."""
+    r.t += r.td_table[len(r.running)] + r.fixed_s + sum(r.prefill_s[i] for i in r.admitted)
+    r.step += 1
+    for i in r.admitted:
+        r.first[i] = r.t
+        heapq.heappush(r.running, (r.step + r.out_len[i] - 1, i))
+
+
+def _on_decode(r: _Replica) -> None:
+    """A run of identical decode steps up to the next completion or arrival, whichever is
+    first (the batch is constant in between)."""
+    td = r.td_table[len(r.running)]
+    n = r.running[0][0] - r.step
+    a = r.arrive[r.nxt] if r.nxt < r.released else float("inf")
+    if a < r.t + n * td:
+        n = max(1, int(np.ceil((a - r.t) / td)))
+    r.t += n * td
+    r.step += n
+
+
+def _on_idle(r: _Replica) -> None:
+    """Nothing to run: jump to the next arrival."""
+    r.t = r.arrive[r.nxt]
+
+
+EVENT_HANDLERS: dict[str, Callable[[_Replica], None]] = {
+    "prefill": _on_prefill,
+    "decode": _on_decode,
+    "idle": _on_idle,
+}
+
+
+def _next_event(r: _Replica) -> str:
+    """Admit arrived requests while a KV slot is free; name the event that follows."""
+    while r.nxt < r.released and r.arrive[r.nxt] <= r.t:
+        r.waiting.append(r.nxt)
+        r.nxt += 1
+    r.admitted = []
+    while r.waiting and len(r.running) + len(r.admitted) < r.cap:
+        r.admitted.append(r.waiting.popleft())
+    if r.admitted:
+        return "prefill"
+    return "decode" if r.running else "idle"
+
+
+def _complete(r: _Replica) -> None:
+    """Retire the sequences whose last token is out; a closed-loop client sends again."""
+    while r.running and r.running[0][0] <= r.step:
+        _, i = heapq.heappop(r.running)
+        r.finish[i] = r.t
+        r.done += 1
+        if r.closed and r.released < len(r.arrive):
+            r.arrive[r.released] = r.t
+            r.released += 1
+
+
+def run_events(r: _Replica) -> None:
+    """The event core: pick the next event, run its handler, retire finished sequences."""
+    n_requests = len(r.arrive)
+    r.first = [0.0] * n_requests
+    r.finish = [0.0] * n_requests
+    while r.done < n_requests:
+        EVENT_HANDLERS[_next_event(r)](r)
+        _complete(r)
+
+
+def _check_inputs(
+    n_requests: int, arrivals: str, concurrency: int, rate_per_s: float, burst_cv2: float
+) -> None:
+    if n_requests < 1:
+        raise InputError([Problem("<input>", "n_requests", "must be >= 1")])
+    if arrivals not in ("closed", "poisson", "bursty"):
+        raise InputError([Problem("<input>", "arrivals", "allowed: closed, poisson, bursty")])
+    if arrivals == "closed" and concurrency < 1:
+        raise InputError([Problem("<input>", "concurrency", "must be >= 1")])
+    if arrivals != "closed" and not rate_per_s > 0:
+        raise InputError([Problem("<input>", "rate_per_s", "must be > 0")])
+    if burst_cv2 <= 0:
+        raise InputError([Problem("<input>", "burst_cv2", "must be > 0")])
+
+
+def _service_tables(
+    model: TransformerModel,
+    system: System,
+    s_in: NDArray[np.int64],
+    s_out: NDArray[np.int64],
+    tp: int,
+    pp: int,
+    weights: str,
+    kv: str,
+    sw: Software,
+    max_batch: int | None,
+) -> tuple[int, list[float], float, list[float]]:
+    """(KV-cache slots, decode step seconds by batch, per-iteration prefill overhead, each
+    request's prefill seconds) from the analytic model, tabulated once. The KV slots are
+    sized for the 90th-percentile sequence (``SLOT_SEQUENCE_PERCENTILE``)."""
+    wb, kvb = BYTES_PER_VALUE[weights], BYTES_PER_VALUE[kv]
+    peak = system.peak(COMPUTE_PRECISION[weights])
+    mean_ctx = float(np.mean(s_in) + np.mean(s_out) / 2.0)
+    slot_tokens = float(np.percentile(s_in + s_out, SLOT_SEQUENCE_PERCENTILE))
+    _, _, cap_arr = memory_per_gpu(model, system, tp, pp, wb, kvb, slot_tokens, sw)
+    cap = int(max_batch if max_batch is not None else cap_arr)
+    if cap < 1:
+        raise InputError(
+            [Problem("<input>", "model", f"{model.name} does not fit on tp={tp} pp={pp}")]
+        )
+    batches = np.arange(1, cap + 1, dtype=np.float64)
+    td_table = np.concatenate(
+        [[0.0], decode_step_time(model, system, batches, mean_ctx, tp, pp, wb, kvb, peak, sw)]
+    ).tolist()
+    fixed = float(
+        prefill_time(model, system, 1.0, 0.0, tp, pp, wb, peak, 1.0, sw)
+        - prefill_time(model, system, 1.0, 0.0, tp, pp, wb, peak, 1.0, sw, overheads=False)
+    )
+    pf = (
+        prefill_time(model, system, s_in, s_in / 2.0, tp, pp, wb, peak, 1.0, sw, overheads=False)
+    ).tolist()
+    return cap, td_table, fixed, pf
+
+
+def _arrival_times(
+    rng: np.random.Generator,
+    n_requests: int,
+    arrivals: Arrivals,
+    concurrency: int,
+    rate_per_s: float,
+    burst_cv2: float,
+    first_span_s: float,
+) -> FloatArray:
+    """Arrival times. Closed loop: the first ``concurrency`` clients start at random times
+    over one request's service span ``first_span_s`` (so that completions, and the prompts
+    that follow them, do not stay synchronised in waves), the rest when one ends (inf here).
+    Open: exponential (Poisson) or gamma (bursty, squared CV ``burst_cv2``) gaps."""
+    if arrivals == "closed":
+        arrive = np.full(n_requests, np.inf)
+        c0 = min(concurrency, n_requests)
+        arrive[:c0] = np.sort(rng.uniform(0.0, first_span_s, c0))
+        return arrive
+    mean_gap = 1.0 / rate_per_s
+    if arrivals == "poisson" or burst_cv2 == 1.0:
+        gaps = rng.exponential(mean_gap, n_requests)
+    else:
+        shape = 1.0 / burst_cv2
+        gaps = rng.gamma(shape, mean_gap / shape, n_requests)
+    return np.asarray(np.cumsum(gaps), dtype=np.float64)
+
+
 def simulate(
     model: TransformerModel,
     system: System,
@@ -106,126 +279,55 @@ def simulate(
     ``input_len`` / ``output_len``: one length for all, or an array of ``n_requests``
     lengths (e.g. drawn from a service's distributions).
     """
-    if n_requests < 1:
-        raise InputError([Problem("<input>", "n_requests", "must be >= 1")])
-    if arrivals not in ("closed", "poisson", "bursty"):
-        raise InputError([Problem("<input>", "arrivals", "allowed: closed, poisson, bursty")])
-    if arrivals == "closed" and concurrency < 1:
-        raise InputError([Problem("<input>", "concurrency", "must be >= 1")])
-    if arrivals != "closed" and not rate_per_s > 0:
-        raise InputError([Problem("<input>", "rate_per_s", "must be > 0")])
-    if burst_cv2 <= 0:
-        raise InputError([Problem("<input>", "burst_cv2", "must be > 0")])
+    _check_inputs(n_requests, arrivals, concurrency, rate_per_s, burst_cv2)
     sw = software if isinstance(software, Software) else get_software(software)
     kv = kv_cache or weights
     for name, value in (("weights", weights), ("kv_cache", kv)):
         if value not in BYTES_PER_VALUE:
             raise InputError([Problem("<input>", name, f"{value!r} not allowed")])
-    wb, kvb = BYTES_PER_VALUE[weights], BYTES_PER_VALUE[kv]
-    peak = system.peak(COMPUTE_PRECISION[weights])
     rng = np.random.default_rng(seed)
     s_in = np.broadcast_to(np.asarray(input_len, dtype=np.int64), (n_requests,)).copy()
     s_out = np.broadcast_to(np.asarray(output_len, dtype=np.int64), (n_requests,)).copy()
     if np.any(s_in < 1) or np.any(s_out < 1):
         raise InputError([Problem("<input>", "input_len/output_len", "must be >= 1")])
-
-    mean_ctx = float(np.mean(s_in) + np.mean(s_out) / 2.0)
-    _, _, cap_arr = memory_per_gpu(
-        model, system, tp, pp, wb, kvb, float(np.percentile(s_in + s_out, 90)), sw
+    cap, td_table, fixed, pf = _service_tables(
+        model, system, s_in, s_out, tp, pp, weights, kv, sw, max_batch
     )
-    cap = int(max_batch if max_batch is not None else cap_arr)
-    if cap < 1:
-        raise InputError(
-            [Problem("<input>", "model", f"{model.name} does not fit on tp={tp} pp={pp}")]
-        )
-    batches = np.arange(1, cap + 1, dtype=np.float64)
-    td_table = np.concatenate(
-        [[0.0], decode_step_time(model, system, batches, mean_ctx, tp, pp, wb, kvb, peak, sw)]
-    ).tolist()
-    fixed = float(
-        prefill_time(model, system, 1.0, 0.0, tp, pp, wb, peak, 1.0, sw)
-        - prefill_time(model, system, 1.0, 0.0, tp, pp, wb, peak, 1.0, sw, overheads=False)
+    c0 = min(concurrency, n_requests)
+    span0 = float(np.mean(s_out)) * td_table[min(c0, cap)] + c0 * float(np.mean(pf))
+    arrive = _arrival_times(rng, n_requests, arrivals, concurrency, rate_per_s, burst_cv2, span0)
+    closed = arrivals == "closed"
+    replica = _Replica(
+        cap=cap,
+        td_table=td_table,
+        fixed_s=fixed,
+        prefill_s=pf,
+        arrive=arrive.tolist(),
+        out_len=s_out.tolist(),
+        closed=closed,
+        released=c0 if closed else n_requests,
     )
-    pf = (
-        prefill_time(model, system, s_in, s_in / 2.0, tp, pp, wb, peak, 1.0, sw, overheads=False)
-    ).tolist()
+    run_events(replica)
+    if closed:
+        replica.arrive[:c0] = sorted(arrive[:c0])
+    return _result(replica, s_out, cap, 2 * c0 if closed else 0)
 
-    if arrivals == "closed":
-        # clients start at random times over one request's service span, so that completions
-        # (and the prompts that follow them) do not stay synchronised in waves
-        arrive = np.full(n_requests, np.inf)
-        c0 = min(concurrency, n_requests)
-        span0 = float(np.mean(s_out)) * td_table[min(c0, cap)] + c0 * float(np.mean(pf))
-        arrive[:c0] = np.sort(rng.uniform(0.0, span0, c0))
-    else:
-        mean_gap = 1.0 / rate_per_s
-        if arrivals == "poisson" or burst_cv2 == 1.0:
-            gaps = rng.exponential(mean_gap, n_requests)
-        else:
-            shape = 1.0 / burst_cv2
-            gaps = rng.gamma(shape, mean_gap / shape, n_requests)
-        arrive = np.cumsum(gaps)
-    arrive_l = arrive.tolist()
-    out_l = s_out.tolist()
-    first = [0.0] * n_requests
-    finish = [0.0] * n_requests
 
-    t = 0.0
-    step = 0
-    nxt = 0  # next request not yet arrived (closed loop: next request to release)
-    released = min(concurrency, n_requests) if arrivals == "closed" else n_requests
-    waiting: deque[int] = deque()
-    running: list[tuple[int, int]] = []  # heap of (finish step, request)
-    done = 0
-    inf = float("inf")
-    while done < n_requests:
-        while nxt < released and arrive_l[nxt] <= t:
-            waiting.append(nxt)
-            nxt += 1
-        admitted: list[int] = []
-        while waiting and len(running) + len(admitted) < cap:
-            admitted.append(waiting.popleft())
-        if admitted:
-            dt = td_table[len(running)] + fixed + sum(pf[i] for i in admitted)
-            t += dt
-            step += 1
-            for i in admitted:
-                first[i] = t
-                heapq.heappush(running, (step + out_l[i] - 1, i))
-        elif running:
-            td = td_table[len(running)]
-            n = running[0][0] - step
-            a = arrive_l[nxt] if nxt < released else inf
-            if a < t + n * td:
-                n = max(1, int(np.ceil((a - t) / td)))
-            t += n * td
-            step += n
-        else:
-            t = arrive_l[nxt]
-            continue
-        while running and running[0][0] <= step:
-            _, i = heapq.heappop(running)
-            finish[i] = t
-            done += 1
-            if arrivals == "closed" and released < n_requests:
-                arrive_l[released] = t
-                released += 1
-    if arrivals == "closed":
-        arrive_l[: min(concurrency, n_requests)] = sorted(arrive[: min(concurrency, n_requests)])
-    first_a = np.asarray(first)
-    finish_a = np.asarray(finish)
-    arrive_a = np.asarray(arrive_l)
-    ttft = first_a - arrive_a
+def _result(r: _Replica, s_out: NDArray[np.int64], cap: int, warmup: int) -> SimResult:
+    """Per-request latencies and the replica's throughput over the simulated span."""
+    first_a = np.asarray(r.first)
+    finish_a = np.asarray(r.finish)
+    arrive_a = np.asarray(r.arrive)
     with np.errstate(invalid="ignore", divide="ignore"):
         tpot = np.where(s_out > 1, (finish_a - first_a) / (s_out - 1), np.nan)
     span = float(np.max(finish_a) - np.min(arrive_a))
     return SimResult(
-        ttft_s=ttft,
+        ttft_s=first_a - arrive_a,
         tpot_s=tpot,
         finish_s=finish_a,
         tokens_per_s=float(np.sum(s_out) / span) if span > 0 else float("nan"),
-        requests=n_requests,
+        requests=len(r.arrive),
         max_batch=cap,
         sim_time_s=span,
-        warmup=2 * min(concurrency, n_requests) if arrivals == "closed" else 0,
+        warmup=warmup,
     )

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gigawatt.perf.comm import collective_time
-from gigawatt.perf.execution import ATTENTION_CODES, ExecutionPlan, Plans
+from gigawatt.perf.execution import ATTENTION_CODES, RECOMPUTE_CODES, ExecutionPlan, Plans
 from gigawatt.perf.system import System
 from gigawatt.workload import TransformerModel
 
@@ -45,6 +45,31 @@ FLASH_BWD_FACTOR = 2.5  # FlashAttention backward / forward time (Dao 2023, sec.
 KERNELS_PER_LAYER_FWD = 14  # GEMMs, norms, activation, residuals, attention kernels
 LOGITS_FP32_COPIES = 2.0  # fp32 logits and their gradient in the vocab-parallel loss
 FP8_CAST_BYTES = 3.0  # a BF16 -> FP8 cast reads 2 bytes and writes 1 per element
+FP8_BYTES = 1.0  # FP8 GEMM operands
+FP32_BYTES = 4.0
+FLOPS_PER_MAC = 2.0  # a multiply-accumulate is two FLOPs
+READ_WRITE = 2.0  # a memory-bound kernel reads and writes each element once
+BACKWARD_FORWARD_RATIO = 2.0  # input + weight gradients: 2x the forward GEMMs (Narayanan 2021)
+CAUSAL_FRACTION = 0.5  # FlashAttention skips the fully masked half of a causal score matrix
+# element reads + writes per token and hidden unit: two norms (read + write each), two residual
+# adds (read 2, write 1 each); the FFN activation reads its input(s) and writes its output
+NORM_RW_ELEMENTS = 4.0
+RESIDUAL_RW_ELEMENTS = 6.0
+SWIGLU_RW_ELEMENTS = 3.0  # reads gate and up projections, writes their product
+GELU_RW_ELEMENTS = 2.0
+RESIDUAL_MASK_BYTES = 2.0  # two residual dropouts, a 1-byte mask each
+NORMS_PER_LAYER = 2.0  # pre-attention and pre-FFN norms: their BF16 inputs are stored
+NORM_OUTPUT_BYTES = 4.0  # the two norms' BF16 outputs (QKV and MLP inputs)
+SOFTMAX_OUT_BYTES = 2.0  # stored softmax output per score element (unfused attention)
+ATTN_DROPOUT_STORED_BYTES = 3.0  # attention dropout output (2 B) and its mask (1 B)
+MOE_PERMUTE_RW_ELEMENTS = 4.0  # permute before dispatch and after combine, read + write each
+A2A_PER_MOE_LAYER = 2.0  # dispatch and combine all-to-alls
+TP_COLLECTIVES_PER_LAYER = 2.0  # after attention and after the FFN (Megatron-LM)
+TP_PASSES_PER_LAYER = 2.0  # forward and backward each pay them (full recompute: once more)
+CP_COLLECTIVES_BWD = 2.0  # K/V all-gather again and reduce-scatter of their gradients
+P2P_SENDS_PER_MICROBATCH = 2.0  # activations forward, their gradients backward
+ZERO3_GATHERS_PER_MICROBATCH = 2.0  # parameters gathered for forward and again for backward
+ZERO3_PREFETCH_LAYERS = 2.0  # gathered layers held (current + prefetched)
 
 
 @dataclass
@@ -147,6 +172,513 @@ def _ceil_div(a: NDArray[Any], b: NDArray[Any]) -> NDArray[np.float64]:
     return np.asarray(-(-a // b), dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class PlanShape:
+    """A batch of plans as the float arrays the per-block functions share (one element per
+    plan), with the model's sizes and the device rates at the plans' precision.
+
+    ``T`` is the tokens of one micro-batch on one GPU before the tensor split (b s / cp);
+    ``r`` the share of the non-tensor-parallel activations one GPU keeps (1 / tp with
+    sequence parallelism, Korthikanti 2022 sec. 4.2.2, else 1).
+    """
+
+    s: float
+    h: float
+    a: float
+    L: float
+    V: float
+    t: FloatArray
+    p: FloatArray
+    d: FloatArray
+    c: FloatArray
+    e: FloatArray
+    v: FloatArray
+    b: FloatArray
+    B: FloatArray
+    flash: NDArray[np.bool_]
+    rc: NDArray[np.int64]
+    zero: NDArray[np.int64]
+    drop: float
+    T: FloatArray
+    r: FloatArray
+    fp8: bool
+    peak_gemm: float
+    peak_attn: float
+    gemm_bytes: float
+    mem_bw: float
+
+
+def plan_shape(
+    model: TransformerModel, system: System, plans: Plans, seq_len: int | None = None
+) -> PlanShape:
+    """The shared arrays of ``plans``. FP8 runs the GEMMs at the FP8 peak with 1-byte
+    operands and attention at the BF16 peak (Transformer Engine keeps attention in BF16)."""
+    s = float(seq_len or model.seq_len)
+    fp8 = plans.precision == "fp8"
+    t = plans.tp.astype(np.float64)
+    b = plans.micro_batch.astype(np.float64)
+    c = plans.cp.astype(np.float64)
+    sp = plans.sequence_parallel.astype(bool) & (plans.tp > 1)
+    return PlanShape(
+        s=s,
+        h=float(model.d_model),
+        a=float(model.n_heads),
+        L=float(model.n_layers),
+        V=float(model.vocab_size),
+        t=t,
+        p=plans.pp.astype(np.float64),
+        d=plans.dp.astype(np.float64),
+        c=c,
+        e=plans.ep.astype(np.float64),
+        v=plans.vpp.astype(np.float64),
+        b=b,
+        B=plans.global_batch.astype(np.float64),
+        flash=plans.attention == ATTENTION_CODES["flash"],
+        rc=plans.recompute,
+        zero=plans.zero,
+        drop=1.0 if model.has_dropout else 0.0,
+        T=b * s / c,
+        r=np.where(sp, 1.0 / t, 1.0),
+        fp8=fp8,
+        peak_gemm=system.peak(plans.precision),
+        peak_attn=system.peak("bf16" if fp8 else plans.precision),
+        gemm_bytes=FP8_BYTES if fp8 else ACT_BYTES,
+        mem_bw=system.memory_bandwidth_bps * system.efficiency.memory_fraction,
+    )
+
+
+def _gemm(
+    sh: PlanShape,
+    system: System,
+    n: FloatArray | float,
+    k: FloatArray | float,
+    m: FloatArray | None = None,
+) -> FloatArray:
+    """Time of one (m x k) @ (k x n) GEMM at the plans' GEMM precision (m: micro-batch tokens)."""
+    m_ = sh.T if m is None else m
+    return gemm_time(FLOPS_PER_MAC * m_ * n * k, m_, n, k, system, sh.peak_gemm, sh.gemm_bytes)
+
+
+def attention_projection_time(
+    model: TransformerModel, system: System, sh: PlanShape
+) -> tuple[FloatArray, float, float]:
+    """(forward seconds of one layer's attention projections on one GPU, query-key head
+    width, value head width). GQA/MHA: fused QKV and output projections, split over TP
+    (Megatron-LM, Shoeybi 2019); MLA: the down- and up-projections of the compressed query
+    and key-value latents (DeepSeek-AI 2024, arXiv:2405.04434, sec. 2.1)."""
+    h, t = sh.h, sh.t
+    if model.mla is not None:
+        ml = model.mla
+        t_proj = (
+            _gemm(sh, system, float(ml.q_lora_rank), h)
+            + _gemm(sh, system, model.q_width / t, float(ml.q_lora_rank))
+            + _gemm(sh, system, float(ml.kv_lora_rank + ml.qk_rope_head_dim), h)
+            + _gemm(
+                sh, system, sh.a * (ml.qk_nope_head_dim + ml.v_head_dim) / t, float(ml.kv_lora_rank)
+            )
+            + _gemm(sh, system, h, model.v_width / t)
+        )
+        return t_proj, float(ml.qk_nope_head_dim + ml.qk_rope_head_dim), float(ml.v_head_dim)
+    qkv_width = model.q_width + 2 * model.kv_heads * model.head_dim
+    t_proj = _gemm(sh, system, qkv_width / t, h) + _gemm(sh, system, h, model.q_width / t)
+    return t_proj, float(model.head_dim), float(model.head_dim)
+
+
+@dataclass(frozen=True)
+class AttentionCore:
+    """Seconds of the attention core (scores and weighted sum) of one layer on one GPU."""
+
+    gemm_s: FloatArray  # the two batched GEMMs, forward
+    fwd_s: FloatArray  # forward, with the unfused kernels' score traffic
+    bwd_s: FloatArray
+    score_elements: FloatArray  # s_q x s score elements of the GPU's heads
+
+
+def attention_core_time(
+    system: System, sh: PlanShape, qk_dim: float, v_dim: float
+) -> AttentionCore:
+    """Scores and weighted sum over the GPU's b a / tp heads and s / cp queries.
+
+    FlashAttention (Dao 2023) skips the fully masked causal blocks and never writes the
+    scores; its backward costs ``FLASH_BWD_FACTOR`` forwards (sec. 4). Unfused attention
+    computes every block and moves each score element through HBM (``UNFUSED_ATTN_BYTES``,
+    plus ``DROPOUT_ATTN_BYTES`` with attention dropout); its backward is twice its forward.
+    """
+    heads = sh.b * sh.a / sh.t
+    s_q = sh.s / sh.c
+    causal = np.where(sh.flash, CAUSAL_FRACTION, 1.0)
+    core_flops = FLOPS_PER_MAC * heads * s_q * sh.s * (qk_dim + v_dim) * causal
+    t_core = gemm_time(core_flops, s_q, sh.s, (qk_dim + v_dim) / 2.0, system, sh.peak_attn)
+    score_elems = heads * s_q * sh.s
+    score_bytes = UNFUSED_ATTN_BYTES + DROPOUT_ATTN_BYTES * sh.drop
+    t_core_mem = np.where(sh.flash, 0.0, score_elems * score_bytes / sh.mem_bw)
+    unfused_bwd = BACKWARD_FORWARD_RATIO * t_core + BACKWARD_FORWARD_RATIO * t_core_mem
+    return AttentionCore(
+        gemm_s=t_core,
+        fwd_s=t_core + t_core_mem,
+        bwd_s=np.where(sh.flash, FLASH_BWD_FACTOR * t_core, unfused_bwd),
+        score_elements=score_elems,
+    )
+
+
+def _act_rw_elements(model: TransformerModel) -> float:
+    """Element reads + writes per hidden unit of the FFN activation function (SwiGLU reads
+    the gate and the up projection)."""
+    return SWIGLU_RW_ELEMENTS if model.ffn == "swiglu" else GELU_RW_ELEMENTS
+
+
+def dense_ffn_time(
+    model: TransformerModel, system: System, sh: PlanShape
+) -> tuple[FloatArray, FloatArray]:
+    """(forward GEMM seconds, activation-function bytes) of one dense FFN on one GPU; the up
+    (and gate) projection and the down projection split over TP (Megatron-LM)."""
+    mats = float(model.ffn_matrices)
+    ff = float(model.ffn_hidden)
+    t_ffn = _gemm(sh, system, (mats - 1.0) * ff / sh.t, sh.h) + _gemm(sh, system, sh.h, ff / sh.t)
+    elt = _act_rw_elements(model) * ACT_BYTES * sh.T * ff / sh.t
+    return t_ffn, elt
+
+
+def moe_ffn_time(
+    model: TransformerModel, system: System, sh: PlanShape
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(forward GEMM seconds, element-wise bytes, forward expert-parallel all-to-all seconds)
+    of one MoE FFN on one GPU (zeros for a dense model).
+
+    Each GPU holds E / ep experts that see T k ep / E tokens each; the busiest expert sets the
+    pace (the family's load imbalance). Tokens are permuted before dispatch and after combine
+    and exchanged by two all-to-alls (dispatch, combine) over the ep group (Lepikhin et al.
+    2021, GShard; Megatron-Core MoE)."""
+    if not model.is_moe:
+        zero = np.zeros_like(sh.T)
+        return zero, zero.copy(), zero.copy()
+    t, h, T = sh.t, sh.h, sh.T
+    mats = float(model.ffn_matrices)
+    ffe = float(model.expert_hidden)
+    k_top = float(model.moe_top_k)
+    experts = float(model.moe_experts)
+    m_e = T * k_top * sh.e / experts  # tokens per local expert
+    n_local = experts / sh.e
+    imbalance = system.efficiency.moe_load_imbalance
+    t_routed = _gemm(sh, system, (mats - 1.0) * ffe / t, h, m_e) + _gemm(
+        sh, system, h, ffe / t, m_e
+    )
+    t_ffn = n_local * t_routed * imbalance
+    if model.moe_shared_experts:
+        ffs = ffe * model.moe_shared_experts
+        t_ffn = t_ffn + _gemm(sh, system, (mats - 1.0) * ffs / t, h) + _gemm(sh, system, h, ffs / t)
+    t_ffn = t_ffn + _gemm(sh, system, experts, h)  # router
+    routed = k_top + model.moe_shared_experts
+    elt = _act_rw_elements(model) * ACT_BYTES * T * routed * ffe / t
+    elt = elt + MOE_PERMUTE_RW_ELEMENTS * ACT_BYTES * T * sh.r * k_top * h
+    a2a = collective_time("all_to_all", T * k_top * h * ACT_BYTES / t, sh.e, t, system)
+    return t_ffn, elt, A2A_PER_MOE_LAYER * a2a * imbalance
+
+
+def elementwise_time(
+    model: TransformerModel, sh: PlanShape, elt_dense_ffn: FloatArray, elt_moe_ffn: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(dense layer, selective recompute, MoE layer) seconds of memory-bound element-wise
+    kernels on one GPU: two norms (read + write), two residual adds (read 2, write 1) with
+    dropout masks, the FFN activation function and, with FP8 (Transformer Engine recipe),
+    the BF16 -> FP8 casts of every GEMM input and weight. Selective recompute (Korthikanti
+    2022 sec. 5) redoes the norms and the activation function."""
+    T, h, r = sh.T, sh.h, sh.r
+    norms_residuals = NORM_RW_ELEMENTS + RESIDUAL_RW_ELEMENTS
+    elt_common = T * h * r * ACT_BYTES * norms_residuals + T * h * r * RESIDUAL_MASK_BYTES * sh.drop
+    if sh.fp8:
+        ff = float(model.ffn_hidden)
+        gemm_inputs = T * (2.0 * h + model.v_width / sh.t + ff / sh.t)  # QKV, out, up, down
+        layer_weights = (model.attention_params() + model.dense_ffn_params()) / sh.t
+        elt_cast = FP8_CAST_BYTES * (gemm_inputs + layer_weights)
+    else:
+        elt_cast = np.zeros_like(T)
+    elt_common = elt_common + elt_cast
+    t_dense = (elt_common + elt_dense_ffn) / sh.mem_bw
+    t_recompute = (T * h * r * ACT_BYTES * NORM_RW_ELEMENTS + elt_dense_ffn) / sh.mem_bw
+    t_moe = (elt_common + elt_moe_ffn) / sh.mem_bw
+    return t_dense, t_recompute, t_moe
+
+
+def tp_cp_comm_time(
+    model: TransformerModel, system: System, sh: PlanShape, core: AttentionCore
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(TP forward, CP forward exposed, CP backward exposed) seconds per layer on one GPU.
+
+    TP: two all-reduces per layer forward (or, with sequence parallelism, all-gather +
+    reduce-scatter pairs of the same volume), two more backward (Narayanan 2021 sec. 2.3;
+    Korthikanti 2022 sec. 4.2.2). CP: an all-gather of K/V forward, all-gather and
+    reduce-scatter backward, hidden behind the attention core they feed (Llama 3 2024,
+    sec. 3.3.2)."""
+    tp_ar = collective_time("all_reduce", sh.T * sh.h * ACT_BYTES, sh.t, 1.0, system)
+    kv_bytes = sh.b * sh.s * model.kv_width * ACT_BYTES / sh.t
+    cp_ag = collective_time("all_gather", kv_bytes, sh.c, sh.t, system)
+    t_tp_fwd = TP_COLLECTIVES_PER_LAYER * tp_ar
+    t_cp_fwd = np.maximum(cp_ag - core.gemm_s, 0.0)
+    t_cp_bwd = np.maximum(CP_COLLECTIVES_BWD * cp_ag - core.bwd_s, 0.0)
+    return t_tp_fwd, t_cp_fwd, t_cp_bwd
+
+
+@dataclass(frozen=True)
+class LayerTimes:
+    """Per-layer seconds on one GPU shared by dense and MoE layers (forward unless named)."""
+
+    attn_proj_s: FloatArray
+    core: AttentionCore
+    elt_recompute_s: FloatArray
+    overhead_s: float
+    tp_s: FloatArray
+    cp_fwd_s: FloatArray
+    cp_bwd_s: FloatArray
+
+
+def layer_step_time(
+    lt: LayerTimes,
+    rc: NDArray[np.int64],
+    t_ffn: FloatArray,
+    t_elt: FloatArray,
+    t_ep: FloatArray,
+) -> FloatArray:
+    """Forward + backward + recompute seconds of one layer for one micro-batch.
+
+    Backward GEMMs cost twice the forward (input and weight gradients, Narayanan 2021
+    sec. 3.1), as do the element-wise kernels; TP, EP and CP communication repeats backward.
+    Full recompute repeats the forward; selective recompute only the attention core and the
+    element-wise kernels it drops (Korthikanti 2022 sec. 5)."""
+    gemms = lt.attn_proj_s + t_ffn
+    fwd = gemms + lt.core.fwd_s + t_elt + lt.overhead_s + lt.tp_s + lt.cp_fwd_s + t_ep
+    bwd = (
+        BACKWARD_FORWARD_RATIO * gemms
+        + lt.core.bwd_s
+        + BACKWARD_FORWARD_RATIO * t_elt
+        + BACKWARD_FORWARD_RATIO * lt.overhead_s
+    )
+    bwd = bwd + lt.tp_s + lt.cp_bwd_s + t_ep
+    selective = lt.core.fwd_s + lt.elt_recompute_s
+    recompute = np.where(
+        rc == RECOMPUTE_CODES["full"],
+        fwd,
+        np.where(rc == RECOMPUTE_CODES["selective"], selective, 0.0),
+    )
+    return np.asarray(fwd + bwd + recompute, dtype=np.float64)
+
+
+def mean_layer_time(
+    model: TransformerModel, system: System, sh: PlanShape
+) -> tuple[FloatArray, LayerTimes]:
+    """(mean seconds of one layer per micro-batch over the model's dense and MoE layers, the
+    shared per-layer times), composed from the per-block functions above."""
+    t_proj, qk_dim, v_dim = attention_projection_time(model, system, sh)
+    core = attention_core_time(system, sh, qk_dim, v_dim)
+    t_dense_ffn, elt_dense_ffn = dense_ffn_time(model, system, sh)
+    t_moe_ffn, elt_moe_ffn, t_ep_fwd = moe_ffn_time(model, system, sh)
+    t_elt_dense, t_elt_recompute, t_elt_moe = elementwise_time(
+        model, sh, elt_dense_ffn, elt_moe_ffn
+    )
+    t_tp, t_cp_fwd, t_cp_bwd = tp_cp_comm_time(model, system, sh, core)
+    lt = LayerTimes(
+        attn_proj_s=t_proj,
+        core=core,
+        elt_recompute_s=t_elt_recompute,
+        overhead_s=KERNELS_PER_LAYER_FWD * system.efficiency.kernel_overhead_s,
+        tp_s=t_tp,
+        cp_fwd_s=t_cp_fwd,
+        cp_bwd_s=t_cp_bwd,
+    )
+    n_moe = float(model.moe_layers)
+    t_layer = (sh.L - n_moe) * layer_step_time(
+        lt, sh.rc, t_dense_ffn, t_elt_dense, np.zeros_like(sh.T)
+    )
+    if n_moe:
+        t_layer = t_layer + n_moe * layer_step_time(lt, sh.rc, t_moe_ffn, t_elt_moe, t_ep_fwd)
+    return t_layer / sh.L, lt
+
+
+@dataclass(frozen=True)
+class PipelineTimes:
+    """Per-step pipeline quantities (arrays, one element per plan)."""
+
+    layers_per_stage: FloatArray
+    microbatches: FloatArray
+    microbatch_s: FloatArray  # the slowest (last) stage, one micro-batch
+    compute_s: FloatArray
+    bubble_s: FloatArray
+    p2p_s: FloatArray
+
+
+def logits_time(system: System, sh: PlanShape) -> FloatArray:
+    """Forward + backward seconds of the LM head and the vocab-parallel loss for one
+    micro-batch: the head GEMM and ``LOGITS_FP32_COPIES`` FP32 logit tensors read and written."""
+    loss_bytes = LOGITS_FP32_COPIES * FP32_BYTES * sh.T * sh.V / sh.t * READ_WRITE
+    logits_fwd = _gemm(sh, system, sh.V / sh.t, sh.h) + loss_bytes / sh.mem_bw
+    return (1.0 + BACKWARD_FORWARD_RATIO) * logits_fwd
+
+
+def pipeline_time(
+    system: System, sh: PlanShape, plans: Plans, t_layer: FloatArray
+) -> PipelineTimes:
+    """1F1B pipeline: m = B / (dp b) micro-batches through the slowest stage, a bubble of
+    (p - 1) / v micro-batch times (interleaved schedule, Narayanan 2021 sec. 2.2), and p2p
+    sends of each micro-batch's activations split over the TP ranks (scatter/gather)."""
+    layers_per_stage = _ceil_div(np.full_like(plans.pp, int(sh.L)), plans.pp)
+    t_mb = layers_per_stage * t_layer + logits_time(system, sh)
+    m = sh.B / (sh.d * sh.b)
+    p, v = sh.p, sh.v
+    p2p = collective_time("p2p", sh.T * sh.h * ACT_BYTES / sh.t, 2.0, sh.t * sh.c * sh.d, system)
+    return PipelineTimes(
+        layers_per_stage=layers_per_stage,
+        microbatches=m,
+        microbatch_s=t_mb,
+        compute_s=m * t_mb,
+        bubble_s=(p - 1.0) / v * t_mb,
+        p2p_s=np.where(p > 1.0, P2P_SENDS_PER_MICROBATCH * v * m * p2p, 0.0),
+    )
+
+
+def params_per_gpu(
+    model: TransformerModel, sh: PlanShape, layers_per_stage: FloatArray
+) -> tuple[FloatArray | float, FloatArray]:
+    """(parameters of one mean layer, parameters of the busiest stage) held by one GPU before
+    any ZeRO sharding: layers split over TP, routed experts over EP, and the embedding (plus
+    an untied LM head when one stage holds both) split over TP (vocab-parallel)."""
+    t, L = sh.t, sh.L
+    attn_p = float(model.attention_params())
+    if model.is_moe:
+        n_moe = float(model.moe_layers)
+        layer_p_dense = attn_p / t + model.dense_ffn_params() / t
+        experts_local = model.moe_experts / sh.e + model.moe_shared_experts
+        moe_p = experts_local * model.expert_params() / t + model.d_model * model.moe_experts
+        layer_p_moe = attn_p / t + moe_p
+        mean_layer_p = ((L - n_moe) * layer_p_dense + n_moe * layer_p_moe) / L
+    else:
+        mean_layer_p = (attn_p + model.dense_ffn_params()) / t
+    emb_p = sh.V * sh.h / t
+    n_emb = np.where(sh.p > 1.0, 1.0, 1.0 if model.tied_embeddings else 2.0)
+    return mean_layer_p, layers_per_stage * mean_layer_p + n_emb * emb_p
+
+
+def data_parallel_time(
+    system: System, sh: PlanShape, params_gpu: FloatArray, pipe: PipelineTimes
+) -> FloatArray:
+    """Exposed seconds of data-parallel gradient and parameter traffic per step.
+
+    ZeRO 0: an FP32 gradient all-reduce; 1-2: reduce-scatter + BF16 parameter all-gather
+    (Rajbhandari 2020); 3: the parameters gathered forward and backward and the gradients
+    reduce-scattered in every micro-batch. The reduce-scatter overlaps the last micro-batch's
+    backward and the all-gather the first forward (ZeRO-3: every micro-batch); hidden traffic
+    still costs the contention share (1 - comm_overlap_fraction)."""
+    zero, d, m, t_mb = sh.zero, sh.d, pipe.microbatches, pipe.microbatch_s
+    dp_stride = sh.t * sh.c
+    grad_rs = collective_time(
+        "reduce_scatter", params_gpu * GRAD_REDUCE_BYTES, d, dp_stride, system
+    )
+    param_ag = collective_time("all_gather", params_gpu * ACT_BYTES, d, dp_stride, system)
+    grad_ar = collective_time("all_reduce", params_gpu * GRAD_REDUCE_BYTES, d, dp_stride, system)
+    total = np.where(zero == 0, grad_ar, grad_rs + param_ag)
+    total = np.where(zero == 3, m * (ZERO3_GATHERS_PER_MICROBATCH * param_ag + grad_rs), total)
+    overlap_window = np.where(zero == 3, m * t_mb, t_mb)
+    hidden = np.minimum(total, overlap_window)
+    return np.asarray(total - hidden * system.efficiency.comm_overlap_fraction, np.float64)
+
+
+def optimizer_time(sh: PlanShape, params_gpu: FloatArray) -> FloatArray:
+    """Seconds of the (memory-bound) Adam update of the GPU's optimizer shard."""
+    opt_params = np.where(sh.zero >= 1, params_gpu / sh.d, params_gpu)
+    return np.asarray(opt_params * ADAM_TRAFFIC_BYTES_PER_PARAM / sh.mem_bw, np.float64)
+
+
+def state_memory(
+    sh: PlanShape, params_gpu: FloatArray, mean_layer_p: FloatArray | float
+) -> dict[str, FloatArray]:
+    """Weights, gradients and optimizer bytes per GPU by ZeRO stage (Rajbhandari 2020 sec. 5):
+    1 shards the optimizer, 2 also the gradients, 3 also the weights (keeping
+    ``ZERO3_PREFETCH_LAYERS`` gathered layers)."""
+    zero, d = sh.zero, sh.d
+    weights = np.where(zero == 3, params_gpu / d, params_gpu) * ACT_BYTES
+    prefetch = ZERO3_PREFETCH_LAYERS * mean_layer_p * ACT_BYTES
+    weights = weights + np.where(zero == 3, prefetch, 0.0)
+    return {
+        "weights": weights,
+        "gradients": np.where(zero >= 2, params_gpu / d, params_gpu) * GRAD_REDUCE_BYTES,
+        "optimizer": np.where(zero >= 1, params_gpu / d, params_gpu) * MASTER_BYTES_PER_PARAM,
+    }
+
+
+def activation_memory(
+    model: TransformerModel, sh: PlanShape, pipe: PipelineTimes, score_elements: FloatArray
+) -> FloatArray:
+    """Activation bytes per GPU (Korthikanti 2022 sec. 4, generalised to GQA, MoE, CP).
+
+    Per layer and micro-batch: norm inputs and outputs, residual dropout masks (kept 1 / tp
+    with sequence parallelism), Q, K, V and attention output, the FFN's inputs (and the
+    activation function's output) and, without FlashAttention, the s x s scores. Selective
+    recompute (Megatron-Core modules core_attn, layernorm, activation) keeps neither the
+    scores, nor the norm outputs, nor the activation's output; full recompute keeps only
+    each layer's input. The first stage holds min(m, p) micro-batches in flight, times
+    1 + (p - 1) / (p v) when interleaved (sec. 4.2.3); recomputation needs one layer's
+    working set on top.
+    """
+    T, h, t, r, drop = sh.T, sh.h, sh.t, sh.r, sh.drop
+    selective = sh.rc >= RECOMPUTE_CODES["selective"]
+    full = sh.rc == RECOMPUTE_CODES["full"]
+    norm_out = np.where(selective, 0.0, NORM_OUTPUT_BYTES)
+    non_tp = T * h * r * (ACT_BYTES * NORMS_PER_LAYER + norm_out + RESIDUAL_MASK_BYTES * drop)
+    attn_tp = T * ACT_BYTES * (model.q_width + model.kv_width + model.v_width) / t
+    score_bytes = SOFTMAX_OUT_BYTES + ATTN_DROPOUT_STORED_BYTES * drop
+    scores = np.where(sh.flash, 0.0, score_elements * score_bytes)
+    mats = float(model.ffn_matrices)
+    ffn_stored = np.where(selective, mats - 1.0, mats)
+    if model.is_moe:
+        routed = model.moe_top_k + model.moe_shared_experts
+        ffn_tp = T * ACT_BYTES * routed * (h + ffn_stored * model.expert_hidden) / t
+    else:
+        ffn_tp = T * ACT_BYTES * ffn_stored * float(model.ffn_hidden) / t
+    act_layer = non_tp + attn_tp + ffn_tp + np.where(selective, 0.0, scores)
+    act_stored = np.where(full, T * h * ACT_BYTES * r, act_layer)
+    p, v = sh.p, sh.v
+    in_flight = np.minimum(pipe.microbatches, p) * np.where(v > 1.0, 1.0 + (p - 1.0) / (p * v), 1.0)
+    mem_act = pipe.layers_per_stage * act_stored * in_flight
+    full_layer = non_tp + attn_tp + ffn_tp + scores  # working set while recomputing
+    working = np.where(full, full_layer, np.where(selective, scores, 0.0))
+    return np.asarray(mem_act + working, dtype=np.float64)
+
+
+def memory_per_gpu(
+    model: TransformerModel,
+    system: System,
+    sh: PlanShape,
+    pipe: PipelineTimes,
+    core: AttentionCore,
+    params: tuple[FloatArray | float, FloatArray],
+) -> dict[str, FloatArray]:
+    """Bytes per GPU by component: ZeRO-sharded state, activations, the FP32 logits of the
+    vocab-parallel loss, and the family's reserved memory (runtime, allocator)."""
+    mean_layer_p, params_gpu = params
+    memory = state_memory(sh, params_gpu, mean_layer_p)
+    memory["activations"] = activation_memory(model, sh, pipe, core.score_elements)
+    memory["logits"] = LOGITS_FP32_COPIES * FP32_BYTES * sh.T * sh.V / sh.t
+    memory["reserved"] = np.full_like(sh.T, system.efficiency.memory_reserved_bytes)
+    return memory
+
+
+def step_flops(model: TransformerModel, sh: PlanShape) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(tokens, model FLOPs, hardware FLOPs) per step. Model FLOPs count forward and backward
+    once (Narayanan 2021 eq. 3 generalised, ``TransformerModel.model_flops_per_token``);
+    hardware FLOPs add what recomputation repeats: the whole forward (full) or the attention
+    core (selective)."""
+    tokens = sh.B * sh.s
+    model_flops = tokens * model.model_flops_per_token(int(sh.s))
+    fwd_tok = model.forward_flops_per_token(int(sh.s))
+    attn_core_tok = FLOPS_PER_MAC * sh.s * (model.q_width + model.v_width) * sh.L
+    recompute_tok = np.where(
+        sh.rc == RECOMPUTE_CODES["full"],
+        fwd_tok,
+        np.where(sh.rc == RECOMPUTE_CODES["selective"], attn_core_tok, 0.0),
+    )
+    hw_flops = tokens * ((1.0 + BACKWARD_FORWARD_RATIO) * fwd_tok + recompute_tok)
+    return tokens, model_flops, hw_flops
+
+
 def predict_training_batch(
     model: TransformerModel,
     system: System,
@@ -155,248 +687,30 @@ def predict_training_batch(
 ) -> TrainingBatch:
     """Predict step time and memory for every plan in ``plans`` (vectorised).
 
+    Composes the per-block functions as Calculon does per layer (Isaev et al. 2023): layer
+    blocks -> micro-batch -> pipeline -> data parallel and optimizer; memory by component.
     The plan is not checked for divisibility here (the search does that); memory fit is
     reported in ``fits``.
     """
-    s = float(seq_len or model.seq_len)
-    h = float(model.d_model)
-    a = float(model.n_heads)
-    L = float(model.n_layers)
-    V = float(model.vocab_size)
-    eff = system.efficiency
-    peak_gemm = system.peak(plans.precision)
-    peak_attn = system.peak("bf16" if plans.precision == "fp8" else plans.precision)
-    gemm_bytes = 1.0 if plans.precision == "fp8" else ACT_BYTES
-    mem_bw = system.memory_bandwidth_bps * eff.memory_fraction
-
-    t = plans.tp.astype(np.float64)
-    p = plans.pp.astype(np.float64)
-    d = plans.dp.astype(np.float64)
-    c = plans.cp.astype(np.float64)
-    e = plans.ep.astype(np.float64)
-    v = plans.vpp.astype(np.float64)
-    b = plans.micro_batch.astype(np.float64)
-    B = plans.global_batch.astype(np.float64)
-    sp = plans.sequence_parallel.astype(bool) & (plans.tp > 1)
-    flash = plans.attention == ATTENTION_CODES["flash"]
-    rc = plans.recompute
-    drop = 1.0 if model.has_dropout else 0.0
-
-    T = b * s / c  # tokens per microbatch on one GPU (before tensor split)
-    r = np.where(sp, 1.0 / t, 1.0)  # share of non-tensor-parallel activations kept per GPU
-
-    def gemm(n_: FloatArray | float, k_: FloatArray | float, m_: FloatArray = T) -> FloatArray:
-        return gemm_time(2.0 * m_ * n_ * k_, m_, n_, k_, system, peak_gemm, gemm_bytes)
-
-    # ---- attention projections (forward, one layer, one GPU) ----------------------------
-    if model.mla is not None:
-        ml = model.mla
-        t_attn_proj = (
-            gemm(float(ml.q_lora_rank), h)
-            + gemm(model.q_width / t, float(ml.q_lora_rank))
-            + gemm(float(ml.kv_lora_rank + ml.qk_rope_head_dim), h)
-            + gemm(a * (ml.qk_nope_head_dim + ml.v_head_dim) / t, float(ml.kv_lora_rank))
-            + gemm(h, model.v_width / t)
-        )
-        qk_dim = float(ml.qk_nope_head_dim + ml.qk_rope_head_dim)
-        v_dim = float(ml.v_head_dim)
-    else:
-        qkv_width = model.q_width + 2 * model.kv_heads * model.head_dim
-        t_attn_proj = gemm(qkv_width / t, h) + gemm(h, model.q_width / t)
-        qk_dim = v_dim = float(model.head_dim)
-
-    # ---- attention core: scores and weighted sum -----------------------------------------
-    heads = b * a / t  # (batch x heads) on one GPU
-    s_q = s / c
-    causal = np.where(flash, 0.5, 1.0)  # flash skips masked blocks; unfused computes all
-    core_flops = 2.0 * heads * s_q * s * (qk_dim + v_dim) * causal
-    t_core = gemm_time(core_flops, s_q, s, (qk_dim + v_dim) / 2.0, system, peak_attn)
-    score_elems = heads * s_q * s
-    t_core_mem = np.where(
-        flash, 0.0, score_elems * (UNFUSED_ATTN_BYTES + DROPOUT_ATTN_BYTES * drop) / mem_bw
-    )
-    t_core_fwd = t_core + t_core_mem
-    t_core_bwd = np.where(flash, FLASH_BWD_FACTOR * t_core, 2.0 * t_core + 2.0 * t_core_mem)
-
-    # ---- feed-forward -------------------------------------------------------------------
-    mats = float(model.ffn_matrices)
-    ff = float(model.ffn_hidden)
-    t_dense_ffn = gemm((mats - 1.0) * ff / t, h) + gemm(h, ff / t)
-    act_rw = 3.0 if model.ffn == "swiglu" else 2.0  # element reads + writes per hidden unit
-    elt_dense_ffn = act_rw * ACT_BYTES * T * ff / t
-    if model.is_moe:
-        ffe = float(model.expert_hidden)
-        k_top = float(model.moe_top_k)
-        experts = float(model.moe_experts)
-        m_e = T * k_top * e / experts  # tokens per local expert
-        n_local = experts / e
-        # the busiest expert sets the pace: routed work scales with the load imbalance
-        imbalance = eff.moe_load_imbalance
-        t_routed = gemm((mats - 1.0) * ffe / t, h, m_e) + gemm(h, ffe / t, m_e)
-        t_moe_ffn = n_local * t_routed * imbalance
-        if model.moe_shared_experts:
-            ffs = ffe * model.moe_shared_experts
-            t_moe_ffn = t_moe_ffn + gemm((mats - 1.0) * ffs / t, h) + gemm(h, ffs / t)
-        t_moe_ffn = t_moe_ffn + gemm(experts, h)  # router
-        elt_moe_ffn = act_rw * ACT_BYTES * T * (k_top + model.moe_shared_experts) * ffe / t
-        # token permutation before dispatch and after combine: read and write k copies
-        elt_moe_ffn = elt_moe_ffn + 2.0 * 2.0 * ACT_BYTES * T * r * k_top * h
-        # dispatch and combine all-to-all, forward (backward repeats them)
-        a2a = collective_time("all_to_all", T * k_top * h * ACT_BYTES / t, e, t, system)
-        t_ep_fwd = 2.0 * a2a * imbalance
-    else:
-        t_moe_ffn = np.zeros_like(T)
-        elt_moe_ffn = np.zeros_like(T)
-        t_ep_fwd = np.zeros_like(T)
-
-    # ---- element-wise (memory-bound) kernels --------------------------------------------
-    # two norms (read + write), two residual adds (read 2, write 1) with dropout masks
-    elt_common = T * h * r * ACT_BYTES * (4.0 + 6.0) + T * h * r * 2.0 * drop
-    # FP8 (Transformer Engine recipe): every GEMM input, output gradient and weight is cast
-    # from BF16 (read 2 bytes, write 1) before the GEMM; the casts are memory-bound
-    if plans.precision == "fp8":
-        gemm_inputs = T * (2.0 * h + model.v_width / t + ff / t)  # QKV, out-proj, up, down
-        layer_weights = (model.attention_params() + model.dense_ffn_params()) / t
-        elt_cast = FP8_CAST_BYTES * (gemm_inputs + layer_weights)
-    else:
-        elt_cast = np.zeros_like(T)
-    elt_common = elt_common + elt_cast
-    t_elt_dense = (elt_common + elt_dense_ffn) / mem_bw
-    # selective recompute redoes the norms and the activation function (memory-bound)
-    t_elt_recompute = (T * h * r * ACT_BYTES * 4.0 + elt_dense_ffn) / mem_bw
-    t_elt_moe = (elt_common + elt_moe_ffn) / mem_bw
-    overhead_fwd = KERNELS_PER_LAYER_FWD * eff.kernel_overhead_s
-
-    # ---- tensor-parallel and context-parallel communication -------------------------------
-    # two all-reduces per layer forward (or, with SP, all-gather + reduce-scatter pairs of the
-    # same volume); two more backward (Narayanan 2021 sec. 2.3; Korthikanti 2022 sec. 4.2.2)
-    tp_ar = collective_time("all_reduce", T * h * ACT_BYTES, t, 1.0, system)
-    t_tp_fwd = 2.0 * tp_ar
-    kv_bytes = b * s * model.kv_width * ACT_BYTES / t
-    cp_ag = collective_time("all_gather", kv_bytes, c, t, system)
-    t_cp_fwd = np.maximum(cp_ag - t_core, 0.0)
-    t_cp_bwd = np.maximum(2.0 * cp_ag - t_core_bwd, 0.0)
-
-    # ---- one layer, forward / backward / recompute ----------------------------------------
-    def layer(t_ffn: FloatArray, t_elt: FloatArray, t_ep: FloatArray) -> FloatArray:
-        gemms = t_attn_proj + t_ffn
-        fwd = gemms + t_core_fwd + t_elt + overhead_fwd + t_tp_fwd + t_cp_fwd + t_ep
-        bwd = 2.0 * gemms + t_core_bwd + 2.0 * t_elt + 2.0 * overhead_fwd
-        bwd = bwd + t_tp_fwd + t_cp_bwd + t_ep
-        recompute = np.where(rc == 2, fwd, np.where(rc == 1, t_core_fwd + t_elt_recompute, 0.0))
-        return np.asarray(fwd + bwd + recompute, dtype=np.float64)
-
-    n_moe = float(model.moe_layers)
-    t_layer = (L - n_moe) * layer(t_dense_ffn, t_elt_dense, np.zeros_like(T))
-    if n_moe:
-        t_layer = t_layer + n_moe * layer(t_moe_ffn, t_elt_moe, t_ep_fwd)
-    t_layer = t_layer / L  # mean layer time
-
-    layers_per_stage = _ceil_div(np.full_like(plans.pp, int(L)), plans.pp)
-    logits_fwd = gemm(V / t, h) + LOGITS_FP32_COPIES * 4.0 * T * V / t * 2.0 / mem_bw
-    t_logits = 3.0 * logits_fwd
-    t_mb = layers_per_stage * t_layer + t_logits  # slowest (last) stage per microbatch
-
-    m = B / (d * b)  # microbatches per step
-    t_compute = m * t_mb
-    t_bubble = (p - 1.0) / v * t_mb
-
-    # pipeline sends: scatter/gather optimisation splits each send over TP ranks
-    p2p = collective_time("p2p", T * h * ACT_BYTES / t, 2.0, t * c * d, system)
-    t_p2p = np.where(p > 1.0, 2.0 * v * m * p2p, 0.0)
-
-    # ---- parameters, data parallel and optimizer ------------------------------------------
-    attn_p = float(model.attention_params())
-    if model.is_moe:
-        layer_p_dense = attn_p / t + model.dense_ffn_params() / t
-        moe_p = (
-            model.moe_experts / e + model.moe_shared_experts
-        ) * model.expert_params() / t + model.d_model * model.moe_experts
-        layer_p_moe = attn_p / t + moe_p
-        mean_layer_p = ((L - n_moe) * layer_p_dense + n_moe * layer_p_moe) / L
-    else:
-        mean_layer_p = (attn_p + model.dense_ffn_params()) / t
-    emb_p = V * h / t
-    n_emb = np.where(p > 1.0, 1.0, 1.0 if model.tied_embeddings else 2.0)
-    params_gpu = layers_per_stage * mean_layer_p + n_emb * emb_p
-
-    zero = plans.zero
-    dp_stride = t * c
-    grad_rs = collective_time(
-        "reduce_scatter", params_gpu * GRAD_REDUCE_BYTES, d, dp_stride, system
-    )
-    param_ag = collective_time("all_gather", params_gpu * ACT_BYTES, d, dp_stride, system)
-    grad_ar = collective_time("all_reduce", params_gpu * GRAD_REDUCE_BYTES, d, dp_stride, system)
-    t_dp_total = np.where(zero == 0, grad_ar, grad_rs + param_ag)
-    t_dp_total = np.where(zero == 3, m * (2.0 * param_ag + grad_rs), t_dp_total)
-    # gradient reduce-scatter overlaps the last micro-batch's backward and the parameter
-    # all-gather the first forward (ZeRO-3: every micro-batch); hidden traffic still costs
-    # the contention share (1 - comm_overlap_fraction)
-    overlap_window = np.where(zero == 3, m * t_mb, t_mb)
-    hidden = np.minimum(t_dp_total, overlap_window)
-    t_dp = t_dp_total - hidden * eff.comm_overlap_fraction
-
-    opt_params = np.where(zero >= 1, params_gpu / d, params_gpu)
-    t_opt = opt_params * ADAM_TRAFFIC_BYTES_PER_PARAM / mem_bw
-
-    step = t_compute + t_bubble + t_p2p + t_dp + t_opt
-
-    # ---- memory per GPU --------------------------------------------------------------------
-    mem_weights = np.where(zero == 3, params_gpu / d, params_gpu) * ACT_BYTES
-    mem_weights = mem_weights + np.where(zero == 3, 2.0 * mean_layer_p * ACT_BYTES, 0.0)
-    mem_grads = np.where(zero >= 2, params_gpu / d, params_gpu) * GRAD_REDUCE_BYTES
-    mem_opt = np.where(zero >= 1, params_gpu / d, params_gpu) * MASTER_BYTES_PER_PARAM
-
-    # activations per layer per microbatch (Korthikanti 2022, sec. 4, generalised)
-    kv_w = float(model.kv_width)
-    # Selective recompute (Megatron-Core recompute modules core_attn, layernorm and the
-    # activation function) keeps neither the s x s scores, nor the norm outputs, nor the
-    # activation function's output.
-    selective = rc >= 1
-    norm_out = np.where(selective, 0.0, 4.0)  # QKV and MLP inputs (the norm outputs)
-    non_tp = T * h * r * (ACT_BYTES * 2.0 + norm_out + 2.0 * drop)  # norm inputs, masks
-    attn_tp = T * ACT_BYTES * (model.q_width + kv_w + model.v_width) / t  # Q, K, V, attn out
-    scores = np.where(flash, 0.0, score_elems * (2.0 + 3.0 * drop))
-    ffn_stored = np.where(selective, mats - 1.0, mats)  # activation inputs (+ its output)
-    if model.is_moe:
-        routed = model.moe_top_k + model.moe_shared_experts
-        ffn_tp = T * ACT_BYTES * routed * (h + ffn_stored * model.expert_hidden) / t
-    else:
-        ffn_tp = T * ACT_BYTES * ffn_stored * ff / t
-    act_layer = non_tp + attn_tp + ffn_tp + np.where(selective, 0.0, scores)
-    act_stored = np.where(rc == 2, T * h * ACT_BYTES * r, act_layer)
-    in_flight = np.minimum(m, p) * np.where(v > 1.0, 1.0 + (p - 1.0) / (p * v), 1.0)
-    mem_act = layers_per_stage * act_stored * in_flight
-    full_layer = non_tp + attn_tp + ffn_tp + scores  # working set while recomputing
-    mem_act = mem_act + np.where(rc == 2, full_layer, np.where(rc == 1, scores, 0.0))
-    mem_logits = LOGITS_FP32_COPIES * 4.0 * T * V / t
-    memory = {
-        "weights": mem_weights,
-        "gradients": mem_grads,
-        "optimizer": mem_opt,
-        "activations": mem_act,
-        "logits": mem_logits,
-        "reserved": np.full_like(T, eff.memory_reserved_bytes),
-    }
-    mem_total = sum(memory.values(), np.zeros_like(T))
-    fits = mem_total <= system.memory_bytes
-
-    # ---- FLOPs and utilisation -------------------------------------------------------------
-    tokens = B * s
-    n_gpus = t * p * d * c
-    model_flops = tokens * model.model_flops_per_token(int(s))
-    fwd_tok = model.forward_flops_per_token(int(s))
-    attn_core_tok = 2.0 * s * (model.q_width + model.v_width) * L
-    recompute_tok = np.where(rc == 2, fwd_tok, np.where(rc == 1, attn_core_tok, 0.0))
-    hw_flops = tokens * (3.0 * fwd_tok + recompute_tok)
-    peak_total = n_gpus * peak_gemm
+    sh = plan_shape(model, system, plans, seq_len)
+    t_layer, lt = mean_layer_time(model, system, sh)
+    pipe = pipeline_time(system, sh, plans, t_layer)
+    params = params_per_gpu(model, sh, pipe.layers_per_stage)
+    t_dp = data_parallel_time(system, sh, params[1], pipe)
+    t_opt = optimizer_time(sh, params[1])
+    step = pipe.compute_s + pipe.bubble_s + pipe.p2p_s + t_dp + t_opt
+    memory = memory_per_gpu(model, system, sh, pipe, lt.core, params)
+    mem_total = sum(memory.values(), np.zeros_like(sh.T))
+    tokens, model_flops, hw_flops = step_flops(model, sh)
+    peak_total = sh.t * sh.p * sh.d * sh.c * sh.peak_gemm
+    tp_passes = TP_PASSES_PER_LAYER + (sh.rc == RECOMPUTE_CODES["full"])
     breakdown = {
-        "compute": t_compute,
-        "pipeline_bubble": t_bubble,
-        "pipeline_p2p": t_p2p,
+        "compute": pipe.compute_s,
+        "pipeline_bubble": pipe.bubble_s,
+        "pipeline_p2p": pipe.p2p_s,
         "dp_exposed": t_dp,
         "optimizer": t_opt,
-        "tp_comm_in_compute": m * layers_per_stage * t_tp_fwd * (2.0 + (rc == 2)),
+        "tp_comm_in_compute": pipe.microbatches * pipe.layers_per_stage * lt.tp_s * tp_passes,
     }
     return TrainingBatch(
         plans=plans,
@@ -405,7 +719,7 @@ def predict_training_batch(
         memory_bytes=memory,
         memory_total_bytes=np.asarray(mem_total, dtype=np.float64),
         memory_capacity_bytes=system.memory_bytes,
-        fits=np.asarray(fits),
+        fits=np.asarray(mem_total <= system.memory_bytes),
         tokens_per_step=np.asarray(tokens, dtype=np.float64),
         model_flops_per_step=np.asarray(model_flops, dtype=np.float64),
         hardware_flops_per_step=np.asarray(hw_flops, dtype=np.float64),

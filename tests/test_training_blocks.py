@@ -1,0 +1,62 @@
+"""Properties the per-block training functions expose (hypothesis over plan shapes)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gigawatt.perf import ExecutionPlan, Plans, get_system, predict_training_batch
+from gigawatt.workload import get_model
+
+H100 = get_system("h100-sxm")
+MODELS = {name: get_model(name) for name in ("llama3-70b", "mixtral-8x7b", "gpt3-175b")}
+
+shapes = st.fixed_dictionaries(
+    {
+        "model": st.sampled_from(sorted(MODELS)),
+        "pp": st.sampled_from([1, 2, 4, 8]),
+        "dp": st.sampled_from([1, 2, 8, 32]),
+        "cp": st.sampled_from([1, 2]),
+        "vpp": st.sampled_from([1, 2]),
+        "micro_batch": st.sampled_from([1, 2, 4]),
+        "recompute": st.sampled_from(["none", "selective", "full"]),
+        "sequence_parallel": st.booleans(),
+        "zero": st.integers(0, 3),
+        "attention": st.sampled_from(["flash", "unfused"]),
+    }
+)
+
+
+def _batch(model: str, plans: list[ExecutionPlan]):  # type: ignore[no-untyped-def]
+    return predict_training_batch(MODELS[model], H100, Plans.from_plans(plans, "flash"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(shapes)
+def test_memory_per_gpu_never_grows_with_tensor_parallel(shape: dict[str, object]) -> None:
+    kw = dict(shape)
+    model = str(kw.pop("model"))
+    plans = [
+        ExecutionPlan(tp=tp, global_batch=64 * int(kw["dp"]) * int(kw["micro_batch"]), **kw)  # type: ignore[arg-type]
+        for tp in (1, 2, 4, 8)
+    ]
+    batch = _batch(model, plans)
+    for part, values in batch.memory_bytes.items():
+        v = np.broadcast_to(values, batch.step_time_s.shape)
+        assert np.all(np.diff(v) <= 1e-9 * v[:-1]), part
+    assert np.all(np.diff(batch.memory_total_bytes) <= 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shapes, st.sampled_from([1, 2, 8]))
+def test_larger_global_batch_never_lowers_throughput(shape: dict[str, object], tp: int) -> None:
+    """More micro-batches per step amortise the pipeline bubble, the DP traffic and the
+    optimizer step, so tokens per second cannot fall at a fixed plan shape."""
+    kw = dict(shape)
+    model = str(kw.pop("model"))
+    unit = int(kw["dp"]) * int(kw["micro_batch"])
+    plans = [ExecutionPlan(tp=tp, global_batch=unit * m, **kw) for m in (1, 2, 8, 64, 512)]  # type: ignore[arg-type]
+    batch = _batch(model, plans)
+    tokens_per_s = batch.tokens_per_step / batch.step_time_s
+    assert np.all(np.diff(tokens_per_s) >= -1e-12 * tokens_per_s[:-1])
