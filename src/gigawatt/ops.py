@@ -27,12 +27,13 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from gigawatt.bom import average_it_power_w, build_line
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
 from gigawatt.reliability import (
@@ -44,8 +45,15 @@ from gigawatt.reliability import (
     operations_defaults,
 )
 
+if TYPE_CHECKING:
+    from gigawatt.plan import Plan
+
 JobKind = Literal["training", "serving"]
 _HOST_POPS = {"host", "nic", "cpu", "dimm", "ssd", "psu"}
+UNSITED = "unsited"  # the plan's name for accelerators on no modelled site
+# shortest checkpoint interval simulated: the closed form's optimum can be seconds, far below
+# what a job commits in practice; interruptions, not checkpoint cadence, drive the simulation
+MIN_INTERVAL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ class SimSite:
     technicians: int | None = None
     temperature_c: float | None = None
     fleet_age_years: float | None = None
+    it_power_w: float | None = None  # design IT at full load (the plan's); None: from the BOM
+    plan_site: str | None = None  # the plan's site this stands for (one per accelerator type)
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,132 @@ def _check(sites: Sequence[SimSite], jobs: Sequence[SimJob], days: float) -> Non
         raise InputError(problems)
 
 
+@dataclass
+class _Pool:
+    """Accelerators of one type the plan places on one site, and how many jobs took."""
+
+    site: str
+    accelerator: str
+    accelerators: float
+    kind: str
+    pue: float
+    free: float
+    it_power_w: float
+
+
+def _pools(plan: Plan) -> list[_Pool]:
+    """One pool per (site, accelerator type) of the allocation (all quarters: the fleet the
+    plan builds), in the sites' listed order, ``unsited`` last."""
+    alloc = plan.tables["allocation"]
+    sites = plan.tables.get("sites", pd.DataFrame(columns=["site", "kind", "pue"]))
+    order = [str(s) for s in sites["site"]]
+    info = {str(r.site): (str(r.kind), float(r.pue)) for r in sites.itertuples()}
+    unsited = plan.headline.get("unsited") or {}
+    unsited_pue = (
+        float(unsited["facility_power_w"]) / float(unsited["it_power_w"])
+        if unsited.get("it_power_w")
+        else float(plan.headline.get("pue") or 1.0)
+    )
+    placed = alloc.groupby(["site", "accelerator"], sort=False)[["accelerators", "it_w"]].sum()
+    rank = {name: i for i, name in enumerate(order)}
+    keys = sorted(placed.index, key=lambda k: rank.get(str(k[0]), len(rank)))
+    out = []
+    for site, acc in keys:
+        n, it_w = (float(v) for v in placed.loc[(site, acc)])
+        if n < 1:
+            continue
+        kind, pue = info.get(str(site), ("land", unsited_pue))
+        out.append(_Pool(str(site), str(acc), n, kind, pue, n, it_w))
+    return out
+
+
+def _place(pools: list[_Pool], name: str, accelerator: str, gpus: int) -> _Pool:
+    """The first pool of the job's type with enough free accelerators; else the largest
+    free one of that type (the plan's BOM holds every workload, so this is rounding)."""
+    same = [p for p in pools if p.accelerator == accelerator]
+    if not same:
+        raise InputError(
+            [Problem(f"plan job {name}", "accelerator", f"{accelerator!r} is in no site's fleet")]
+        )
+    pool = next((p for p in same if p.free + 0.5 >= gpus), max(same, key=lambda p: p.free))
+    pool.free -= gpus
+    return pool
+
+
+def ops_inputs_from_plan(plan: Plan, catalog: Catalog) -> tuple[list[SimSite], list[SimJob]]:
+    """Sites and jobs of the plan's own fleet.
+
+    Sites: one per (site, accelerator type) of the plan's allocation, named as the plan's site
+    (``site accelerator`` where a site holds several types), with its kind, PUE and the IT
+    power the plan places there. Jobs: every training run (its reliability figures:
+    checkpoint interval, blocking part, lag, restart, planned stops) and every service, in
+    that order, each placed on the first site (in the plan's listed order, ``unsited`` last)
+    with enough accelerators of its type still free. Modelled sites are simulated whole (idle
+    capacity fails and is repaired too); the ``unsited`` accelerators (on no modelled site,
+    no failure conditions known) are simulated only as far as jobs run on them: such a site
+    holds just those jobs' accelerators, at the plan's unsited PUE, so a multi-million
+    programme costs only its sited fleet.
+    """
+    pools = _pools(plan)
+    jobs: list[SimJob] = []
+    for run in plan.training:
+        pool = _place(pools, run.name, run.accelerator, run.n_gpus)
+        rel = run.reliability.job if run.reliability is not None else None
+        jobs.append(
+            SimJob(run.name, _key(pool), run.n_gpus, "training")
+            if rel is None
+            else SimJob(
+                run.name,
+                _key(pool),
+                run.n_gpus,
+                "training",
+                interval_s=max(rel.interval_s, MIN_INTERVAL_S),
+                checkpoint_s=rel.checkpoint_blocking_s,
+                lag_s=rel.checkpoint_lag_s,
+                restart_s=rel.restart_s,
+                planned_per_day=rel.planned_per_day,
+            )
+        )
+    services = plan.tables.get("services")
+    for r in services.itertuples() if services is not None else []:
+        n = math.ceil(float(r.accelerators))
+        pool = _place(pools, str(r.workload), str(r.accelerator), n)
+        jobs.append(SimJob(str(r.workload), _key(pool), n, "serving"))
+    for p in pools:
+        catalog.accelerator(p.accelerator)  # a plan made with another catalog fails here
+    return _sites_of(pools, jobs)
+
+
+def _key(pool: _Pool) -> str:
+    return f"{pool.site}|{pool.accelerator}"
+
+
+def _sites_of(pools: list[_Pool], jobs: list[SimJob]) -> tuple[list[SimSite], list[SimJob]]:
+    """Name the pools (plan site, plus the type where a site holds several) and re-point the
+    jobs at those names; unsited pools shrink to the jobs they carry (dropped if none)."""
+    types: dict[str, int] = {}
+    for p in pools:
+        types[p.site] = types.get(p.site, 0) + 1
+    sites: list[SimSite] = []
+    names: dict[str, str] = {}
+    for p in pools:
+        key = _key(p)
+        need = sum(j.gpus for j in jobs if j.site == key)
+        n, it_w = p.accelerators, p.it_power_w
+        if p.site == UNSITED:
+            if need == 0:
+                continue
+            n, it_w = need, it_w * need / p.accelerators
+        gpus = max(round(n), need, 1)
+        it_w *= gpus / n if gpus > round(n) else 1.0  # the plan's IT, unless jobs overflow it
+        name = p.site if types[p.site] == 1 else f"{p.site} {p.accelerator}"
+        names[key] = name
+        sites.append(
+            SimSite(name, p.accelerator, gpus, p.kind, p.pue, it_power_w=it_w, plan_site=p.site)
+        )
+    return sites, [replace(j, site=names[j.site]) for j in jobs]
+
+
 def simulate(
     sites: Sequence[SimSite],
     jobs: Sequence[SimJob],
@@ -196,9 +332,8 @@ def simulate(
     ops = operations_defaults(cat)
     rng = np.random.default_rng(seed)
     horizon = days * SECONDS_PER_DAY
-    host_pf = ops.q("host_power_factor").get()
-    idle_pf = ops.q("idle_power_fraction").get()
-    serve_pf = ops.q("serving_power_fraction").get()
+    serve_util = float(ops.q("serving_power_fraction").get())
+    levels = [np.asarray(power_levels_w(spec, cat, serve_util)) for spec in sites]
 
     S: list[_Site] = []
     for spec in sites:
@@ -412,8 +547,7 @@ def simulate(
             waiting = sum(1 for j in J if j.site == si and j.state == "waiting")
             healthy = healthy_hosts * gph
             idle = max(healthy - train_run - serve_active, 0)
-            tdp = _tdp(cat, site.spec.accelerator)
-            it_w = tdp * host_pf * (train_run + serve_pf * serve_active + idle_pf * idle)
+            it_w = float(np.dot(levels[si], (train_run, serve_active, idle)))
             useful = sum(
                 len(j.hosts) * gph * j.spec.interval_s / (j.spec.interval_s + j.spec.checkpoint_s)
                 for j in J
@@ -574,6 +708,35 @@ def simulate(
     return OpsResult(ts, inc, summaries, days, seed)
 
 
-def _tdp(catalog: Catalog, accelerator: str) -> float:
-    value = catalog.accelerator(accelerator).value("tdp")
-    return float(value) if value else 700.0
+def power_levels_w(
+    site: SimSite, catalog: Catalog, serving_utilisation: float
+) -> tuple[float, float, float]:
+    """IT watts per accelerator of a site when training, serving and idle, from the bill of
+    materials (the plan's one IT power): training draws the design (full-load) power, serving
+    and idle the POLCA average at ``serving_utilisation`` and at zero utilisation; a site with
+    the plan's ``it_power_w`` is scaled to it, so full load reproduces the plan exactly."""
+    line = build_line(site.name, site.accelerator, float(site.gpus), catalog)
+    design_w = line.it_power_per_accelerator_w
+    full_w = site.it_power_w / site.gpus if site.it_power_w is not None else design_w
+    scale = full_w / design_w if design_w > 0 else 0.0
+    serve_w = float(average_it_power_w(line, catalog, serving_utilisation).it_power_w)
+    idle_w = float(average_it_power_w(line, catalog, 0.0).it_power_w)
+    n = max(line.accelerators, 1.0)
+    return full_w, serve_w / n * scale, idle_w / n * scale
+
+
+def site_it_power_w(
+    site: SimSite,
+    catalog: Catalog,
+    training_gpus: float,
+    serving_gpus: float = 0.0,
+    idle_gpus: float = 0.0,
+    serving_utilisation: float | None = None,
+) -> float:
+    """IT power of a site with so many accelerators training, serving and idle (down ones
+    draw nothing): the figure each time step of :func:`simulate` reports."""
+    util = serving_utilisation
+    if util is None:
+        util = float(operations_defaults(catalog).q("serving_power_fraction").get())
+    full_w, serve_w, idle_w = power_levels_w(site, catalog, util)
+    return full_w * training_gpus + serve_w * serving_gpus + idle_w * idle_gpus
