@@ -54,6 +54,7 @@ UNSITED = "unsited"  # the plan's name for accelerators on no modelled site
 # shortest checkpoint interval simulated: the closed form's optimum can be seconds, far below
 # what a job commits in practice; interruptions, not checkpoint cadence, drive the simulation
 MIN_INTERVAL_S = 60.0
+_DEV = 10**12  # packs (cause, device) into one repair-queue key: cause * _DEV + device
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class _Job:
     waits_s: float = 0.0
     wait_since: float = 0.0
     pending: int = 0  # serving: hosts in fail-over
+    index: int = 0  # position in the job list (the owner id of its hosts)
     by_cause: dict[str, int] = field(default_factory=dict)
 
     def committed(self, t: float) -> float:
@@ -313,66 +315,37 @@ def _sites_of(pools: list[_Pool], jobs: list[SimJob]) -> tuple[list[SimSite], li
     return sites, [replace(j, site=names[j.site]) for j in jobs]
 
 
-def simulate(
-    sites: Sequence[SimSite],
-    jobs: Sequence[SimJob],
-    days: float,
-    *,
-    seed: int = 0,
-    step_s: float = 3600.0,
-    catalog: Catalog | None = None,
-    correlated: bool = True,
-    aging: bool = True,
-    on_step: Callable[[pd.DataFrame, list[dict[str, Any]]], None] | None = None,
-) -> OpsResult:
-    """Simulate ``days`` of the fleet. ``correlated=False`` treats switch and rack failures as
-    single-host ones (the closed form's assumption); ``aging=False`` ignores the bathtub."""
-    _check(sites, jobs, days)
-    cat = catalog or load_catalog()
-    ops = operations_defaults(cat)
-    rng = np.random.default_rng(seed)
-    horizon = days * SECONDS_PER_DAY
-    serve_util = float(ops.q("serving_power_fraction").get())
-    levels = [np.asarray(power_levels_w(spec, cat, serve_util)) for spec in sites]
-
-    S: list[_Site] = []
+def _build_sites(sites: Sequence[SimSite], cat: Catalog) -> list[_Site]:
+    """Hosts of each site and its repair crews (default: twice the mean number of concurrent
+    repairs, so the queue stays stable)."""
+    out = []
     for spec in sites:
         fm = failure_model(
             spec.accelerator, cat, Conditions(spec.type, spec.temperature_c, spec.fleet_age_years)
         )
         gph = fm.topology.gpus_per_host
         n_hosts = math.ceil(spec.gpus / gph)
-        # default crews: twice the mean number of concurrent repairs (queue stays stable)
         busy = float(fm.job_failure_rate(spec.gpus)) * float(fm.hardware_fraction(spec.gpus))
         busy *= fm.mean_repair_time_s(spec.gpus)
         techs = spec.technicians or max(4, math.ceil(2.0 * busy))
-        S.append(
-            _Site(
-                spec,
-                fm,
-                n_hosts,
-                gph,
-                np.full(n_hosts, -1, dtype=np.int64),
-                np.zeros(n_hosts, dtype=np.int64),
-                techs,
-            )
-        )
-    site_index = {s.spec.name: i for i, s in enumerate(S)}
-    J: list[_Job] = []
-    for job_spec in jobs:
-        si = site_index[job_spec.site]
-        J.append(_Job(job_spec, si, math.ceil(job_spec.gpus / S[si].gph)))
+        owner = np.full(n_hosts, -1, dtype=np.int64)
+        out.append(_Site(spec, fm, n_hosts, gph, owner, np.zeros(n_hosts, dtype=np.int64), techs))
+    return out
 
-    # -- candidate failures: thinning of the bathtub hazard, component by component --------
+
+def _candidates(
+    S: Sequence[_Site], horizon: float, rng: np.random.Generator, aging: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate failures, time-sorted: a Poisson process per cause and population at the
+    peak of its bathtub hazard, thinned at each candidate's time (Lewis & Shedler 1979).
+    Each row of the second array: site, cause, device, peak factor, uniform draw."""
     cand_t: list[np.ndarray] = []
     cand_meta: list[np.ndarray] = []
-    causes_of: list[list[Any]] = []
     for si, site in enumerate(S):
         fm = site.model
         counts = fm.topology.counts(site.n_hosts * site.gph)
         age0 = (site.spec.fleet_age_years or 0.0) * SECONDS_PER_YEAR
         use_age = aging and site.spec.fleet_age_years is not None
-        causes_of.append(list(fm.causes))
         for ci, cause in enumerate(fm.causes):
             pop = round(float(counts[cause.per]))
             if pop <= 0:
@@ -390,28 +363,75 @@ def simulate(
             meta[:, 3] = hmax
             meta[:, 4] = rng.uniform(0.0, 1.0, n)
             cand_meta.append(meta)
-    if cand_t:
-        times = np.concatenate(cand_t)
-        metas = np.concatenate(cand_meta)
-        order = np.argsort(times, kind="stable")
-        times, metas = times[order], metas[order]
-    else:
-        times, metas = np.zeros(0), np.zeros((0, 5))
+    if not cand_t:
+        return np.zeros(0), np.zeros((0, 5))
+    times = np.concatenate(cand_t)
+    order = np.argsort(times, kind="stable")
+    return times[order], np.concatenate(cand_meta)[order]
 
-    heap: list[tuple[float, int, str, tuple[Any, ...]]] = []
-    seq = 0
 
-    def push(t: float, kind: str, *args: Any) -> None:
-        nonlocal seq
-        seq += 1
-        heapq.heappush(heap, (t, seq, kind, args))
+def _hosts_hit(site: _Site, per: str, dev: int, correlated: bool) -> tuple[list[int], bool]:
+    """Hosts a failure of device ``dev`` of population ``per`` takes down, and whether it
+    stops every training job of the site (a spine/core switch)."""
+    topo, gph = site.model.topology, site.gph
+    n_gpus = site.n_hosts * gph
+    global_stop = False
+    if per in ("gpu", "gpu_die", "hbm_stack"):
+        units = {"gpu": 1, "gpu_die": topo.gpu_dies, "hbm_stack": topo.hbm_stacks}
+        hosts = [dev // units[per] // gph]
+    elif per in _HOST_POPS:
+        per_host = {
+            "host": 1,
+            "nic": topo.nics_per_host,
+            "cpu": topo.cpus_per_host,
+            "dimm": topo.dimms_per_host,
+            "ssd": topo.ssds_per_host,
+            "psu": topo.psus_per_host,
+        }[per]
+        hosts = [dev // max(per_host, 1)]
+    elif per == "link":
+        hosts = [(dev % n_gpus) // gph]
+    elif per == "switch":
+        below = topo.switch_radix // 2
+        if dev < topo.leaf_switches(n_gpus):
+            lo, hi = dev * below // gph, ((dev + 1) * below - 1) // gph
+            hosts = list(range(lo, hi + 1)) if correlated else [lo]
+        else:
+            hosts, global_stop = [], correlated
+    else:  # rack, nvswitch_tray
+        rack = dev if per == "rack" else dev // max(topo.nvswitch_trays_per_rack, 1)
+        hpr = max(topo.gpus_per_rack // gph, 1)
+        hosts = list(range(rack * hpr, (rack + 1) * hpr)) if correlated else [rack * hpr]
+    return [h for h in hosts if h < site.n_hosts], global_stop
 
-    incidents: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
-    progress_lost = {"s": 0.0}
 
-    def acquire(j: _Job, t: float) -> None:
-        site = S[j.site]
+Event = tuple[float, int, str, tuple[Any, ...]]
+
+
+@dataclass
+class _Sim:
+    """State of one simulation; the event handlers below act on it."""
+
+    S: list[_Site]
+    J: list[_Job]
+    rng: np.random.Generator
+    levels: list[np.ndarray]  # IT W per accelerator training / serving / idle, per site
+    correlated: bool
+    on_step: Callable[[pd.DataFrame, list[dict[str, Any]]], None] | None
+    heap: list[Event] = field(default_factory=list)
+    seq: int = 0
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    serve_last: float = 0.0
+
+    def push(self, t: float, kind: str, *args: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (t, self.seq, kind, args))
+
+    def acquire(self, j: _Job, t: float) -> None:
+        """Give a job the healthy free hosts it lacks: a training job (re)starts only once it
+        has them all, else it waits; a serving job takes what there is and fails over."""
+        site = self.S[j.site]
         missing = j.need - len(j.hosts)
         if missing > 0:
             free = np.flatnonzero((site.owner == -1) & (site.down == 0))
@@ -420,104 +440,66 @@ def simulate(
                     j.state, j.wait_since = "waiting", t
                 return
             take = free[:missing]
-            site.owner[take] = J.index(j)
+            site.owner[take] = j.index
             j.hosts.update(int(h) for h in take)
             if j.spec.kind == "serving":
                 j.pending += len(take)
-                push(t + j.spec.failover_s, "serve_ready", J.index(j), len(take))
+                self.push(t + j.spec.failover_s, "serve_ready", j.index, len(take))
                 return
         if j.spec.kind == "training":
             if j.state == "waiting":
                 j.waits_s += t - j.wait_since
             j.state = "restarting"
             j.version += 1
-            push(t + j.spec.restart_s, "restart_done", J.index(j), j.version)
+            self.push(t + j.spec.restart_s, "restart_done", j.index, j.version)
 
-    def interrupt(j: _Job, t: float, cause: str, failed: Sequence[int]) -> None:
-        if j.spec.kind == "serving":
-            return
-        site = S[j.site]
+    def interrupt(self, j: _Job, t: float, cause: str, failed: Sequence[int]) -> None:
+        """A training job loses its failed hosts and the work since its last checkpoint."""
+        site = self.S[j.site]
         for h in failed:
             if site.down[h] > 0 and h in j.hosts:
                 j.hosts.discard(h)
                 site.owner[h] = -1
         if j.state == "running":
-            kept = j.committed(t)
-            progress_lost["s"] += (t - j.run_start) - kept
-            j.progress_s += kept
+            j.progress_s += j.committed(t)
         if j.state in ("running", "restarting"):
             j.interruptions += 1
             j.by_cause[cause] = j.by_cause.get(cause, 0) + 1
             j.state = "recovering"
-            acquire(j, t)
+            self.acquire(j, t)
 
-    def start_repair(si: int, t: float) -> None:
-        site = S[si]
+    def start_repair(self, si: int, t: float) -> None:
+        site = self.S[si]
         while site.free_techs > 0 and site.queue:
             rt, hosts, _cause_id, dev = site.queue.popleft()
             site.free_techs -= 1
-            push(t + float(rng.exponential(rt)) if rt > 0 else t, "repair_done", si, hosts, dev)
+            done = t + float(self.rng.exponential(rt)) if rt > 0 else t
+            self.push(done, "repair_done", si, hosts, dev)
 
-    def fail(t: float, si: int, ci: int, dev: int) -> None:
-        site = S[si]
-        cause = causes_of[si][ci]
-        gph = site.gph
-        per = cause.per
-        fm = site.model
-        n_gpus = site.n_hosts * gph
-        global_stop = False
-        if per in ("gpu", "gpu_die", "hbm_stack"):
-            units = {"gpu": 1, "gpu_die": fm.topology.gpu_dies, "hbm_stack": fm.topology.hbm_stacks}
-            hosts = [dev // units[per] // gph]
-        elif per in _HOST_POPS:
-            per_host = {
-                "host": 1,
-                "nic": fm.topology.nics_per_host,
-                "cpu": fm.topology.cpus_per_host,
-                "dimm": fm.topology.dimms_per_host,
-                "ssd": fm.topology.ssds_per_host,
-                "psu": fm.topology.psus_per_host,
-            }[per]
-            hosts = [dev // max(per_host, 1)]
-        elif per == "link":
-            hosts = [(dev % n_gpus) // gph]
-        elif per == "switch":
-            leaves = fm.topology.leaf_switches(n_gpus)
-            below = fm.topology.switch_radix // 2
-            if dev < leaves:
-                lo, hi = dev * below // gph, ((dev + 1) * below - 1) // gph
-                hosts = list(range(lo, hi + 1)) if correlated else [lo]
-            else:
-                hosts, global_stop = [], correlated
-        else:  # rack, nvswitch_tray
-            rack = dev if per == "rack" else dev // max(fm.topology.nvswitch_trays_per_rack, 1)
-            hpr = max(fm.topology.gpus_per_rack // gph, 1)
-            hosts = list(range(rack * hpr, (rack + 1) * hpr)) if correlated else [rack * hpr]
-        hosts = [h for h in hosts if h < site.n_hosts]
-        hit: set[int] = set()
-        for h in hosts:
-            o = int(site.owner[h])
-            if o >= 0:
-                hit.add(o)
+    def fail(self, t: float, si: int, ci: int, dev: int) -> None:
+        """One failure: hosts down (hardware: queued for repair), jobs on them hit."""
+        site = self.S[si]
+        cause = site.model.causes[ci]
+        hosts, global_stop = _hosts_hit(site, cause.per, dev, self.correlated)
+        hit = {int(site.owner[h]) for h in hosts if site.owner[h] >= 0}
         if global_stop:
-            hit |= {k for k, j in enumerate(J) if j.site == si and j.spec.kind == "training"}
+            hit |= {k for k, j in enumerate(self.J) if j.site == si and j.spec.kind == "training"}
         if cause.hardware:
             for h in hosts:
                 site.down[h] += 1
-            site.queue.append((cause.repair_time_s, hosts, cause.id, ci * 10**12 + dev))
-            start_repair(si, t)
+            site.queue.append((cause.repair_time_s, hosts, cause.id, ci * _DEV + dev))
+            self.start_repair(si, t)
         site.incidents_since += 1
         for k in sorted(hit):
-            j = J[k]
+            j = self.J[k]
             if j.spec.kind == "serving":
-                lost = [h for h in hosts if h in j.hosts]
-                for h in lost:
+                for h in [h for h in hosts if h in j.hosts]:
                     j.hosts.discard(h)
                     site.owner[h] = -1
-                acquire(j, t)
+                self.acquire(j, t)
             else:
-                interrupt(j, t, cause.id, hosts)
-        incidents.append(
+                self.interrupt(j, t, cause.id, hosts)
+        self.incidents.append(
             {
                 "time_h": t / 3600.0,
                 "site": site.spec.name,
@@ -528,184 +510,222 @@ def simulate(
             }
         )
 
-    def snapshot(t: float) -> None:
-        batch = []
-        for si, site in enumerate(S):
-            gph = site.gph
-            healthy_hosts = int(np.count_nonzero(site.down == 0))
-            train_run = sum(
-                len(j.hosts) * gph
-                for j in J
-                if j.site == si and j.spec.kind == "training" and j.state == "running"
-            )
-            serve_active = sum(
-                (len(j.hosts) - j.pending) * gph
-                for j in J
-                if j.site == si and j.spec.kind == "serving"
-            )
-            running_jobs = sum(1 for j in J if j.site == si and j.state == "running")
-            waiting = sum(1 for j in J if j.site == si and j.state == "waiting")
-            healthy = healthy_hosts * gph
-            idle = max(healthy - train_run - serve_active, 0)
-            it_w = float(np.dot(levels[si], (train_run, serve_active, idle)))
-            useful = sum(
-                len(j.hosts) * gph * j.spec.interval_s / (j.spec.interval_s + j.spec.checkpoint_s)
-                for j in J
-                if j.site == si and j.spec.kind == "training" and j.state == "running"
-            )
-            total = site.n_hosts * gph
-            row = {
-                "time_h": t / 3600.0,
-                "site": site.spec.name,
-                "healthy_gpus": healthy,
-                "down_gpus": total - healthy,
-                "training_gpus_running": train_run,
-                "serving_gpus_active": serve_active,
-                "running_jobs": running_jobs,
-                "waiting_jobs": waiting,
-                "repair_queue": len(site.queue),
-                "goodput": (useful + serve_active) / total,
-                "it_power_w": it_w,
-                "facility_power_w": it_w * site.spec.pue,
-                "incidents": site.incidents_since,
-            }
-            site.incidents_since = 0
-            batch.append(row)
-        rows.extend(batch)
-        if on_step is not None:
-            on_step(pd.DataFrame(batch), _summaries(t))
+    def rejected(self, t: float, meta: np.ndarray) -> bool:
+        """Thinning: a candidate failure of an aging device is kept with probability
+        hazard(age) / peak hazard (a replaced part is new again)."""
+        si, ci, dev, hmax, u = meta
+        if hmax <= 1.0:
+            return False
+        site = self.S[int(si)]
+        since = site.replaced.get((int(ci), int(dev)))
+        age0 = (site.spec.fleet_age_years or 0.0) * SECONDS_PER_YEAR
+        age = t - since if since is not None else age0 + t
+        return bool(u * hmax > float(site.model.aging.factor(age)))
 
-    def _summaries(t: float) -> list[dict[str, Any]]:
-        out = []
-        for j in J:
-            elapsed = max(t, 1e-9)
-            if j.spec.kind == "training":
-                prog = j.progress_s + j.committed(t)
-                out.append(
-                    {
-                        "name": j.spec.name,
-                        "kind": "training",
-                        "site": j.spec.site,
-                        "gpus": j.spec.gpus,
-                        "state": j.state,
-                        "interruptions": j.interruptions,
-                        "planned": j.planned,
-                        "by_cause": dict(sorted(j.by_cause.items(), key=lambda kv: -kv[1])),
-                        "ettr": prog / elapsed,
-                        "progress_h": prog / 3600.0,
-                        "wait_h": j.waits_s / 3600.0,
-                    }
-                )
-            else:
-                out.append(
-                    {
-                        "name": j.spec.name,
-                        "kind": "serving",
-                        "site": j.spec.site,
-                        "gpus": j.spec.gpus,
-                        "state": "serving",
-                        "active_gpus": (len(j.hosts) - j.pending) * S[j.site].gph,
-                        "availability": j.progress_s / elapsed / max(j.need, 1),
-                    }
-                )
-        return out
+    def accrue_serving(self, t: float) -> None:
+        dt = t - self.serve_last
+        for j in self.J:
+            if j.spec.kind == "serving":
+                j.progress_s += dt * (len(j.hosts) - j.pending)
+        self.serve_last = t
 
-    # -- initial placement: jobs in order, then sampling and planned stops ----------------
-    for j in J:
-        acquire(j, 0.0)
+    def site_row(self, t: float, si: int) -> dict[str, Any]:
+        """One site at time t: GPUs by state, goodput, IT and facility power."""
+        site = self.S[si]
+        gph = site.gph
+        mine = [j for j in self.J if j.site == si]
+        running = [j for j in mine if j.spec.kind == "training" and j.state == "running"]
+        train_run = sum(len(j.hosts) * gph for j in running)
+        serve_active = sum(
+            (len(j.hosts) - j.pending) * gph for j in mine if j.spec.kind == "serving"
+        )
+        healthy = int(np.count_nonzero(site.down == 0)) * gph
+        idle = max(healthy - train_run - serve_active, 0)
+        it_w = float(np.dot(self.levels[si], (train_run, serve_active, idle)))
+        useful = sum(
+            len(j.hosts) * gph * j.spec.interval_s / (j.spec.interval_s + j.spec.checkpoint_s)
+            for j in running
+        )
+        total = site.n_hosts * gph
+        return {
+            "time_h": t / 3600.0,
+            "site": site.spec.name,
+            "healthy_gpus": healthy,
+            "down_gpus": total - healthy,
+            "training_gpus_running": train_run,
+            "serving_gpus_active": serve_active,
+            "running_jobs": sum(1 for j in mine if j.state == "running"),
+            "waiting_jobs": sum(1 for j in mine if j.state == "waiting"),
+            "repair_queue": len(site.queue),
+            "goodput": (useful + serve_active) / total,
+            "it_power_w": it_w,
+            "facility_power_w": it_w * site.spec.pue,
+            "incidents": site.incidents_since,
+        }
+
+    def summaries(self, t: float) -> list[dict[str, Any]]:
+        return [_summary(j, t, self.S[j.site].gph) for j in self.J]
+
+
+def _summary(j: _Job, t: float, gph: int) -> dict[str, Any]:
+    """Per-job figures at time t: ETTR for training, availability for serving."""
+    elapsed = max(t, 1e-9)
+    head = {"name": j.spec.name, "kind": j.spec.kind, "site": j.spec.site, "gpus": j.spec.gpus}
+    if j.spec.kind == "serving":
+        return head | {
+            "state": "serving",
+            "active_gpus": (len(j.hosts) - j.pending) * gph,
+            "availability": j.progress_s / elapsed / max(j.need, 1),
+        }
+    prog = j.progress_s + j.committed(t)
+    return head | {
+        "state": j.state,
+        "interruptions": j.interruptions,
+        "planned": j.planned,
+        "by_cause": dict(sorted(j.by_cause.items(), key=lambda kv: -kv[1])),
+        "ettr": prog / elapsed,
+        "progress_h": prog / 3600.0,
+        "wait_h": j.waits_s / 3600.0,
+    }
+
+
+# -- event handlers: one per kind, each (state, time, event arguments) ----------------------
+
+
+def _on_sample(sim: _Sim, t: float, args: tuple[Any, ...]) -> None:
+    batch = []
+    for si, site in enumerate(sim.S):
+        batch.append(sim.site_row(t, si))
+        site.incidents_since = 0
+    sim.rows.extend(batch)
+    if sim.on_step is not None:
+        sim.on_step(pd.DataFrame(batch), sim.summaries(t))
+
+
+def _on_restart_done(sim: _Sim, t: float, args: tuple[Any, ...]) -> None:
+    j = sim.J[args[0]]
+    if j.version == args[1] and j.state == "restarting":
+        j.state, j.run_start = "running", t
+
+
+def _on_repair_done(sim: _Sim, t: float, args: tuple[Any, ...]) -> None:
+    si, hosts, dev = args
+    site = sim.S[si]
+    for h in hosts:
+        site.down[h] -= 1
+    site.replaced[(dev // _DEV, dev % _DEV)] = t
+    site.free_techs += 1
+    sim.start_repair(si, t)
+    for j in sim.J:
+        if j.site == si and (j.state == "waiting" or j.spec.kind == "serving"):
+            sim.acquire(j, t)
+
+
+def _on_serve_ready(sim: _Sim, t: float, args: tuple[Any, ...]) -> None:
+    j = sim.J[args[0]]
+    j.pending = max(0, j.pending - int(args[1]))
+
+
+def _on_planned(sim: _Sim, t: float, args: tuple[Any, ...]) -> None:
+    """A planned stop: checkpoint everything, one restart; the next stop is drawn."""
+    j = sim.J[args[0]]
+    if j.state == "running":
+        j.progress_s += j.computed(t)
+        j.planned += 1
+        j.state = "restarting"
+        j.version += 1
+        sim.push(t + j.spec.restart_s, "restart_done", args[0], j.version)
+    gap = float(sim.rng.exponential(SECONDS_PER_DAY / j.spec.planned_per_day))
+    sim.push(t + gap, "planned", args[0])
+
+
+HANDLERS: dict[str, Callable[[_Sim, float, tuple[Any, ...]], None]] = {
+    "sample": _on_sample,
+    "restart_done": _on_restart_done,
+    "repair_done": _on_repair_done,
+    "serve_ready": _on_serve_ready,
+    "planned": _on_planned,
+}
+
+
+def _start(sim: _Sim, horizon: float, step_s: float) -> None:
+    """Initial placement, jobs in order (running at t=0, no fail-over), first planned stops
+    and the sampling events."""
+    for j in sim.J:
+        sim.acquire(j, 0.0)
         if j.spec.kind == "training" and j.state == "restarting":
             j.state, j.run_start = "running", 0.0
             j.version += 1
         if j.spec.kind == "serving":
             j.pending = 0
         if j.spec.planned_per_day > 0:
-            push(
-                float(rng.exponential(SECONDS_PER_DAY / j.spec.planned_per_day)),
-                "planned",
-                J.index(j),
-            )
-    serve_last = 0.0
-    heap = [e for e in heap if e[2] != "serve_ready"]
-    heapq.heapify(heap)
+            gap = float(sim.rng.exponential(SECONDS_PER_DAY / j.spec.planned_per_day))
+            sim.push(gap, "planned", j.index)
+    sim.heap = [e for e in sim.heap if e[2] != "serve_ready"]
+    heapq.heapify(sim.heap)
     k = 1
     while k * step_s <= horizon + 1e-9:
-        push(k * step_s, "sample")
+        sim.push(k * step_s, "sample")
         k += 1
 
-    def serving_accrue(t: float) -> None:
-        nonlocal serve_last
-        dt = t - serve_last
-        for j in J:
-            if j.spec.kind == "serving":
-                j.progress_s += dt * (len(j.hosts) - j.pending)
-        serve_last = t
 
-    fi = 0
-    nf = len(times)
+def _run(sim: _Sim, times: np.ndarray, metas: np.ndarray, horizon: float) -> None:
+    """The event core: merge the sorted failure candidates with the event heap, in time
+    order (a failure first on a tie), and dispatch each event to its handler."""
+    fi, nf = 0, len(times)
     while True:
         next_fail = times[fi] if fi < nf else math.inf
-        next_evt = heap[0][0] if heap else math.inf
+        next_evt = sim.heap[0][0] if sim.heap else math.inf
         t = min(next_fail, next_evt)
         if t > horizon or t == math.inf:
             break
-        serving_accrue(t)
+        sim.accrue_serving(t)
         if next_fail <= next_evt:
-            si, ci, dev, hmax, u = metas[fi]
+            meta = metas[fi]
             fi += 1
-            si_i, ci_i, dev_i = int(si), int(ci), int(dev)
-            if hmax > 1.0:
-                site = S[si_i]
-                since = site.replaced.get((ci_i, dev_i))
-                age = (
-                    t - since
-                    if since is not None
-                    else (site.spec.fleet_age_years or 0.0) * SECONDS_PER_YEAR + t
-                )
-                if u * hmax > float(site.model.aging.factor(age)):
-                    continue
-            fail(t, si_i, ci_i, dev_i)
+            if not sim.rejected(t, meta):
+                sim.fail(t, int(meta[0]), int(meta[1]), int(meta[2]))
             continue
-        _, _, kind, args = heapq.heappop(heap)
-        if kind == "sample":
-            snapshot(t)
-        elif kind == "restart_done":
-            j = J[args[0]]
-            if j.version == args[1] and j.state == "restarting":
-                j.state, j.run_start = "running", t
-        elif kind == "repair_done":
-            si, hosts, dev = args
-            site = S[si]
-            for h in hosts:
-                site.down[h] -= 1
-            site.replaced[(dev // 10**12, dev % 10**12)] = t
-            site.free_techs += 1
-            start_repair(si, t)
-            for j in J:
-                if j.site == si and (j.state == "waiting" or j.spec.kind == "serving"):
-                    acquire(j, t)
-        elif kind == "serve_ready":
-            j = J[args[0]]
-            j.pending = max(0, j.pending - int(args[1]))
-        elif kind == "planned":
-            j = J[args[0]]
-            if j.state == "running":
-                j.progress_s += j.computed(t)
-                j.planned += 1
-                j.state = "restarting"
-                j.version += 1
-                push(t + j.spec.restart_s, "restart_done", args[0], j.version)
-            push(
-                t + float(rng.exponential(SECONDS_PER_DAY / j.spec.planned_per_day)),
-                "planned",
-                args[0],
-            )
-    serving_accrue(horizon)
-    summaries = _summaries(horizon)
-    ts = pd.DataFrame(rows)
+        _, _, kind, args = heapq.heappop(sim.heap)
+        HANDLERS[kind](sim, t, args)
+    sim.accrue_serving(horizon)
+
+
+def simulate(
+    sites: Sequence[SimSite],
+    jobs: Sequence[SimJob],
+    days: float,
+    *,
+    seed: int = 0,
+    step_s: float = 3600.0,
+    catalog: Catalog | None = None,
+    correlated: bool = True,
+    aging: bool = True,
+    on_step: Callable[[pd.DataFrame, list[dict[str, Any]]], None] | None = None,
+) -> OpsResult:
+    """Simulate ``days`` of the fleet. ``correlated=False`` treats switch and rack failures as
+    single-host ones (the closed form's assumption); ``aging=False`` ignores the bathtub."""
+    _check(sites, jobs, days)
+    cat = catalog or load_catalog()
+    rng = np.random.default_rng(seed)
+    horizon = days * SECONDS_PER_DAY
+    serve_util = float(operations_defaults(cat).q("serving_power_fraction").get())
+    levels = [np.asarray(power_levels_w(spec, cat, serve_util)) for spec in sites]
+    S = _build_sites(sites, cat)
+    site_index = {s.spec.name: i for i, s in enumerate(S)}
+    J = []
+    for k, job_spec in enumerate(jobs):
+        si = site_index[job_spec.site]
+        J.append(_Job(job_spec, si, math.ceil(job_spec.gpus / S[si].gph), index=k))
+    times, metas = _candidates(S, horizon, rng, aging)
+    sim = _Sim(S, J, rng, levels, correlated, on_step)
+    _start(sim, horizon, step_s)
+    _run(sim, times, metas, horizon)
     inc = pd.DataFrame(
-        incidents, columns=["time_h", "site", "cause", "category", "hosts_down", "jobs_interrupted"]
+        sim.incidents,
+        columns=["time_h", "site", "cause", "category", "hosts_down", "jobs_interrupted"],
     )
-    return OpsResult(ts, inc, summaries, days, seed)
+    return OpsResult(pd.DataFrame(sim.rows), inc, sim.summaries(horizon), days, seed)
 
 
 def power_levels_w(
