@@ -95,3 +95,57 @@ def test_without_the_plans_power_the_bom_gives_it(catalog: Catalog) -> None:
     site = SimSite("s", "gb200", 72 * 10)
     line = build_line("s", "gb200", 720.0, catalog)
     assert site_it_power_w(site, catalog, 720) == pytest.approx(line.it_power_w, rel=1e-9)
+
+
+def _toy_plan() -> Plan:
+    import pandas as pd
+
+    alloc = pd.DataFrame(
+        {
+            "quarter": ["2027Q1", "2027Q2", "2027Q2", "2027Q2"],
+            "year": [2027, 2027, 2027, 2027],
+            "accelerator": ["h200", "h200", "gb300", "gb300"],
+            "it_w": [1.5e6, 0.5e6, 2.0e7, 4.0e7],
+            "site": ["north", "north", "north", "unsited"],
+            "accelerators": [1000.0, 333.3, 9000.0, 18000.0],
+        }
+    )
+    sites = pd.DataFrame({"site": ["north"], "kind": ["floating"], "pue": [1.1]})
+    services = pd.DataFrame(
+        {
+            "workload": ["chat", "big"],
+            "accelerator": ["h200", "gb300"],
+            "accelerators": [900.4, 9500.0],
+        }
+    )
+    headline = {"unsited": {"it_power_w": 4.0e7, "facility_power_w": 5.2e7}}
+    return Plan(
+        scenario="toy",
+        tables={"allocation": alloc, "sites": sites, "services": services},
+        headline=headline,
+    )
+
+
+def test_jobs_beyond_the_sites_run_on_the_unsited_fleet_only(catalog: Catalog) -> None:
+    sites, jobs = ops_inputs_from_plan(_toy_plan(), catalog)
+    by_name = {s.name: s for s in sites}
+    # two types on one site: named by site and type; the whole sited fleet is simulated
+    assert by_name["north h200"].gpus == 1333 and by_name["north h200"].type == "floating"
+    assert by_name["north gb300"].gpus == 9000
+    # the gb300 service does not fit north: it runs on the unsited fleet, which is simulated
+    # only as large as that job, at the plan's unsited PUE and per-accelerator IT power
+    unsited = by_name["unsited"]
+    assert unsited.gpus == 9500 and unsited.pue == pytest.approx(1.3)
+    assert unsited.it_power_w == pytest.approx(4.0e7 * 9500 / 18000)
+    placed = {j.name: j.site for j in jobs}
+    assert placed == {"chat": "north h200", "big": "unsited"}
+    assert next(j for j in jobs if j.name == "chat").gpus == 901
+
+
+def test_a_job_of_a_type_no_site_holds_is_refused(catalog: Catalog) -> None:
+    from gigawatt.errors import InputError
+
+    toy = _toy_plan()
+    toy.tables["services"].loc[0, "accelerator"] = "h100-sxm"
+    with pytest.raises(InputError, match="h100-sxm"):
+        ops_inputs_from_plan(toy, catalog)
