@@ -103,13 +103,22 @@ def _load_section(path: Path) -> ReliabilitySection:
 
 
 def ops_inputs(file: Path, section_path: Path | None) -> tuple[list[SimSite], list[SimJob]]:
-    """Sites and jobs of the ops simulation: training runs of the scenario (sized by their
-    ``gpus``, or by the plan when they give a deadline) plus the section's sites/services."""
+    """Sites and jobs of the ops simulation: the plan's own fleet (its sites, training runs
+    and services) when the scenario plans one; otherwise, or with an explicit what-if
+    section, training runs of the scenario (sized by their ``gpus``, or by the plan when they
+    give a deadline) plus the section's sites/services."""
+    from gigawatt.ops import ops_inputs_from_plan
+    from gigawatt.plan import plan
     from gigawatt.scenario import load_scenario
 
     cat = load_catalog()
     scenario = load_scenario(file, cat)
-    # an explicit --section wins; then the scenario's own section; then the shipped default
+    if section_path is None:
+        planned = plan(scenario, cat)
+        alloc = planned.tables.get("allocation")
+        if alloc is not None and not alloc.empty:
+            return ops_inputs_from_plan(planned, cat)
+    # an explicit section wins; then the scenario's own section; then the shipped default
     if section_path is not None:
         sec = _load_section(section_path)
     elif scenario.reliability is not None:
