@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gigawatt.cli import app
-from gigawatt.demand import ServiceDemand, TrainingRun, load_serving_section, parse_serving_section
+from gigawatt.demand import FleetRun, ServiceDemand, load_serving_section, parse_serving_section
 from gigawatt.errors import InputError
 from gigawatt.fleet import lpddr_decode_comparison, plan_fleet, plan_services
 
@@ -91,7 +91,7 @@ def test_bad_service_definitions_get_clear_messages() -> None:
     with pytest.raises(InputError, match="fits no configuration"):
         serving_configs(get_model("llama3-405b"), tiny, 1000, 300, 2.0, 0.05, ("bf16",))
     with pytest.raises(InputError, match="accelerator"):
-        plan_fleet([], [TrainingRun(name="t", accelerator="nope", n_gpus=8)])
+        plan_fleet([], [FleetRun(name="t", accelerator="nope", n_gpus=8)])
 
 
 def test_mach1_comparison_is_labelled_assumed() -> None:

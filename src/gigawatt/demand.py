@@ -17,15 +17,14 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gigawatt.errors import InputError, Problem
+from gigawatt.schema import Strict
 from gigawatt.units import DAY_S
 
 SECONDS_PER_DAY = DAY_S
 
 
-class ServiceDemand(BaseModel):
+class ServiceDemand(Strict):
     """One served product and its demand. Units: seconds, tokens, requests, users."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
     model: str = Field(min_length=1, description="catalog model id")
@@ -97,16 +96,15 @@ class ServiceDemand(BaseModel):
         )
 
 
-class TrainingRun(BaseModel):
+class FleetRun(Strict):
     """A training job in the fleet: accelerators held for it (sized by the training plan)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
     accelerator: str = Field(min_length=1)
     n_gpus: int = Field(ge=1)
     model: str | None = None
     tokens: float | None = Field(None, gt=0)
+    params: float | None = Field(None, gt=0, description="parameters (default: the model's)")
 
 
 class ServingSection(BaseModel):
@@ -115,7 +113,7 @@ class ServingSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     services: list[ServiceDemand] = Field(default_factory=list)
-    training_runs: list[TrainingRun] = Field(default_factory=list)
+    training_runs: list[FleetRun] = Field(default_factory=list)
     cxl: bool = False
     source: str = ""
 

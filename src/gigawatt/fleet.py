@@ -25,11 +25,11 @@ import pandas as pd
 
 from gigawatt.bom import ClusterBOM, build_line, cluster_bom, server_power
 from gigawatt.catalog import Catalog, Entry, load_catalog
-from gigawatt.demand import ServiceDemand, TrainingRun
+from gigawatt.demand import FleetRun, ServiceDemand
 from gigawatt.errors import CatalogError, InputError, Problem
 from gigawatt.perf.serving import Software, get_software, predict_serving
 from gigawatt.perf.system import Efficiency, System, get_system
-from gigawatt.reliability import checkpoint_bytes
+from gigawatt.reliability import checkpoint_bytes_of
 from gigawatt.workload import TransformerModel, get_model
 
 TP_CHOICES = (1, 2, 4, 8, 16, 32, 64, 72)
@@ -285,20 +285,21 @@ def plan_services(
     return pd.DataFrame(rows)
 
 
-def _storage_bytes(row: dict[str, Any], run: TrainingRun | None, cat: Catalog) -> float:
+def _storage_bytes(row: dict[str, Any], run: FleetRun | None, cat: Catalog) -> float:
     """Storage a workload needs: checkpoints and datasets of a training run; for a service,
     SSD KV/prefix cache (fleet_assumptions.yaml ``storage``)."""
     st = cat.get("fleet_assumptions", "storage")
     storage = 0.0
-    if run is not None and run.model:
+    params = None if run is None else run.params
+    if run is not None and params is None and run.model:
+        params = float(get_model(run.model, cat).params())
+    if params is not None:
         # one checkpoint's size is the reliability model's (failures.yaml operations)
         per_param = cat.get("failures", "operations").q("checkpoint_bytes_per_param").get()
-        one = checkpoint_bytes(get_model(run.model, cat), per_param)
+        one = checkpoint_bytes_of(params, per_param)
         storage += one * st.q("checkpoints_retained").get()
-        if run.tokens:
-            storage += (
-                run.tokens * st.q("dataset_bytes_per_token").get() * st.q("dataset_copies").get()
-            )
+    if run is not None and run.tokens:
+        storage += run.tokens * st.q("dataset_bytes_per_token").get() * st.q("dataset_copies").get()
     if row["kind"] == "service":
         storage += (
             row["kv_pool_bytes_per_replica"] * row["replicas"] * st.q("kv_offload_factor").get()
@@ -307,7 +308,7 @@ def _storage_bytes(row: dict[str, Any], run: TrainingRun | None, cat: Catalog) -
 
 
 def _training_rows(
-    training_runs: Sequence[TrainingRun], cat: Catalog, quarter: int
+    training_runs: Sequence[FleetRun], cat: Catalog, quarter: int
 ) -> list[dict[str, Any]]:
     rows = []
     for i, run in enumerate(training_runs):
@@ -336,7 +337,7 @@ def _training_rows(
 
 def fleet_bom(
     workloads: Sequence[dict[str, Any]],
-    runs: Sequence[TrainingRun | None],
+    runs: Sequence[FleetRun | None],
     catalog: Catalog,
     cxl: bool = False,
 ) -> ClusterBOM:
@@ -392,7 +393,7 @@ def fleet_table(workloads: Sequence[dict[str, Any]], bom: ClusterBOM) -> pd.Data
 
 def plan_fleet(
     services: Sequence[ServiceDemand] = (),
-    training_runs: Sequence[TrainingRun] = (),
+    training_runs: Sequence[FleetRun] = (),
     catalog: Catalog | None = None,
     cxl: bool = False,
     quarter: int = 0,
@@ -405,7 +406,7 @@ def plan_fleet(
     svc = plan_services(services, cat, quarter) if services else pd.DataFrame()
     rows: list[dict[str, Any]] = [dict(r) for r in svc.to_dict("records")] if not svc.empty else []
     rows += _training_rows(training_runs, cat, quarter)
-    runs: list[TrainingRun | None] = [None] * len(svc) + list(training_runs)
+    runs: list[FleetRun | None] = [None] * len(svc) + list(training_runs)
     return fleet_table(rows, fleet_bom(rows, runs, cat, cxl))
 
 

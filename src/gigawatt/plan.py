@@ -22,7 +22,7 @@ import pandas as pd
 
 from gigawatt.bom import BomLine, ClusterBOM, build_line, cluster_bom, combine_lines, scale_line
 from gigawatt.catalog import Catalog, load_catalog
-from gigawatt.demand import TrainingRun as FleetTrainingRun
+from gigawatt.demand import FleetRun
 from gigawatt.economics import (
     DEFAULT_HORIZON_YEARS,
     EconomicsInputs,
@@ -339,8 +339,15 @@ def _fleet_stage(
         services = plan_services(scenario.serving.services, cat)
         result.tables["services"] = services
         rows += [dict(r) for r in services.to_dict("records")]
+    params = {r.name: float(scenario.resolve_model(r, cat).params()) for r in scenario.training}
     runs = [
-        FleetTrainingRun(name=t.name, accelerator=t.accelerator, n_gpus=t.n_gpus, tokens=t.tokens)
+        FleetRun(
+            name=t.name,
+            accelerator=t.accelerator,
+            n_gpus=t.n_gpus,
+            tokens=t.tokens,
+            params=params.get(t.name),
+        )
         for t in result.training
     ]
     rows += [
@@ -354,7 +361,7 @@ def _fleet_stage(
         }
         for t in result.training
     ]
-    per_row: list[FleetTrainingRun | None] = [None] * (len(rows) - len(runs)) + list(runs)
+    per_row: list[FleetRun | None] = [None] * (len(rows) - len(runs)) + list(runs)
     cxl = scenario.serving.cxl if scenario.serving else False
     return rows, fleet_bom(rows, per_row, cat, cxl)
 

@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from gigawatt.bom import fabric_tiers, size_fabric
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.errors import CatalogError, InputError, Problem
+from gigawatt.schema import Strict
 from gigawatt.units import DAY_S, HOUR_S, YEAR_S
 from gigawatt.workload import TransformerModel
 
@@ -454,6 +455,11 @@ def failure_model(
 
 # ---------------------------------------------------------------- checkpoint & restart ----
 def checkpoint_bytes(model: TransformerModel, bytes_per_param: float) -> float:
+    """Bytes of one full checkpoint of ``model`` (see ``checkpoint_bytes_of``)."""
+    return checkpoint_bytes_of(float(model.params()), bytes_per_param)
+
+
+def checkpoint_bytes_of(params: float, bytes_per_param: float) -> float:
     """Bytes of one full checkpoint: parameters x (bf16 weights + fp32 master + Adam m, v).
 
     14 bytes per parameter (ZeRO, Rajbhandari et al. 2020: 16 bytes of mixed-precision Adam
@@ -461,7 +467,7 @@ def checkpoint_bytes(model: TransformerModel, bytes_per_param: float) -> float:
     """
     if bytes_per_param <= 0:
         raise InputError([Problem("reliability", "bytes_per_param", "must be > 0")])
-    return float(model.params()) * bytes_per_param
+    return params * bytes_per_param
 
 
 def checkpoint_write_time_s(
@@ -735,14 +741,11 @@ def job_reliability(
 
 
 # ------------------------------------------------------------------- scenario section ----
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 Positive = Annotated[float, Field(gt=0)]
 
 
-class SiteSpec(_Strict):
+class SiteSpec(Strict):
     """One site of the operations simulation."""
 
     name: str
@@ -756,7 +759,7 @@ class SiteSpec(_Strict):
     fleet_age_years: Annotated[float, Field(ge=0, le=30)] | None = None
 
 
-class ServiceSpec(_Strict):
+class ServiceSpec(Strict):
     """A serving deployment: GPUs held at a site; failures cost capacity until fail-over."""
 
     name: str
@@ -765,7 +768,7 @@ class ServiceSpec(_Strict):
     failover_s: Annotated[float, Field(ge=0)] = 120.0
 
 
-class ReliabilitySection(_Strict):
+class ReliabilitySection(Strict):
     """Proposed scenario section ``reliability:`` (see scenarios/sections/reliability.yaml)."""
 
     site: Literal["land", "subsea", "floating"] = "land"

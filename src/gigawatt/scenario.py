@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.demand import ServingSection
@@ -17,15 +17,12 @@ from gigawatt.economics import EconomicsSection
 from gigawatt.errors import CatalogError, Problem, ScenarioError
 from gigawatt.facility.plan import FacilitySection
 from gigawatt.reliability import ReliabilitySection
+from gigawatt.schema import Strict
 from gigawatt.supply.schedule import SupplySection
 from gigawatt.workload import TransformerModel, get_model, model_from_mapping
 from gigawatt.yamlio import field_path, line_of, load_yaml_with_lines
 
 PositiveInt = Annotated[int, Field(ge=1)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class InlineModel(Strict):

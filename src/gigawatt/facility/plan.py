@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
+from gigawatt.schema import Strict
 
 from .buildout import build_schedule
 from .core import evaluate
@@ -23,11 +24,7 @@ if TYPE_CHECKING:
 Positive = Annotated[float, Field(gt=0)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PowerBlock(_Strict):
+class PowerBlock(Strict):
     """``units`` units of a power source from power_sources.yaml (optional unit size, MW)."""
 
     source: str
@@ -35,7 +32,7 @@ class PowerBlock(_Strict):
     unit_mw: Positive | None = None
 
 
-class SitePlan(_Strict):
+class SitePlan(Strict):
     """One campus: a catalog site, its IT MW, cooling, power mix and build-out."""
 
     site: str
@@ -50,7 +47,7 @@ class SitePlan(_Strict):
     source: str = "scenario file"
 
 
-class FacilitySection(_Strict):
+class FacilitySection(Strict):
     """The scenario's ``facility:`` section."""
 
     sites: list[SitePlan]
