@@ -123,3 +123,16 @@ def test_a_cluster_costed_alone_equals_it_inside_a_plan(catalog) -> None:
     alone = cluster_line(Cluster(gpu="h100-sxm", accelerators=4096), load_price_book(catalog))
     for key in ("servers", "racks", "switches", "optics", "links", "it_power_w"):
         assert getattr(alone, key) == pytest.approx(getattr(inside, key), rel=REL), key
+
+
+def test_headline_is_a_typed_record(shipped) -> None:
+    from pydantic import ValidationError
+
+    from gigawatt.headline import Headline
+
+    record = shipped.summary
+    assert isinstance(record, Headline)
+    assert record.to_dict() == shipped.headline
+    assert record.accelerators.total == shipped.headline["accelerators"]["total"]
+    with pytest.raises(ValidationError):  # a misspelt figure is an error, not a new key
+        Headline.model_validate({**record.model_dump(), "it_power_gw": 1.0})

@@ -71,7 +71,7 @@ def serving_configs(
     tpot_p50_s: float,
     weights: Sequence[str] = ("bf16", "fp8", "int4"),
     software: Software | None = None,
-    where: str = "--",
+    where: str = "serving",
 ) -> pd.DataFrame:
     """All configurations that meet the SLO, best tokens/s per GPU first.
 

@@ -42,6 +42,7 @@ from gigawatt.economics import (
 from gigawatt.facility.itload import ItItem, item_load
 from gigawatt.facility.plan import plan_facilities
 from gigawatt.fleet import fleet_bom, fleet_table, plan_services
+from gigawatt.headline import Headline
 from gigawatt.perf.system import get_system
 from gigawatt.scenario import Scenario
 from gigawatt.supply.schedule import ClaimCheck, plan_supply, quarter_index
@@ -66,7 +67,8 @@ class Plan:
     training: list[TrainingPlan] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     claim: ClaimCheck | None = None
-    headline: dict[str, Any] = field(default_factory=dict)
+    headline: dict[str, Any] = field(default_factory=dict)  # summary.to_dict(), for JSON
+    summary: Headline | None = None  # the typed headline record
     notes: list[str] = field(default_factory=list)
     claim_is_scenarios: bool = False  # the scenario states the claim it checks
     bom: ClusterBOM = field(default_factory=lambda: cluster_bom(()))
@@ -426,7 +428,8 @@ def plan(
         for name, df in econ.items():
             result.tables["economics_summary" if name == "summary" else name] = df
     _readiness_stage(result)
-    result.headline = _headline(scenario, result, build, shares, book, cat)
+    result.summary = _headline(scenario, result, build, shares, book, cat)
+    result.headline = result.summary.to_dict()
     say("done")
     return result
 
@@ -731,11 +734,13 @@ def _currency_headline(h: dict[str, Any], scenario: Scenario, book: PriceBook) -
         return
     # the money figures again in the scenario's display currency (dated catalog rate)
     h["display_currency"] = code.upper()
-    for key in ("capex_usd", "opex_usd_per_year", "budget_usd"):
-        if isinstance(h.get(key), dict):
-            h[key.replace("usd", code.lower())] = {
-                k: float(convert(v, "USD", code, book)) for k, v in h[key].items()
-            }
+    h["in_display_currency"] = {
+        key.replace("usd", code.lower()): {
+            k: float(convert(v, "USD", code, book)) for k, v in h[key].items()
+        }
+        for key in ("capex_usd", "opex_usd_per_year", "budget_usd")
+        if isinstance(h.get(key), dict)
+    }
 
 
 def _headline(
@@ -745,9 +750,9 @@ def _headline(
     shares: list[_SiteShare],
     book: PriceBook,
     cat: Catalog,
-) -> dict[str, Any]:
-    """The keys of ``gigawatt run --json`` (SI units; ranges as low/likely/high). Counts and
-    IT power are the bill of materials' totals, so they equal the fleet table's TOTAL."""
+) -> Headline:
+    """The headline record (SI units; ranges as low/likely/high). Counts and IT power are the
+    bill of materials' totals, so they equal the fleet table's TOTAL."""
     h: dict[str, Any] = {"scenario": scenario.name}
     by_type = {str(a): float(n) for a, n in build.groupby("accelerator")["count"].sum().items()}
     h["accelerators"] = {"total": float(sum(by_type.values())), "by_type": by_type}
@@ -775,6 +780,7 @@ def _headline(
                 largest.reliability.unexpected_interruptions_per_day
             )
             h["ettr"] = largest.reliability.ettr
-    for key in ("usd_per_million_tokens", "within_budget", "budget_usd"):
-        h.setdefault(key, None)
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in h.items()}
+    finite = {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in h.items()
+    }
+    return Headline.model_validate(finite)

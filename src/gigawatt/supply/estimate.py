@@ -260,7 +260,9 @@ def equipped_by(
         )
     acc = accelerator or DEFAULT_ACCELERATOR.get(product)
     if acc is None:
-        raise InputError([Problem("wafers", "accelerator", f"give --accelerator for {product}")])
+        raise InputError(
+            [Problem("wafers", "accelerator", f"name the accelerator whose {product} is meant")]
+        )
     sampler = Sampler(samples, seed)
     needs = unit_needs(bom_for(acc, cat), cat, sampler, yield_model)
     per_unit = needs.total(lambda s: s.is_dram and s.product == product)
