@@ -134,3 +134,14 @@ HOURS_PER_YEAR = YEAR_S / HOUR_S  # 8,766 h
 # A typical meteorological year of hourly weather has 365 x 24 samples (no leap day); annual
 # totals from it are its mean power times YEAR_S, so both notions of a year agree.
 WEATHER_HOURS_PER_YEAR = 8760
+
+
+# ---- physical constants (SI) ----------------------------------------------------------------
+STANDARD_GRAVITY_M_PER_S2 = 9.80665  # CGPM (1901)
+P_ATM_PA = 101_325.0  # standard atmosphere
+KELVIN = 273.15  # 0 degC in kelvin
+R_DA_J_PER_KG_K = 287.042  # dry-air gas constant (ASHRAE Fundamentals 2017 ch. 1)
+CP_DA_J_PER_KG_K = 1006.0  # dry-air heat capacity (ASHRAE Fundamentals 2017 ch. 1 eq. 32)
+CP_VAPOUR_J_PER_KG_K = 1860.0  # water-vapour heat capacity (ASHRAE Fundamentals 2017 ch. 1)
+H_FG0_J_PER_KG = 2.501e6  # latent heat of vaporisation at 0 degC (ASHRAE Fundamentals 2017)
+WATER_MOLAR_RATIO = 0.621945  # molar mass of water / dry air (ASHRAE Fundamentals 2017 ch. 1)

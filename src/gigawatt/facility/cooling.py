@@ -36,13 +36,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.errors import InputError, Problem
+from gigawatt.units import CP_DA_J_PER_KG_K, CP_VAPOUR_J_PER_KG_K, KELVIN
+from gigawatt.units import STANDARD_GRAVITY_M_PER_S2 as G
 
 from . import properties as props
 from .sites import Weather
 
 F64 = NDArray[np.float64]
 FILE = "cooling.yaml"
-G = 9.80665  # standard gravity, m/s2 (CGPM 1901)
 SINKS = ("air-cooled-chiller", "cooling-tower", "dry-cooler", "once-through")
 DT_MIN_K = 2.0  # smallest driving temperature difference a sink is sized for (max air flow)
 EVAPORATOR_APPROACH_K = 1.5
@@ -76,15 +77,15 @@ class CoolingConfig:
     chiller_min_lift_k: float
     electrical_loss_fraction: float
     misc_fraction: float
-    sink_fan_pressure_pa: float = 0.0
-    fan_efficiency: float = 0.6
-    cycles_of_concentration: float = 5.0
-    discharge_limit_rise_k: float = 2.22
-    intake_head_m: float = 15.0
-    min_rise_k: float = 0.5
-    condenser_pump_head_m: float = 0.0
-    condenser_delta_t_k: float = 5.6
-    server_fan_saving: float = 0.0
+    sink_fan_pressure_pa: float
+    fan_efficiency: float
+    cycles_of_concentration: float
+    discharge_limit_rise_k: float
+    intake_head_m: float
+    min_rise_k: float
+    condenser_pump_head_m: float
+    condenser_delta_t_k: float
+    server_fan_saving: float
     anchor: str = ""
 
     @property
@@ -148,16 +149,19 @@ class CoolingResult:
         return self.water_evaporated_kg_per_s + self.water_blowdown_kg_per_s
 
 
-def _q(entry: Entry, key: str, default: float | None = None) -> float:
+def _q(entry: Entry, key: str, defaults: Entry | None = None) -> float:
+    """A quantity of a configuration, else of cooling_defaults.yaml ``defaults``."""
     v = entry.value(key)
+    if v is None and defaults is not None:
+        v = defaults.value(key)
     if v is None:
-        if default is not None:
-            return default
         raise InputError([Problem(FILE, f"{entry.id}.{key}", "required quantity missing")])
     return v
 
 
-def config_from_entry(entry: Entry) -> CoolingConfig:
+def config_from_entry(entry: Entry, defaults: Entry | None = None) -> CoolingConfig:
+    """A configuration from its cooling.yaml entry; parameters it leaves out come from
+    ``defaults`` (cooling_defaults.yaml)."""
     model = str(entry.get("model", ""))
     sink = str(entry.get("heat_rejection", ""))
     problems = []
@@ -185,15 +189,15 @@ def config_from_entry(entry: Entry) -> CoolingConfig:
         chiller_min_lift_k=_q(entry, "chiller_min_lift"),
         electrical_loss_fraction=_q(entry, "electrical_loss_fraction"),
         misc_fraction=_q(entry, "misc_fraction"),
-        sink_fan_pressure_pa=_q(entry, "sink_fan_pressure", 0.0),
-        fan_efficiency=_q(entry, "fan_efficiency", 0.6),
-        cycles_of_concentration=_q(entry, "cycles_of_concentration", 5.0),
-        discharge_limit_rise_k=_q(entry, "discharge_limit_rise", 2.22),
-        intake_head_m=_q(entry, "intake_head", 15.0),
-        min_rise_k=_q(entry, "min_rise", 0.5),
-        condenser_pump_head_m=_q(entry, "condenser_pump_head", 0.0),
-        condenser_delta_t_k=_q(entry, "condenser_delta_t", 5.6),
-        server_fan_saving=_q(entry, "server_fan_saving", 0.0),
+        sink_fan_pressure_pa=_q(entry, "sink_fan_pressure", defaults),
+        fan_efficiency=_q(entry, "fan_efficiency", defaults),
+        cycles_of_concentration=_q(entry, "cycles_of_concentration", defaults),
+        discharge_limit_rise_k=_q(entry, "discharge_limit_rise", defaults),
+        intake_head_m=_q(entry, "intake_head", defaults),
+        min_rise_k=_q(entry, "min_rise", defaults),
+        condenser_pump_head_m=_q(entry, "condenser_pump_head", defaults),
+        condenser_delta_t_k=_q(entry, "condenser_delta_t", defaults),
+        server_fan_saving=_q(entry, "server_fan_saving", defaults),
         anchor=str(entry.get("anchor", "")),
     )
     check_config(cfg)
@@ -241,7 +245,7 @@ def chiller_cop(
     """
     t_evap = np.asarray(evaporator_c, dtype=float)
     lift = np.maximum(np.asarray(condenser_c, dtype=float) - t_evap, min_lift_k)
-    return np.asarray(carnot_fraction * (t_evap + props.KELVIN) / lift, dtype=float)
+    return np.asarray(carnot_fraction * (t_evap + KELVIN) / lift, dtype=float)
 
 
 def pump_power_w(
@@ -406,7 +410,7 @@ def _dry_cooler(q_sink: F64, weather: Weather, env_c: F64, cfg: CoolingConfig) -
     shape = q_sink.shape
     w_in = np.broadcast_to(weather.humidity_ratio, shape)
     dt_air = np.maximum(cfg.return_c - cfg.sink_approach_k - env_c, DT_MIN_K)
-    cp_air = props.CP_DA_J_PER_KG_K + w_in * props.CP_VAPOUR_J_PER_KG_K
+    cp_air = CP_DA_J_PER_KG_K + w_in * CP_VAPOUR_J_PER_KG_K
     m_air = q_sink / (cp_air * dt_air)
     rho_air = props.moist_air_density_kg_per_m3(env_c, w_in, weather.pressure_pa)
     fan_w = m_air * (1.0 + w_in) / rho_air * cfg.sink_fan_pressure_pa / cfg.fan_efficiency
@@ -563,7 +567,7 @@ def get_cooling(cooling_id: str, catalog: Catalog | None = None) -> CoolingConfi
                 )
             ]
         )
-    return config_from_entry(items[cooling_id])
+    return config_from_entry(items[cooling_id], cat.get("cooling_defaults", "defaults"))
 
 
 def simulate(it_power_w: ArrayLike, weather: Weather, cfg: CoolingConfig) -> CoolingResult:

@@ -16,15 +16,18 @@ import numpy as np
 import psychrolib
 from numpy.typing import ArrayLike, NDArray
 
+from gigawatt.units import (
+    CP_DA_J_PER_KG_K,
+    CP_VAPOUR_J_PER_KG_K,
+    H_FG0_J_PER_KG,
+    KELVIN,
+    P_ATM_PA,
+    R_DA_J_PER_KG_K,
+    WATER_MOLAR_RATIO,
+)
+
 F64 = NDArray[np.float64]
-P_ATM_PA = 101_325.0
-KELVIN = 273.15
 SEAWATER = "INCOMP::MITSW[0.035]"  # 35 g/kg salinity, the open-ocean standard
-R_DA_J_PER_KG_K = 287.042  # dry air gas constant (ASHRAE Fundamentals 2017 ch. 1)
-CP_DA_J_PER_KG_K = 1006.0  # ASHRAE Fundamentals 2017 ch. 1 eq. 32
-CP_VAPOUR_J_PER_KG_K = 1860.0
-H_FG0_J_PER_KG = 2.501e6
-WATER_MOLAR_RATIO = 0.621945
 
 psychrolib.SetUnitSystem(psychrolib.SI)
 
