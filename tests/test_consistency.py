@@ -136,3 +136,15 @@ def test_headline_is_a_typed_record(shipped) -> None:
     assert record.accelerators.total == shipped.headline["accelerators"]["total"]
     with pytest.raises(ValidationError):  # a misspelt figure is an error, not a new key
         Headline.model_validate({**record.model_dump(), "it_power_gw": 1.0})
+
+
+def test_readiness_shortfall_is_one_figure(shipped) -> None:
+    first = shipped.headline["first_constraint"]
+    if first is None or first["kind"] != "facility":
+        pytest.skip("no facility shortfall")
+    mw = f"{first['largest_shortfall'] / 1e6:,.0f} MW"
+    note = [n for n in shipped.notes if f"facility at {first['where']}:" in n]
+    assert note and mw in note[0]
+    late = shipped.tables["site_readiness"]
+    at_site = late[late["site"] == first["where"]]
+    assert first["largest_shortfall"] == pytest.approx(at_site["shortfall_it_w"].max(), rel=REL)

@@ -39,7 +39,9 @@ class FirstConstraint(_Record):
     kind: Literal["facility", "supply"]
     where: str
     quarter: str
-    shortfall: float
+    shortfall: float  # in its first quarter
+    largest_shortfall: float  # at the same place, in its worst quarter (the notes' figure)
+    largest_quarter: str
     unit: str
 
 

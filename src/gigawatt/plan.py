@@ -603,6 +603,8 @@ def _first_constraint(tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:
     if not events:
         return None
     q, kind, where, amount = min(events, key=lambda e: (e[0], e[1]))
+    same = [e for e in events if e[1] == kind and e[2] == where]
+    worst = max(same, key=lambda e: e[3])
     unit = (
         "W of IT without a ready building or power"
         if kind == "facility"
@@ -613,6 +615,8 @@ def _first_constraint(tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:
         "where": where,
         "quarter": f"{q // 4}Q{q % 4 + 1}",
         "shortfall": amount,
+        "largest_shortfall": worst[3],
+        "largest_quarter": f"{worst[0] // 4}Q{worst[0] % 4 + 1}",
         "unit": unit,
     }
 

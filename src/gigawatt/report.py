@@ -231,15 +231,17 @@ def headline_table(plan: Plan) -> Table:
         rows.append(("supply constraints", str(h["binding_summary"])))
     first = h.get("first_constraint")
     if first:
-        amount = (
-            _gw(first["shortfall"]) + " of IT unready"
-            if first["kind"] == "facility"
-            else f"{first['shortfall']:,.0f} wafers/month short"
-        )
+        def amount(x: float) -> str:
+            if first["kind"] == "facility":  # in MW, as the plan's readiness notes
+                return f"{x / 1e6:,.0f} MW of IT unready"
+            return f"{x:,.0f} wafers/month short"
+
         rows.append(
             (
                 "what breaks first",
-                f"{first['kind']}: {first['where']} from {first['quarter']} ({amount})",
+                f"{first['kind']}: {first['where']} from {first['quarter']} "
+                f"({amount(first['shortfall'])}; at most {amount(first['largest_shortfall'])}, "
+                f"in {first['largest_quarter']})",
             )
         )
     if h.get("it_power_w"):
