@@ -119,6 +119,15 @@ class ClusterBOM:
     def rows(self) -> list[dict[str, Any]]:
         return [ln.as_dict() for ln in self.lines]
 
+    def to_frame(self) -> Any:
+        """The lines as a table (one row each, SI units) with the total as a last row."""
+        import pandas as pd
+
+        return pd.DataFrame([*self.rows(), {"name": "TOTAL", **self.total}])
+
+    def _repr_html_(self) -> str:  # notebooks
+        return f"<pre>{self}</pre>" + str(self.to_frame().to_html(index=False))
+
     def __str__(self) -> str:
         t = self.total
         return (
