@@ -103,7 +103,10 @@ def _check_training(scenario: Scenario, catalog: Catalog, file: str, lines: Line
             model = scenario.resolve_model(run, catalog)
             seq = run.seq_len or model.seq_len
             system = get_system(run.accelerator, catalog, oversubscription=run.oversubscription)
-            fixed = run.plan.as_fixed() if run.plan else {}
+            # memory never grows with full recompute and one sequence per micro-batch, so if
+            # no plan fits with them none fits at all: the pre-flight searches only those
+            frugal = {"recompute": "full", "micro_batch": 1}
+            fixed = {**frugal, **(run.plan.as_fixed() if run.plan else {})}
             gbs = run.global_batch or default_global_batch(seq)
             search(
                 model.with_(seq_len=seq), system, run.gpus, gbs, seq, run.precision, fixed
