@@ -261,6 +261,8 @@ def catalog_kinds(directory: Path = CATALOG_DIR) -> tuple[str, ...]:
 # libyaml's safe loader where PyYAML was built with it: the same objects, parsed ~10x faster
 # (the catalog is loaded by every command that touches a scenario).
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Bumped when the parsed form (Entry, Quantity) changes, so old caches are not read.
+CATALOG_CACHE_VERSION = "1"
 
 
 def _load_file(path: Path, kind: str, problems: list[Problem]) -> dict[str, Entry]:
@@ -348,9 +350,61 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
     return _load_cached(str(directory or CATALOG_DIR))
 
 
+def _cache_file(base: Path) -> Path | None:
+    """Where a parsed copy of the catalog in ``base`` is kept: named by a hash of every
+    catalog file's bytes, so an edited file is never read stale (None: no cache dir)."""
+    import hashlib
+    import os
+
+    digest = hashlib.sha256(CATALOG_CACHE_VERSION.encode())
+    for path in sorted(base.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "gigawatt" / f"catalog-{digest.hexdigest()[:32]}.pickle"
+
+
+def _read_cache(path: Path | None) -> Catalog | None:
+    import pickle
+
+    if path is None or not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            cat = pickle.load(fh)
+    except Exception:  # a damaged or foreign cache is only a cache: parse the YAML
+        return None
+    return cat if isinstance(cat, Catalog) else None
+
+
+def _write_cache(path: Path | None, cat: Catalog) -> None:
+    import os
+    import pickle
+
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(cat, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)  # atomic: a reader sees the old file or the whole new one
+    except OSError:
+        return
+
+
 @lru_cache(maxsize=4)
 def _load_cached(directory: str) -> Catalog:
     base = Path(directory)
+    cache = _cache_file(base)
+    cached = _read_cache(cache)
+    if cached is not None:
+        return cached
+    cat = _parse_catalog(base)
+    _write_cache(cache, cat)
+    return cat
+
+
+def _parse_catalog(base: Path) -> Catalog:
     problems: list[Problem] = []
     entries: dict[str, dict[str, Entry]] = {}
     for kind in catalog_kinds(base):
