@@ -131,6 +131,9 @@ YEAR_S = 365.25 * DAY_S  # Julian year: annualised energies, rates and money use
 MONTH_S = YEAR_S / 12.0
 QUARTER_S = YEAR_S / 4.0
 HOURS_PER_YEAR = YEAR_S / HOUR_S  # 8,766 h
+# The planning horizon when a scenario or command gives none, used by every entry point: the
+# span of the Stargate programme as announced (OpenAI, 2025-01-21: USD 500 B over four years).
+DEFAULT_HORIZON_YEARS = 4
 # A typical meteorological year of hourly weather has 365 x 24 samples (no leap day); annual
 # totals from it are its mean power times YEAR_S, so both notions of a year agree.
 WEATHER_HOURS_PER_YEAR = 8760

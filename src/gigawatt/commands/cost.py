@@ -19,7 +19,7 @@ from gigawatt.commands._shared import (
 )
 from gigawatt.console import emit_json, friendly, out
 from gigawatt.errors import InputError, Problem
-from gigawatt.units import UNITS
+from gigawatt.units import DEFAULT_HORIZON_YEARS, UNITS
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -191,7 +191,7 @@ def _check_finance(wacc: float | None, utilisation: float) -> None:
 def cost(
     accelerator: Accelerator,
     count: Annotated[int, typer.Option(*COUNT, help="number of accelerators")],
-    years: Annotated[int, typer.Option(help="years of operation")] = 4,
+    years: Annotated[int, typer.Option(help="years of operation")] = DEFAULT_HORIZON_YEARS,
     site_price_usd_per_mwh: SitePrice = None,
     water_price_usd_per_m3: Annotated[
         float | None, typer.Option(help="water price (default: catalog)")
@@ -322,7 +322,9 @@ def budget(
     amount_currency: Annotated[
         str, typer.Option(help="currency of the amount: USD, EUR, KRW")
     ] = "USD",
-    years: Annotated[int, typer.Option(help="years of operation the budget must also pay")] = 3,
+    years: Annotated[
+        int, typer.Option(help="years of operation the budget must also pay")
+    ] = DEFAULT_HORIZON_YEARS,
     site_price_usd_per_mwh: SitePrice = None,
     pue: Pue = None,
     network: Network = None,

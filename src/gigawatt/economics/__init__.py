@@ -67,7 +67,6 @@ from gigawatt.economics.pricebook import (
     BASES,
     CASES,
     CATEGORIES,
-    DEFAULT_HORIZON_YEARS,
     OPEX_COMPONENTS,
     SUFFIX,
     ArrayLike,
@@ -108,7 +107,7 @@ from gigawatt.economics.stage import (
     plan_economics,
     summary_dict,
 )
-from gigawatt.units import YEAR_S
+from gigawatt.units import DEFAULT_HORIZON_YEARS, YEAR_S
 
 __all__ = [
     "ASSET_CLASSES",

@@ -10,6 +10,7 @@ from gigawatt.economics.cluster import WHERE, Cluster, ClusterCost, cluster_cost
 from gigawatt.economics.pricebook import CASES, PriceBook, _cols, convert, load_price_book
 from gigawatt.economics.stage import plan_economics
 from gigawatt.errors import InputError, Problem
+from gigawatt.units import DEFAULT_HORIZON_YEARS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,7 +86,7 @@ def what_budget_buys(
     amount: float,
     currency: str,
     cluster: Cluster,
-    run_years: int = 4,
+    run_years: int = DEFAULT_HORIZON_YEARS,
     book: PriceBook | None = None,
 ) -> BudgetBuys:
     """How many accelerators (with network, storage, facility and power) a budget buys if it

@@ -12,7 +12,6 @@ from gigawatt.bom import BomLine, build_line
 from gigawatt.bom.cluster import MAX_ACCELERATORS
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.economics.pricebook import (
-    DEFAULT_HORIZON_YEARS,
     Financials,
     PriceBook,
     Range,
@@ -21,7 +20,7 @@ from gigawatt.economics.pricebook import (
 from gigawatt.economics.schema import EconomicsInputs, EconomicsSection, Purchase, SiteOperation
 from gigawatt.economics.stage import _range_dict, capex_by, plan_economics, summary_dict
 from gigawatt.errors import InputError, Problem
-from gigawatt.units import YEAR_S
+from gigawatt.units import DEFAULT_HORIZON_YEARS, YEAR_S
 
 if TYPE_CHECKING:
     import pandas as pd

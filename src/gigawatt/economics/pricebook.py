@@ -28,9 +28,6 @@ ArrayLike = float | int | Sequence[float] | npt.NDArray[Any]
 Range = tuple[float, float, float]
 Case = Literal["low", "likely", "high"]
 
-# The planning horizon when a scenario gives none: the span of the Stargate programme as
-# announced (OpenAI, 2025-01-21: USD 500 B over four years), used by every entry point.
-DEFAULT_HORIZON_YEARS = 4
 CASES: tuple[Case, Case, Case] = ("low", "likely", "high")
 SUFFIX = {"low": "_low", "likely": "", "high": "_high"}
 
