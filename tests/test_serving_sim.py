@@ -77,3 +77,18 @@ def test_simulation_errors() -> None:
         simulate(L70, H200, 10, 10, 0)
     with pytest.raises(InputError, match="does not fit"):
         simulate(get_model("llama3-405b"), get_system("h100-sxm"), 10, 10, 5, tp=1)
+
+
+def test_open_arrivals_near_capacity_follow_the_simulation() -> None:
+    """At 90 % of capacity the open-arrival population is solved to its fixed point: the
+    mean TPOT stays within 30 % of the discrete-event simulation's (a damped iteration
+    stopped after 30 steps read 40 % low here)."""
+    capacity = float(
+        predict_serving(L70, H200, 1000, 200, tp=4, weights="fp8", concurrency=10**5).requests_per_s
+    )
+    lam = 0.9 * capacity
+    ana = predict_serving(L70, H200, 1000, 200, tp=4, weights="fp8", rate_per_s=lam)
+    sim = simulate(
+        L70, H200, 1000, 200, 6000, tp=4, weights="fp8", arrivals="poisson", rate_per_s=lam
+    ).summary()
+    assert float(ana.tpot_s) == pytest.approx(sim["tpot_mean_s"], rel=0.30)

@@ -68,12 +68,11 @@ ELEMENTWISE_BYTES_PER_HIDDEN = 10.0  # two norms (r+w) and two residual adds (2r
 WORKSPACE_TOKENS = 8192.0  # engine's max_num_tokens: activation workspace is sized for it
 LOGIT_BYTES = 4.0  # FP32 logits for sampling
 Mode = Literal["static", "closed", "open"]
-# Load-model solvers (``_closed_loop``, ``_open_population``): damped fixed-point iterations
-# with a fixed number of steps (their docstrings say what they solve and how well)
+# Load-model solvers (``_closed_loop``: damped fixed-point iteration; ``_open_population``:
+# bisection); their docstrings say what they solve and how well
 DECODE_BATCH_DAMPING = 0.5  # weight of the new decode-batch estimate per iteration
 DECODE_BATCH_ITERATIONS = 16
-POPULATION_DAMPING = 0.5  # open arrivals: weight of the new population estimate per iteration
-POPULATION_ITERATIONS = 30
+POPULATION_BISECTIONS = 40  # open arrivals: halvings of [1, cap] for the population
 MAX_PREFILL_UTILISATION = 0.999  # busy share of prefill kept below 1 (the queue diverges)
 MIN_CHUNK_BUDGET_TOKENS = 64.0  # chunked prefill: fewest prompt tokens a step still takes
 HALF_STEP = 0.5  # a prompt arrives, on average, half-way through a decode step
@@ -97,6 +96,12 @@ class Software:
     block_tokens: int
     kv_memory_fraction: float
     max_batch: int
+    # accelerator family -> the engine's MoE expert GEMMs' share of the family's dense GEMM
+    # rate (families not listed: 1.0)
+    moe_gemm_efficiency: tuple[tuple[str, float], ...] = ()
+    gemm_efficiency: tuple[tuple[str, float], ...] = ()  # dense GEMMs, likewise
+    sequence_overhead_s: float = 0.0  # per running sequence per decode step
+    gqa_kv_reread: float = 1.0  # without GQA sharing: share of per-head K/V re-reads from HBM
 
     @classmethod
     def from_entry(cls, entry: Entry) -> Software:
@@ -109,7 +114,28 @@ class Software:
             block_tokens=int(entry.q("block_tokens").get()),
             kv_memory_fraction=entry.q("kv_memory_fraction").get(),
             max_batch=int(entry.q("max_batch").get()),
+            moe_gemm_efficiency=_by_family(entry, "moe_gemm_efficiency"),
+            gemm_efficiency=_by_family(entry, "gemm_efficiency"),
+            sequence_overhead_s=_optional_q(entry, "sequence_overhead", 0.0),
+            gqa_kv_reread=_optional_q(entry, "gqa_kv_reread", 1.0),
         )
+
+    def kernel_efficiency(self, family: str) -> tuple[float, float]:
+        """(dense, MoE expert) GEMM shares of the family's rate this engine reaches."""
+        return (
+            dict(self.gemm_efficiency).get(family, 1.0),
+            dict(self.moe_gemm_efficiency).get(family, 1.0),
+        )
+
+
+def _by_family(entry: Entry, key: str) -> tuple[tuple[str, float], ...]:
+    """An engine entry's per-accelerator-family quantities ``key`` (none: empty)."""
+    return tuple((str(f), float(q.get())) for f, q in (entry.get(key) or {}).items())
+
+
+def _optional_q(entry: Entry, key: str, default: float) -> float:
+    """A catalog quantity an engine entry may leave out (then ``default``: no effect)."""
+    return entry.q(key).get() if entry.get(key) is not None else default
 
 
 def get_software(software: str | None = None, catalog: Catalog | None = None) -> Software:
@@ -285,6 +311,7 @@ def _linear_time(
     e: FloatArray,
     wb: FloatArray,
     peak: FloatArray,
+    engine: tuple[float, float] = (1.0, 1.0),
 ) -> FloatArray:
     """Seconds for the linear layers of ``layers`` mean layers on one GPU when ``tokens``
     tokens pass its TP group together and ``stage_tokens`` pass the whole stage.
@@ -295,16 +322,19 @@ def _linear_time(
     each GPU holds E / ep whole experts and multiplies the tokens routed to them: on average
     stage_tokens * k / ep rows, times the family's load imbalance for the busiest GPU, in
     GEMMs of stage_tokens * k / E rows per expert. Roofline of the summed compute time
-    against the summed weight reads, as for the dense model.
+    against the summed weight reads, as for the dense model. Routed experts are grouped
+    GEMMs of tokens * k / E rows each (the tile efficiency of that size, not of all tokens)
+    ``engine`` holds the engine's (dense, MoE) GEMM kernels' shares of the family's rate.
     """
     eff = system.efficiency
     mem_bw = system.memory_bandwidth_bps * eff.memory_fraction
     active, read = _linear_work(model, system, tokens)
-    plain = np.maximum(
-        2.0 * tokens * active * layers / t / (peak * _gemm_eff(system, tokens)),
-        read * layers * wb / t / mem_bw,
-    )
-    if not model.is_moe or not np.any(e > 1.0):
+    dense_eff, moe_efficiency = engine
+    if not model.is_moe:
+        plain = np.maximum(
+            2.0 * tokens * active * layers / t / (peak * _gemm_eff(system, tokens) * dense_eff),
+            read * layers * wb / t / mem_bw,
+        )
         return np.asarray(plain, dtype=np.float64)
     attn, dense_ffn, expert = _layer_params(model)
     L = float(model.n_layers)
@@ -313,14 +343,34 @@ def _linear_time(
     router = float(model.d_model * model.moe_experts)
     k = float(model.moe_top_k)
     E = float(model.moe_experts)
+    # routed experts run as grouped GEMMs of tokens * k / E rows each, at the engine's
+    # MoE-kernel share of the dense rate; everything else as one GEMM of ``tokens`` rows
+    routed = frac_moe * k * expert * eff.moe_load_imbalance
+    rows_tp = np.maximum(tokens * k / E, 1e-9)
+    compute = (
+        2.0
+        * tokens
+        * layers
+        / t
+        / peak
+        * (
+            (active - routed) / (_gemm_eff(system, tokens) * dense_eff)
+            + routed / (_gemm_eff(system, rows_tp) * moe_efficiency)
+        )
+    )
+    plain = np.maximum(compute, read * layers * wb / t / mem_bw)
+    if not np.any(e > 1.0):
+        return np.asarray(plain, dtype=np.float64)
     ep = np.maximum(e, 1.0)
     # TP-sliced part: attention (+ router, shared experts) in MoE layers, whole dense layers
     tp_params = frac_moe * (attn + shared + router) + (1.0 - frac_moe) * (attn + dense_ffn)
-    tp_flops_t = 2.0 * tokens * tp_params / t / (peak * _gemm_eff(system, tokens))
+    tp_flops_t = 2.0 * tokens * tp_params / t / (peak * _gemm_eff(system, tokens) * dense_eff)
     tp_read = tp_params * wb / t
     rows = stage_tokens * k / ep * eff.moe_load_imbalance
     per_expert = np.maximum(stage_tokens * k / E, 1e-9)
-    ex_flops_t = frac_moe * 2.0 * rows * expert / (peak * _gemm_eff(system, per_expert))
+    ex_flops_t = (
+        frac_moe * 2.0 * rows * expert / (peak * _gemm_eff(system, per_expert) * moe_efficiency)
+    )
     ex_read = frac_moe * _experts_touched(model, stage_tokens) / ep * expert * wb
     with_ep = np.maximum((tp_flops_t + ex_flops_t) * layers, (tp_read + ex_read) * layers / mem_bw)
     return np.asarray(np.where(e > 1.0, with_ep, plain), dtype=np.float64)
@@ -423,7 +473,18 @@ def prefill_time(
     groups = np.minimum(_dp_groups(t, e), np.maximum(seqs_all, 1.0))
     n = n / groups  # tokens one attention (TP) group prefills
     seqs = seqs_all / groups
-    t_lin = _linear_time(model, system, n, stage_tokens, np.asarray(L), t, e, wb, peak)
+    t_lin = _linear_time(
+        model,
+        system,
+        n,
+        stage_tokens,
+        np.asarray(L),
+        t,
+        e,
+        wb,
+        peak,
+        sw.kernel_efficiency(system.family),
+    )
     attn_flops = 2.0 * n * ctx * float(model.q_width + model.v_width) * L / t
     t_attn = attn_flops / (system.peak("bf16") * _gemm_eff(system, np.maximum(ctx, 1.0)))
     t_elt = n * h * ELEMENTWISE_BYTES_PER_HIDDEN * ACT_BYTES * L / mem_bw
@@ -460,7 +521,8 @@ def decode_step_time(
     layers as the roofline max(2 FLOP/param/token at GEMM efficiency of m = micro-batch,
     weight bytes / bandwidth); attention as max(score FLOPs, KV bytes / bandwidth), the KV
     read once per KV head (or once per query head for engines without GQA sharing); two TP
-    all-reduces per layer; the LM head; kernel launches. A token waits for all pp stages.
+    all-reduces per layer; the LM head; kernel launches; the engine's host and sampling work
+    per step plus per running sequence. A token waits for all pp stages.
     Expert parallel (``ep`` > 1, MoE): the batch is split over ep / tp attention groups,
     experts whole over the ep GPUs, dispatch/combine all-to-alls (``_linear_time``).
     """
@@ -483,11 +545,23 @@ def decode_step_time(
     b_stage = np.maximum(B / n_mb, 1e-9)  # sequences per micro-batch, whole stage
     b = np.maximum(b_stage / groups, 1e-9)  # ... per attention (TP) group
     Ls = L / p
-    t_lin = _linear_time(model, system, b, b_stage, np.asarray(Ls), t, e, wb, peak)
+    t_lin = _linear_time(
+        model,
+        system,
+        b,
+        b_stage,
+        np.asarray(Ls),
+        t,
+        e,
+        wb,
+        peak,
+        sw.kernel_efficiency(system.family),
+    )
+    kv_width_gpu = model.kv_width / kv_shards(model, t)
     if model.mla is None and not sw.gqa_kv_reuse:
-        kv_width_gpu = (model.n_heads / t) * 2.0 * model.head_dim  # re-read per query head
-    else:
-        kv_width_gpu = model.kv_width / kv_shards(model, t)
+        # re-read per query head; the share ``gqa_kv_reread`` of the re-reads reaches HBM
+        per_head = (model.n_heads / t) * 2.0 * model.head_dim
+        kv_width_gpu = kv_width_gpu + sw.gqa_kv_reread * (per_head - kv_width_gpu)
     kv_read = b * ctx * kv_width_gpu * kvb * Ls
     group = float(model.n_heads) / float(model.kv_heads if model.mla is None else 1)
     attn_flops = 2.0 * b * ctx * float(model.q_width + model.v_width) * Ls / t
@@ -504,7 +578,12 @@ def decode_step_time(
     t_kern = Ls * sw.kernels_per_layer_decode * eff.kernel_overhead_s
     stage = t_lin + t_attn + t_elt + t_ar + t_head + t_kern
     hop = collective_time("p2p", b * h * ACT_BYTES / t, 2.0, t, system)
-    interval = p * stage + np.where(p > 1.0, p * hop, 0.0) + sw.step_overhead_s
+    interval = (
+        p * stage
+        + np.where(p > 1.0, p * hop, 0.0)
+        + sw.step_overhead_s
+        + B * sw.sequence_overhead_s
+    )
     return np.asarray(interval, dtype=np.float64)
 
 
@@ -767,18 +846,21 @@ def _open_population(
     """The closed-loop solution at the population N that carries the arrival rate ``lam``.
 
     N solves N = clip(lam R(N), 1, cap) (Little's law; the clip keeps N a population the
-    replica can hold). It is found by the damped iteration N <- clip((1 - w) N + w lam R(N))
-    from N = 1 with w = ``POPULATION_DAMPING`` (undamped, R's growth with N makes it
-    overshoot), stopped after ``POPULATION_ITERATIONS``. That is a truncated iteration, not a
-    converged solve: near saturation (lam R'(N) close to 1) it stops below the fixed point,
-    as the model always has; bisection on [1, cap] would converge but moves
-    open-arrival results near capacity by up to a factor of a few.
+    replica can hold). R grows with N, so lam R(N) - N changes sign once on [1, cap] and
+    bisection converges to the fixed point (to cap / 2^``POPULATION_BISECTIONS``). A damped
+    iteration stopped after a fixed number of steps stays below the fixed point near
+    capacity; the discrete-event simulation (``serving_sim``) confirms the converged
+    solution: at 90-95 % of capacity it moves the mean TPOT and TTFT towards the simulated
+    ones.
     """
-    n = np.ones(r.shape)
-    for _ in range(POPULATION_ITERATIONS - 1):
-        R = _closed_loop(r, n, cap, chunk_s).R
-        n = np.clip((1.0 - POPULATION_DAMPING) * n + POPULATION_DAMPING * lam * R, 1.0, cap)
-    return _closed_loop(r, n, cap, chunk_s)
+    lo = np.ones(r.shape)
+    hi = np.maximum(r.full(cap), 1.0)
+    for _ in range(POPULATION_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        grows = lam * _closed_loop(r, mid, cap, chunk_s).R > mid
+        lo = np.where(grows, mid, lo)
+        hi = np.where(grows, hi, mid)
+    return _closed_loop(r, 0.5 * (lo + hi), cap, chunk_s)
 
 
 def _kingman_wait_quantile(W: FloatArray, rho: FloatArray, tail: float) -> FloatArray:
@@ -930,8 +1012,8 @@ def predict_serving(
     batching) or ``rate_per_s`` (open Poisson arrivals, requests per second per replica).
     All array arguments broadcast together. ``ep`` > 1 (MoE models only, a multiple of
     ``tp``): expert parallel over ep GPUs per stage with ep / tp attention (DP) groups; a
-    replica then has pp * ep GPUs. The closed and open loads are solved by damped fixed-point
-    iterations (``_closed_loop``, ``_open_population`` say what they solve and how well).
+    replica then has pp * ep GPUs. The closed load is solved by a damped fixed-point
+    iteration, the open one by bisection (``_closed_loop``, ``_open_population``).
     """
     loads = [x for x in (batch, concurrency, rate_per_s) if x is not None]
     if len(loads) != 1:
