@@ -385,7 +385,9 @@ def job_mix_factor(job_mix: str, catalog: Catalog | None = None, bound: Bound = 
 # ---------------------------------------------------------------------- failure model ----
 @dataclass(frozen=True)
 class Conditions:
-    """Where and how the hardware runs. ``None`` means as in the calibration fleet."""
+    """Where and how the hardware runs, and what jobs run on it. ``None`` means as in the
+    calibration fleet; ``job_mix`` names a catalog ``type: job_mix`` entry (``production``,
+    the calibration, or ``research``)."""
 
     site: str = "land"
     temperature_c: float | None = None
