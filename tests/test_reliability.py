@@ -169,13 +169,15 @@ def test_bad_inputs_are_clear() -> None:
 def test_validate_row_errors(tmp_path: Path) -> None:
     f = tmp_path / "r.csv"
     f.write_text(
-        "id,source,gpu,n_gpus,days,metric,value,tolerance\n"
-        "a,x,h100-sxm,16384,54,job_mttf_h,3.0,0.25\n"
-        "b,x,nogpu,16384,54,unexpected_interruptions,10,0.25\n"
-        "c,x,h100-sxm,16384,54,bogus,10,0.25\n"
+        "id,source,gpu,n_gpus,days,metric,value,tolerance,job_mix\n"
+        "a,x,h100-sxm,16384,54,job_mttf_h,3.0,0.25,production\n"
+        "b,x,nogpu,16384,54,unexpected_interruptions,10,0.25,\n"
+        "c,x,h100-sxm,16384,54,bogus,10,0.25,\n"
+        "d,x,h100-sxm,16384,54,job_mttf_h,3.0,0.25,lab\n"
     )
     rows = validate_file(f).rows
-    assert rows[0].within
+    assert rows[0].within  # Llama 3's run: 54 d x 24 h / 419 = 3.1 h
+    assert rows[3].error and "job_mix" in rows[3].error and "research" in rows[3].error
     assert rows[1].error and "nogpu" in rows[1].error
     assert rows[2].error and "metric" in rows[2].error
 

@@ -5,6 +5,7 @@ studies of other fleets (tests/data/reliability_published.csv), and the cost of
 from __future__ import annotations
 
 import math
+import statistics
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -83,15 +84,29 @@ def test_published_studies_within_honest_tolerances(reference_dir: Path) -> None
     for r in report.rows:
         assert r.error is None, r.error
         assert r.within, (r.id, r.predicted, r.measured, r.tolerance)
-    # the calibration record keeps its 25 % after the generation factors
+    errors = [abs(r.signed_error or 1.0) for r in report.rows]
+    # one model for every study: median 8 %, worst 27 % (before the job mix and the failure
+    # definition: median 21 %, worst +254 % on OPT-175B, research-cluster jobs +330-380 %)
+    assert statistics.median(errors) < 0.10
+    assert max(errors) < 0.30
+    assert len({r.chosen["job_mix"] for r in report.rows}) == 2
+    # the calibration record keeps its 25 % after the generation and job-mix factors
     assert rows["llama3-54d"].tolerance == 0.25
     assert abs(rows["llama3-54d"].signed_error or 1.0) < 0.05
     ref = validate_file(reference_dir / "reliability.csv")
     assert all(r.within for r in ref.rows)
-    # Meta RSC-1 (A100): within 35 % (it was +72 % before the Ampere factor)
+    # Meta RSC-1 (A100), hardware-attributed: within 35 %
     for rid in ("meta-rsc1-16k-mttf", "meta-rsc1-131k-mttf"):
         assert abs(rows[rid].signed_error or 1.0) < 0.35
-        assert rows[rid].chosen["generation_factor"] == pytest.approx(1.41)
+        assert rows[rid].chosen["counts"] == "hardware"
+        assert rows[rid].chosen["generation_factor"] == pytest.approx(1.59)
+    # Meta's research-cluster job MTTF, every job failure counted, 8 and 1,024 GPUs: within
+    # 10 % with one per-node rate (the model gave +330 % and +378 % with Llama 3's job mix)
+    for rid in ("meta-rsc-8gpu-job-mttf", "meta-rsc-1024gpu-job-mttf"):
+        assert abs(rows[rid].signed_error or 1.0) < 0.10
+        assert rows[rid].chosen["job_mix"] == "research"
+    # OPT-175B (out of sample): a new cluster and an immature stack, within 10 %
+    assert abs(rows["opt-175b-logbook"].signed_error or 1.0) < 0.10
     # BLOOM is out of sample and counts GPU failures only
     assert rows["bloom-176b-gpu-failures"].chosen["category"] == "gpu"
     assert abs(rows["bloom-176b-gpu-failures"].signed_error or 1.0) < 0.5
@@ -111,14 +126,15 @@ def test_generation_factor_by_family_hardware_only() -> None:
     a100 = rel.failure_model("a100-sxm-80gb").rates_by_cause(16384)
     h100 = rel.failure_model("h100-sxm").rates_by_cause(16384)
     assert float(a100["software"]) == pytest.approx(float(h100["software"]))
-    assert float(a100["gpu-faulty"]) == pytest.approx(1.41 * float(h100["gpu-faulty"]))
+    assert float(a100["gpu-faulty"]) == pytest.approx(1.59 * float(h100["gpu-faulty"]))
 
 
 def test_category_column_errors_are_clear(tmp_path: Path) -> None:
     from gigawatt.validate import validate_file
 
     src = (DATA / "reliability_published.csv").read_text().splitlines()
+    bloom = next(line for line in src if line.startswith("bloom-"))
     bad = tmp_path / "bad.csv"
-    bad.write_text(src[0] + "\n" + src[4].replace(",0,gpu,", ",0,gpus,") + "\n")
+    bad.write_text(src[0] + "\n" + bloom.replace(",0,gpu,", ",0,gpus,") + "\n")
     row = validate_file(bad).rows[0]
     assert row.error is not None and "category" in row.error and "gpu" in row.error

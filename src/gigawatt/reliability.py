@@ -7,6 +7,14 @@ age multipliers). Per-device rates live in ``catalog/failures.yaml`` with their 
 device counts come from a topology (GPUs per host, HBM stacks per GPU, NICs, DIMMs, switches
 of a fat tree, ...), so a GB200 NVL72 job and an HGX H100 job of the same size differ.
 
+What a "failure" counts is explicit (``COUNTS``): ``hardware`` keeps the causes that take a
+device or host out (the hardware-attributed rates of Kokolis et al. 2024, BLOOM's GPU failures);
+``all`` adds the software, NCCL, dependency and user-code causes, i.e. every failure that stops
+the job (Llama 3's 419 unexpected interruptions, a research cluster's job MTTF). Hardware causes
+scale with site, generation, temperature and fleet age; non-hardware causes scale with the job
+mix (``Conditions.job_mix``: a hardened production run, the calibration, or a research
+cluster's jobs, ~30x more non-hardware failures per node-day; catalog ``type: job_mix``).
+
 Checkpointing follows Young (1974) and Daly (2006, "A higher order estimate of the optimum
 checkpoint interval for restart dumps", FGCS 22): for exponential failures with mean M, a
 compute interval tau, a blocking checkpoint cost delta and a restart cost R, the expected
@@ -70,6 +78,8 @@ Population = Literal[
 POPULATIONS: tuple[str, ...] = Population.__args__  # type: ignore[attr-defined]
 Blast = Literal["none", "host", "switch", "rack"]
 SITE_TYPES = ("land", "subsea", "floating")
+Counts = Literal["all", "hardware"]
+COUNTS: tuple[str, ...] = Counts.__args__  # type: ignore[attr-defined]
 
 
 def _as_array(x: ArrayLike) -> FloatArray:
@@ -331,8 +341,9 @@ def generation_factor(
 
     Looked up by the accelerator's ``family`` in the catalog (``type: generation`` entries of
     failures.yaml; ``default`` for families without published field data). Ampere's factor
-    pools Meta's two A100 research clusters (Kokolis et al., arXiv:2410.21680) against the
-    Llama 3 H100 record, so it describes the generation, not one fleet.
+    pools the hardware-attributed rates of Meta's two A100 research clusters (Kokolis et al.,
+    arXiv:2410.21680) against Llama 3's hardware-attributed interruptions on H100, so it
+    describes the generation, not one fleet.
     """
     cat = catalog or load_catalog()
     if accelerator not in cat.kind("accelerators"):
@@ -347,15 +358,42 @@ def generation_factor(
     return {"likely": mid, "low": lo}.get(bound, hi)
 
 
+def job_mixes(catalog: Catalog | None = None) -> tuple[str, ...]:
+    """Job mixes of the catalog (``type: job_mix`` entries of failures.yaml)."""
+    return tuple(_entries(catalog or load_catalog(), "job_mix"))
+
+
+def job_mix_factor(job_mix: str, catalog: Catalog | None = None, bound: Bound = "likely") -> float:
+    """Multiplier of the non-hardware causes for a job mix relative to Llama 3's production run.
+
+    Software and user failures follow the code a job runs, not the silicon: a research
+    cluster's jobs (new models and configurations every run) fail ~30x more often per
+    node-day for non-hardware reasons than a hardened pre-training run (Kokolis et al.,
+    arXiv:2410.21680, against Llama 3's Table 5).
+    """
+    cat = catalog or load_catalog()
+    mixes = _entries(cat, "job_mix")
+    if job_mix not in mixes:
+        allowed = ", ".join(mixes)
+        raise InputError(
+            [Problem("reliability", "job_mix", f"{job_mix!r} unknown (allowed: {allowed})")]
+        )
+    lo, mid, hi = mixes[job_mix].q("software_factor").range
+    return {"likely": mid, "low": lo}.get(bound, hi)
+
+
 # ---------------------------------------------------------------------- failure model ----
 @dataclass(frozen=True)
 class Conditions:
-    """Where and how the hardware runs. ``None`` means as in the calibration fleet."""
+    """Where and how the hardware runs, and what jobs run on it. ``None`` means as in the
+    calibration fleet; ``job_mix`` names a catalog ``type: job_mix`` entry (``production``,
+    the calibration, or ``research``)."""
 
     site: str = "land"
     temperature_c: float | None = None
     fleet_age_years: float | None = None
     bound: Bound = "likely"
+    job_mix: str = "production"
 
     def check(self, where: str = "reliability") -> None:
         if self.site not in SITE_TYPES:
@@ -380,12 +418,13 @@ class FailureModel:
     aging: Bathtub
     conditions: Conditions
     generation_multiplier: float = 1.0
+    software_multiplier: float = 1.0
 
     def cause_multiplier(self, cause: FailureCause, age_factor: float = 1.0) -> float:
-        """Site x generation x age x temperature, for hardware causes; software causes keep
-        their calibrated rate (they follow the software stack, not the silicon)."""
+        """Site x generation x age x temperature, for hardware causes; software causes take
+        the job mix's multiplier instead (they follow the code a job runs, not the silicon)."""
         if not cause.hardware:
-            return 1.0
+            return self.software_multiplier
         m = self.hardware_multiplier * self.generation_multiplier * age_factor
         return m * self.thermal_multiplier
 
@@ -395,21 +434,34 @@ class FailureModel:
             return 1.0
         return self.aging.mean_factor(age * SECONDS_PER_YEAR, horizon_s)
 
-    def rates_by_cause(self, n_gpus: ArrayLike, horizon_s: float = 0.0) -> dict[str, Any]:
-        """Interruption rate of a job of ``n_gpus`` per cause [1/s] (arrays broadcast)."""
+    def rates_by_cause(
+        self, n_gpus: ArrayLike, horizon_s: float = 0.0, counts: str = "all"
+    ) -> dict[str, Any]:
+        """Interruption rate of a job of ``n_gpus`` per cause [1/s] (arrays broadcast).
+
+        ``counts``: ``all`` (every failure that stops the job) or ``hardware`` (only causes
+        that take a device or host out, as hardware-attributed studies count them).
+        """
         n = _as_array(n_gpus)
         if np.any(n < 1) or not np.all(np.isfinite(n)):
             raise InputError([Problem("reliability", "n_gpus", "must be an integer >= 1")])
-        counts = self.topology.counts(n)
+        if counts not in COUNTS:
+            raise InputError(
+                [Problem("reliability", "counts", f"{counts!r} (allowed: {', '.join(COUNTS)})")]
+            )
+        devices = self.topology.counts(n)
         af = self.age_factor(horizon_s)
         bound = self.conditions.bound
         return {
-            c.id: _out(c.rate(bound) * counts[c.per] * self.cause_multiplier(c, af))
+            c.id: _out(c.rate(bound) * devices[c.per] * self.cause_multiplier(c, af))
             for c in self.causes
+            if c.hardware or counts == "all"
         }
 
-    def job_failure_rate(self, n_gpus: ArrayLike, horizon_s: float = 0.0) -> Any:
-        rates = self.rates_by_cause(n_gpus, horizon_s)
+    def job_failure_rate(
+        self, n_gpus: ArrayLike, horizon_s: float = 0.0, counts: str = "all"
+    ) -> Any:
+        rates = self.rates_by_cause(n_gpus, horizon_s, counts)
         return _out(np.sum([_as_array(r) for r in rates.values()], axis=0))
 
     def hardware_fraction(self, n_gpus: ArrayLike) -> Any:
@@ -430,8 +482,8 @@ def failure_model(
     catalog: Catalog | None = None,
     conditions: Conditions | None = None,
 ) -> FailureModel:
-    """The failure model of a catalog accelerator under ``conditions`` (default: land, as
-    calibrated)."""
+    """The failure model of a catalog accelerator under ``conditions`` (default: land, a
+    production job mix, as calibrated)."""
     cat = catalog or load_catalog()
     cond = conditions or Conditions()
     cond.check()
@@ -450,6 +502,7 @@ def failure_model(
         aging=bathtub(cat),
         conditions=cond,
         generation_multiplier=generation_factor(accelerator, cat, cond.bound),
+        software_multiplier=job_mix_factor(cond.job_mix, cat, cond.bound),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gigawatt.catalog import Catalog
-from gigawatt.reliability import SITE_TYPES, Conditions, failure_model
+from gigawatt.reliability import COUNTS, SITE_TYPES, Conditions, failure_model, job_mixes
 from gigawatt.units import UNITS
 from gigawatt.validate.core import COMMON_RANGES, Range, Row, RowResult
 
@@ -12,6 +12,16 @@ SECONDS_PER_HOUR = UNITS["h"][0]
 
 COLUMNS = frozenset({"gpu", "n_gpus", "days", "metric"})
 METRICS = ("unexpected_interruptions", "job_mttf_h")
+
+# What each metric describes when a row does not say (columns ``job_mix`` and ``counts``):
+#   unexpected_interruptions  one training run's record over ``days`` (Llama 3 Table 5): a
+#                             dedicated production run, every failure that stopped it;
+#   job_mttf_h                the mean time to failure of jobs of ``n_gpus`` in a cluster's job
+#                             log, every job failure counted: the published MTTF-by-job-size
+#                             figures are research clusters' (Kokolis et al., arXiv:2410.21680).
+# A single run's MTTF (a logbook) says ``job_mix`` explicitly; a hardware-attributed rate says
+# ``counts=hardware``.
+DEFAULT_JOB_MIX = {"unexpected_interruptions": "production", "job_mttf_h": "research"}
 
 # Allowed conditions: fleet age and temperature as the failure model's conditions accept them
 # (reliability.Conditions); jobs up to 2^24 GPUs (8x the largest cluster the sweeps span) and
@@ -27,10 +37,13 @@ RANGES: dict[str, Range] = {
 
 def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
     """Predict one reliability.csv row (unexpected interruptions or job MTTF) from component
-    rates x device counts of the row's GPU type and job size; optional columns ``site``,
-    ``fleet_age_years`` and ``temperature_c`` change the conditions, and ``category`` (gpu,
-    host, network, software, facility) restricts the count to causes of that category. The
-    accelerator's generation multiplier (catalog ``type: generation``) always applies."""
+    rates x device counts of the row's GPU type and job size.
+
+    Optional columns: ``counts`` (``all`` failures, the default, or ``hardware``-attributed
+    only), ``job_mix`` (``production`` or ``research``; default by metric, DEFAULT_JOB_MIX),
+    ``site``, ``fleet_age_years`` and ``temperature_c`` (conditions) and ``category`` (gpu,
+    host, network, software, facility: only causes of that category). The accelerator's
+    generation multiplier (catalog ``type: generation``) always applies."""
     metric = row.raw("metric")
     if metric not in METRICS:
         raise row.fail("metric", f"{metric!r} not supported (allowed: {', '.join(METRICS)})")
@@ -43,15 +56,18 @@ def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
     n = row.req_int("n_gpus")
     days = row.float_("days", required=metric == "unexpected_interruptions") or 1.0
     site = row.choice("site", SITE_TYPES, "land") or "land"
+    counts = row.choice("counts", COUNTS, "all") or "all"
+    mix = row.choice("job_mix", job_mixes(catalog)) or DEFAULT_JOB_MIX[metric]
     age = row.float_("fleet_age_years", required=False)
     temp = row.float_("temperature_c", required=False)
-    fm = failure_model(gpu, catalog, Conditions(site=site, fleet_age_years=age, temperature_c=temp))
+    cond = Conditions(site=site, fleet_age_years=age, temperature_c=temp, job_mix=mix)
+    fm = failure_model(gpu, catalog, cond)
     categories = sorted({c.category for c in fm.causes})
     category = row.choice("category", tuple(categories))
     horizon = days * SECONDS_PER_DAY
-    rates = fm.rates_by_cause(n, horizon)
+    rates = fm.rates_by_cause(n, horizon, counts)
     if category:  # a study that counts only one kind of failure (e.g. BLOOM: GPU failures)
-        rates = {c.id: rates[c.id] for c in fm.causes if c.category == category}
+        rates = {c.id: rates[c.id] for c in fm.causes if c.category == category and c.id in rates}
     lam = float(sum(rates.values()))
     mttf_h = 1.0 / lam / SECONDS_PER_HOUR
     predicted = lam * horizon if metric == "unexpected_interruptions" else mttf_h
@@ -66,6 +82,9 @@ def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
             "topology": fm.topology.id,
             "site": site,
             "generation_factor": fm.generation_multiplier,
+            "job_mix": mix,
+            "job_mix_factor": fm.software_multiplier,
+            "counts": counts,
             "category": category or "all",
         },
         detail={
