@@ -32,7 +32,12 @@ def test_training_runs_agree_with_their_fleet_lines(shipped) -> None:
     training = shipped.tables.get("training")
     for r in [] if training is None else training.itertuples():
         assert r.it_power_w == pytest.approx(fleet.loc[r.run, "it_power_w"], rel=REL)
-        assert r.accelerators == fleet.loc[r.run, "accelerators"]
+        # the fleet holds the job's accelerators and the hot spares its goodput assumes
+        spares = fleet.loc[r.run, "spare_accelerators"]
+        assert r.accelerators + spares == fleet.loc[r.run, "accelerators"]
+        run = next(t for t in shipped.training if t.name == r.run)
+        if run.reliability is not None:
+            assert spares == run.reliability.job.spare_accelerators
         line = shipped.bom.line(r.run)
         assert line.it_power_w == pytest.approx(r.it_power_w, rel=REL)
 
@@ -119,8 +124,10 @@ def test_a_cluster_costed_alone_equals_it_inside_a_plan(catalog) -> None:
             ],
         }
     )
-    inside = plan(scenario, catalog).bom.line("run")
-    alone = cluster_line(Cluster(gpu="h100-sxm", accelerators=4096), load_price_book(catalog))
+    inside = plan(scenario, catalog).bom.line("run")  # the job's 4,096 and its hot spares
+    assert inside.accelerators > 4096
+    deployed = Cluster(gpu="h100-sxm", accelerators=int(inside.accelerators))
+    alone = cluster_line(deployed, load_price_book(catalog))
     for key in ("servers", "racks", "switches", "optics", "links", "it_power_w"):
         assert getattr(alone, key) == pytest.approx(getattr(inside, key), rel=REL), key
 

@@ -105,6 +105,7 @@ class FleetRun(Strict):
     model: str | None = None
     tokens: float | None = Field(None, gt=0)
     params: float | None = Field(None, gt=0, description="parameters (default: the model's)")
+    spare_accelerators: int = Field(0, ge=0, description="hot spares held beside the job")
 
 
 class ServingSection(BaseModel):

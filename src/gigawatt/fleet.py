@@ -307,9 +307,10 @@ def _storage_bytes(row: dict[str, Any], run: FleetRun | None, cat: Catalog) -> f
     return storage
 
 
-def _training_rows(
-    training_runs: Sequence[FleetRun], cat: Catalog, quarter: int
+def training_rows(
+    training_runs: Sequence[FleetRun], cat: Catalog, quarter: int = 0
 ) -> list[dict[str, Any]]:
+    """One fleet row per training run: its accelerators with its hot spares."""
     rows = []
     for i, run in enumerate(training_runs):
         if run.accelerator not in cat.kind("accelerators"):
@@ -328,7 +329,9 @@ def _training_rows(
                 "kind": "training",
                 "model": run.model or "",
                 "accelerator": run.accelerator,
-                "accelerators": run.n_gpus,
+                # the job's accelerators and the hot spares held beside it
+                "accelerators": run.n_gpus + run.spare_accelerators,
+                "spare_accelerators": run.spare_accelerators,
                 "quarter": quarter,
             }
         )
@@ -382,6 +385,7 @@ def fleet_table(workloads: Sequence[dict[str, Any]], bom: ClusterBOM) -> pd.Data
     rows = []
     for row, line in zip(workloads, bom.lines, strict=True):
         rec = dict(row)
+        rec.setdefault("spare_accelerators", 0)
         rec.update({k: getattr(line, k) for k in FLEET_COLUMNS})
         rec["optics_per_gpu"] = line.optics / line.accelerators if line.accelerators else 0.0
         rows.append(rec)
@@ -405,7 +409,7 @@ def plan_fleet(
         raise InputError([Problem("serving", "services", "no services or training runs")])
     svc = plan_services(services, cat, quarter) if services else pd.DataFrame()
     rows: list[dict[str, Any]] = [dict(r) for r in svc.to_dict("records")] if not svc.empty else []
-    rows += _training_rows(training_runs, cat, quarter)
+    rows += training_rows(training_runs, cat, quarter)
     runs: list[FleetRun | None] = [None] * len(svc) + list(training_runs)
     return fleet_table(rows, fleet_bom(rows, runs, cat, cxl))
 

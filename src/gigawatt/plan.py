@@ -41,7 +41,7 @@ from gigawatt.economics import (
 )
 from gigawatt.facility.itload import ItItem, item_load
 from gigawatt.facility.plan import plan_facilities
-from gigawatt.fleet import fleet_bom, fleet_table, plan_services
+from gigawatt.fleet import fleet_bom, fleet_table, plan_services, training_rows
 from gigawatt.headline import Headline
 from gigawatt.perf.system import get_system
 from gigawatt.scenario import Scenario
@@ -349,20 +349,12 @@ def _fleet_stage(
             n_gpus=t.n_gpus,
             tokens=t.tokens,
             params=params.get(t.name),
+            model=t.model if t.model in cat.kind("models") else None,
+            spare_accelerators=t.reliability.job.spare_accelerators if t.reliability else 0,
         )
         for t in result.training
     ]
-    rows += [
-        {
-            "workload": t.name,
-            "kind": "training",
-            "model": t.model,
-            "accelerator": t.accelerator,
-            "accelerators": t.n_gpus,
-            "quarter": 0,
-        }
-        for t in result.training
-    ]
+    rows += training_rows(runs, cat)
     per_row: list[FleetRun | None] = [None] * (len(rows) - len(runs)) + list(runs)
     cxl = scenario.serving.cxl if scenario.serving else False
     return rows, fleet_bom(rows, per_row, cat, cxl)

@@ -631,6 +631,7 @@ class JobReliability:
     ettr: float
     hardware_fraction: float
     topology: str
+    spare_accelerators: int = 0  # hot spares the spare-wait term assumes are on the floor
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -788,6 +789,7 @@ def job_reliability(
         planned_per_day=planned,
         ettr=e_total,
         hardware_fraction=hw_fraction,
+        spare_accelerators=spares * fm.topology.gpus_per_host,
         topology=fm.topology.id,
         notes=notes,
     )
