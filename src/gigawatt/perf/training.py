@@ -70,6 +70,7 @@ CP_COLLECTIVES_BWD = 2.0  # K/V all-gather again and reduce-scatter of their gra
 P2P_SENDS_PER_MICROBATCH = 2.0  # activations forward, their gradients backward
 ZERO3_GATHERS_PER_MICROBATCH = 2.0  # parameters gathered for forward and again for backward
 ZERO3_PREFETCH_LAYERS = 2.0  # gathered layers held (current + prefetched)
+HBM_GIB_PER_DATASHEET_GB = 2.0**30 / 1e9  # a datasheet HBM "GB" is a GiB (usable_memory_bytes)
 
 
 @dataclass
@@ -567,8 +568,8 @@ def data_parallel_time(
     reduce-scattered in every micro-batch. The reduce-scatter overlaps the last micro-batch's
     backward and the all-gather the first forward (ZeRO-3: every micro-batch); hidden traffic
     still costs the contention share (1 - comm_overlap_fraction)."""
-    zero, d, m, t_mb = sh.zero, sh.d, pipe.microbatches, pipe.microbatch_s
-    dp_stride = sh.t * sh.c
+    zero, m, t_mb = sh.zero, pipe.microbatches, pipe.microbatch_s
+    d, dp_stride = sh.d * sh.c, sh.t  # gradients reduce over the dp x cp ranks
     grad_rs = collective_time(
         "reduce_scatter", params_gpu * GRAD_REDUCE_BYTES, d, dp_stride, system
     )
@@ -582,8 +583,8 @@ def data_parallel_time(
 
 
 def optimizer_time(sh: PlanShape, params_gpu: FloatArray) -> FloatArray:
-    """Seconds of the (memory-bound) Adam update of the GPU's optimizer shard."""
-    opt_params = np.where(sh.zero >= 1, params_gpu / sh.d, params_gpu)
+    """Seconds of the (memory-bound) Adam update of the GPU's optimizer shard (dp x cp)."""
+    opt_params = np.where(sh.zero >= 1, params_gpu / (sh.d * sh.c), params_gpu)
     return np.asarray(opt_params * ADAM_TRAFFIC_BYTES_PER_PARAM / sh.mem_bw, np.float64)
 
 
@@ -591,16 +592,21 @@ def state_memory(
     sh: PlanShape, params_gpu: FloatArray, mean_layer_p: FloatArray | float
 ) -> dict[str, FloatArray]:
     """Weights, gradients and optimizer bytes per GPU by ZeRO stage (Rajbhandari 2020 sec. 5):
-    1 shards the optimizer, 2 also the gradients, 3 also the weights (keeping
-    ``ZERO3_PREFETCH_LAYERS`` gathered layers)."""
-    zero, d = sh.zero, sh.d
-    weights = np.where(zero == 3, params_gpu / d, params_gpu) * ACT_BYTES
+    1 shards the optimizer, 2 also the gradients, 3 also the weights.
+
+    The shards span the data- and context-parallel ranks together: context-parallel ranks
+    hold the same weights, and Megatron-Core's distributed optimizer and FSDP shard over the
+    combined dp x cp group (Megatron-Core parallel_state, "data_parallel_group_with_cp").
+    Fully sharded runs (stage 3, PyTorch FSDP: Zhao et al. 2023, VLDB, sec. 3.2) keep no
+    persistent BF16 weights: the FP32 master shard is the parameter, cast to BF16 only for
+    the ``ZERO3_PREFETCH_LAYERS`` gathered layers."""
+    zero, shard = sh.zero, sh.d * sh.c
     prefetch = ZERO3_PREFETCH_LAYERS * mean_layer_p * ACT_BYTES
-    weights = weights + np.where(zero == 3, prefetch, 0.0)
+    weights = np.where(zero == 3, prefetch, params_gpu * ACT_BYTES)
     return {
-        "weights": weights,
-        "gradients": np.where(zero >= 2, params_gpu / d, params_gpu) * GRAD_REDUCE_BYTES,
-        "optimizer": np.where(zero >= 1, params_gpu / d, params_gpu) * MASTER_BYTES_PER_PARAM,
+        "weights": np.asarray(weights, dtype=np.float64),
+        "gradients": np.where(zero >= 2, params_gpu / shard, params_gpu) * GRAD_REDUCE_BYTES,
+        "optimizer": np.where(zero >= 1, params_gpu / shard, params_gpu) * MASTER_BYTES_PER_PARAM,
     }
 
 
@@ -661,6 +667,14 @@ def memory_per_gpu(
     return memory
 
 
+def usable_memory_bytes(system: System) -> float:
+    """Device memory a training process can allocate. HBM is built of stacks of binary-sized
+    DRAM dies (16 GiB per HBM2e/HBM3 8-high stack), so a datasheet "80 GB" is 80 GiB:
+    nvidia-smi reports 81,559-81,920 MiB on A100/H100 80GB and 183,359 MiB on B200 "180 GB"
+    (NVIDIA System Management Interface output, 2023-2025)."""
+    return system.memory_bytes * HBM_GIB_PER_DATASHEET_GB
+
+
 def step_flops(model: TransformerModel, sh: PlanShape) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(tokens, model FLOPs, hardware FLOPs) per step. Model FLOPs count forward and backward
     once (Narayanan 2021 eq. 3 generalised, ``TransformerModel.model_flops_per_token``);
@@ -718,8 +732,8 @@ def predict_training_batch(
         breakdown_s=breakdown,
         memory_bytes=memory,
         memory_total_bytes=np.asarray(mem_total, dtype=np.float64),
-        memory_capacity_bytes=system.memory_bytes,
-        fits=np.asarray(mem_total <= system.memory_bytes),
+        memory_capacity_bytes=usable_memory_bytes(system),
+        fits=np.asarray(mem_total <= usable_memory_bytes(system)),
         tokens_per_step=np.asarray(tokens, dtype=np.float64),
         model_flops_per_step=np.asarray(model_flops, dtype=np.float64),
         hardware_flops_per_step=np.asarray(hw_flops, dtype=np.float64),
