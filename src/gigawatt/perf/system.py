@@ -20,6 +20,7 @@ _FASTER_WHEN_HIGH = {
     "scale_up_fraction",
     "scale_out_fraction",
     "comm_overlap_fraction",
+    "tp_overlap_share",
 }
 AttentionKernel = Literal["flash", "unfused"]
 
@@ -39,6 +40,9 @@ class Efficiency:
     kernel_overhead_s: float
     memory_reserved_bytes: float
     attention_kernel: AttentionKernel
+    # share of tensor-parallel and pipeline p2p traffic the software runs under GEMMs
+    # (0: serialised, as in Megatron-LM 2021-22; catalog key tp_overlap_share)
+    tp_overlap_share: float = 0.0
 
     @classmethod
     def from_entry(cls, entry: Entry, bound: Bound = "likely") -> Efficiency:
@@ -69,6 +73,9 @@ class Efficiency:
             kernel_overhead_s=pick("kernel_overhead"),
             memory_reserved_bytes=pick("memory_reserved"),
             attention_kernel=kernel,  # type: ignore[arg-type]
+            tp_overlap_share=(
+                pick("tp_overlap_share") if entry.get("tp_overlap_share") is not None else 0.0
+            ),
         )
 
 

@@ -401,6 +401,14 @@ def elementwise_time(
     return t_dense, t_recompute, t_moe
 
 
+def exposed_tp_share(system: System) -> float:
+    """Share of tensor-parallel and pipeline p2p time left on the critical path: what the
+    family's software overlaps with GEMMs (``tp_overlap_share``) still costs the contention
+    share (1 - comm_overlap_fraction)."""
+    eff = system.efficiency
+    return 1.0 - eff.tp_overlap_share * eff.comm_overlap_fraction
+
+
 def tp_cp_comm_time(
     model: TransformerModel, system: System, sh: PlanShape, core: AttentionCore
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -408,13 +416,13 @@ def tp_cp_comm_time(
 
     TP: two all-reduces per layer forward (or, with sequence parallelism, all-gather +
     reduce-scatter pairs of the same volume), two more backward (Narayanan 2021 sec. 2.3;
-    Korthikanti 2022 sec. 4.2.2). CP: an all-gather of K/V forward, all-gather and
+    Korthikanti 2022 sec. 4.2.2), less what the family's software overlaps with GEMMs. CP: an all-gather of K/V forward, all-gather and
     reduce-scatter backward, hidden behind the attention core they feed (Llama 3 2024,
     sec. 3.3.2)."""
     tp_ar = collective_time("all_reduce", sh.T * sh.h * ACT_BYTES, sh.t, 1.0, system)
     kv_bytes = sh.b * sh.s * model.kv_width * ACT_BYTES / sh.t
     cp_ag = collective_time("all_gather", kv_bytes, sh.c, sh.t, system)
-    t_tp_fwd = TP_COLLECTIVES_PER_LAYER * tp_ar
+    t_tp_fwd = TP_COLLECTIVES_PER_LAYER * tp_ar * exposed_tp_share(system)
     t_cp_fwd = np.maximum(cp_ag - core.gemm_s, 0.0)
     t_cp_bwd = np.maximum(CP_COLLECTIVES_BWD * cp_ag - core.bwd_s, 0.0)
     return t_tp_fwd, t_cp_fwd, t_cp_bwd
@@ -532,7 +540,9 @@ def pipeline_time(
         microbatch_s=t_mb,
         compute_s=m * t_mb,
         bubble_s=(p - 1.0) / v * t_mb,
-        p2p_s=np.where(p > 1.0, P2P_SENDS_PER_MICROBATCH * v * m * p2p, 0.0),
+        p2p_s=np.where(
+            p > 1.0, P2P_SENDS_PER_MICROBATCH * v * m * p2p * exposed_tp_share(system), 0.0
+        ),
     )
 
 
