@@ -416,9 +416,9 @@ def tp_cp_comm_time(
 
     TP: two all-reduces per layer forward (or, with sequence parallelism, all-gather +
     reduce-scatter pairs of the same volume), two more backward (Narayanan 2021 sec. 2.3;
-    Korthikanti 2022 sec. 4.2.2), less what the family's software overlaps with GEMMs. CP: an all-gather of K/V forward, all-gather and
-    reduce-scatter backward, hidden behind the attention core they feed (Llama 3 2024,
-    sec. 3.3.2)."""
+    Korthikanti 2022 sec. 4.2.2), less what the family's software overlaps with GEMMs. CP:
+    an all-gather of K/V forward, all-gather and reduce-scatter backward, hidden behind the
+    attention core they feed (Llama 3 2024, sec. 3.3.2)."""
     tp_ar = collective_time("all_reduce", sh.T * sh.h * ACT_BYTES, sh.t, 1.0, system)
     kv_bytes = sh.b * sh.s * model.kv_width * ACT_BYTES / sh.t
     cp_ag = collective_time("all_gather", kv_bytes, sh.c, sh.t, system)
