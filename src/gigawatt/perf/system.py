@@ -21,6 +21,7 @@ _FASTER_WHEN_HIGH = {
     "scale_out_fraction",
     "comm_overlap_fraction",
     "tp_overlap_share",
+    "attention_peak_fraction",
 }
 AttentionKernel = Literal["flash", "unfused"]
 
@@ -43,6 +44,15 @@ class Efficiency:
     # share of tensor-parallel and pipeline p2p traffic the software runs under GEMMs
     # (0: serialised, as in Megatron-LM 2021-22; catalog key tp_overlap_share)
     tp_overlap_share: float = 0.0
+    # fused (flash) attention's share of peak at the GEMM shape limit; None: as the GEMMs
+    attention_peak_fraction: float | None = None
+
+    @property
+    def flash_fraction(self) -> float:
+        """Share of peak the fused attention kernels reach (catalog attention_peak_fraction)."""
+        if self.attention_peak_fraction is None:
+            return self.gemm_peak_fraction
+        return self.attention_peak_fraction
 
     @classmethod
     def from_entry(cls, entry: Entry, bound: Bound = "likely") -> Efficiency:
@@ -73,6 +83,11 @@ class Efficiency:
             kernel_overhead_s=pick("kernel_overhead"),
             memory_reserved_bytes=pick("memory_reserved"),
             attention_kernel=kernel,  # type: ignore[arg-type]
+            attention_peak_fraction=(
+                pick("attention_peak_fraction")
+                if entry.get("attention_peak_fraction") is not None
+                else None
+            ),
             tp_overlap_share=(
                 pick("tp_overlap_share") if entry.get("tp_overlap_share") is not None else 0.0
             ),

@@ -147,6 +147,7 @@ def gemm_time(
     system: System,
     peak_flops: float,
     operand_bytes: float = ACT_BYTES,
+    peak_fraction: float | None = None,
 ) -> FloatArray:
     """Time of GEMMs of shape (m x k) @ (k x n) totalling ``flops``.
 
@@ -154,6 +155,7 @@ def gemm_time(
     large-GEMM fraction of peak times prod(d / (d + d_half)) over the three dimensions, the
     shape of tile-quantisation and wave-quantisation losses in NVIDIA's "Matrix
     Multiplication Background" guide; memory traffic is the three operands once.
+    ``peak_fraction`` replaces the family's large-GEMM fraction (fused attention kernels).
     """
     eff = system.efficiency
     half = eff.gemm_dim_half
@@ -162,7 +164,8 @@ def gemm_time(
     k_ = np.asarray(k, dtype=np.float64)
     shape_eff = (m_ / (m_ + half)) * (n_ / (n_ + half)) * (k_ / (k_ + half))
     f = np.asarray(flops, dtype=np.float64)
-    t_compute = f / (peak_flops * eff.gemm_peak_fraction * shape_eff)
+    fraction = eff.gemm_peak_fraction if peak_fraction is None else peak_fraction
+    t_compute = f / (peak_flops * fraction * shape_eff)
     count = f / np.maximum(2.0 * m_ * n_ * k_, 1.0)
     traffic = count * operand_bytes * (m_ * k_ + k_ * n_ + m_ * n_)
     t_memory = traffic / (system.memory_bandwidth_bps * eff.memory_fraction)
@@ -300,8 +303,8 @@ def attention_core_time(
 ) -> AttentionCore:
     """Scores and weighted sum over the GPU's b a / tp heads and s / cp queries.
 
-    FlashAttention (Dao 2023) skips the fully masked causal blocks and never writes the
-    scores; its backward costs ``FLASH_BWD_FACTOR`` forwards (sec. 4). Unfused attention
+    FlashAttention (Dao 2023) skips the fully masked causal blocks, never writes the
+    scores and runs at the family's fused-attention share of peak; its backward costs ``FLASH_BWD_FACTOR`` forwards (sec. 4). Unfused attention
     computes every block and moves each score element through HBM (``UNFUSED_ATTN_BYTES``,
     plus ``DROPOUT_ATTN_BYTES`` with attention dropout); its backward is twice its forward.
     """
@@ -309,7 +312,13 @@ def attention_core_time(
     s_q = sh.s / sh.c
     causal = np.where(sh.flash, CAUSAL_FRACTION, 1.0)
     core_flops = FLOPS_PER_MAC * heads * s_q * sh.s * (qk_dim + v_dim) * causal
-    t_core = gemm_time(core_flops, s_q, sh.s, (qk_dim + v_dim) / 2.0, system, sh.peak_attn)
+    head_k = (qk_dim + v_dim) / 2.0
+    t_batched = gemm_time(core_flops, s_q, sh.s, head_k, system, sh.peak_attn)
+    # fused kernels keep the s x s scores on chip: no memory roofline for the score matrix
+    half = system.efficiency.gemm_dim_half
+    shape_eff = (s_q / (s_q + half)) * (sh.s / (sh.s + half)) * (head_k / (head_k + half))
+    t_fused = core_flops / (sh.peak_attn * system.efficiency.flash_fraction * shape_eff)
+    t_core = np.where(sh.flash, t_fused, t_batched)
     score_elems = heads * s_q * sh.s
     score_bytes = UNFUSED_ATTN_BYTES + DROPOUT_ATTN_BYTES * sh.drop
     t_core_mem = np.where(sh.flash, 0.0, score_elems * score_bytes / sh.mem_bw)
