@@ -22,6 +22,7 @@ _FASTER_WHEN_HIGH = {
     "comm_overlap_fraction",
     "tp_overlap_share",
     "attention_peak_fraction",
+    "fp8_gemm_peak_fraction",
 }
 AttentionKernel = Literal["flash", "unfused"]
 
@@ -46,6 +47,15 @@ class Efficiency:
     tp_overlap_share: float = 0.0
     # fused (flash) attention's share of peak at the GEMM shape limit; None: as the GEMMs
     attention_peak_fraction: float | None = None
+
+    # FP8 GEMMs' share of the FP8 peak; None: the BF16 fraction (catalog fp8_gemm_peak_fraction)
+    fp8_gemm_peak_fraction: float | None = None
+
+    def gemm_fraction(self, fp8: bool) -> float:
+        """Large-GEMM share of the datasheet peak at the GEMM precision."""
+        if fp8 and self.fp8_gemm_peak_fraction is not None:
+            return self.fp8_gemm_peak_fraction
+        return self.gemm_peak_fraction
 
     @property
     def flash_fraction(self) -> float:
@@ -83,6 +93,11 @@ class Efficiency:
             kernel_overhead_s=pick("kernel_overhead"),
             memory_reserved_bytes=pick("memory_reserved"),
             attention_kernel=kernel,  # type: ignore[arg-type]
+            fp8_gemm_peak_fraction=(
+                pick("fp8_gemm_peak_fraction")
+                if entry.get("fp8_gemm_peak_fraction") is not None
+                else None
+            ),
             attention_peak_fraction=(
                 pick("attention_peak_fraction")
                 if entry.get("attention_peak_fraction") is not None

@@ -260,7 +260,9 @@ def _gemm(
 ) -> FloatArray:
     """Time of one (m x k) @ (k x n) GEMM at the plans' GEMM precision (m: micro-batch tokens)."""
     m_ = sh.T if m is None else m
-    return gemm_time(FLOPS_PER_MAC * m_ * n * k, m_, n, k, system, sh.peak_gemm, sh.gemm_bytes)
+    flops = FLOPS_PER_MAC * m_ * n * k
+    fraction = system.efficiency.gemm_fraction(sh.fp8)
+    return gemm_time(flops, m_, n, k, system, sh.peak_gemm, sh.gemm_bytes, fraction)
 
 
 def attention_projection_time(
@@ -304,9 +306,10 @@ def attention_core_time(
     """Scores and weighted sum over the GPU's b a / tp heads and s / cp queries.
 
     FlashAttention (Dao 2023) skips the fully masked causal blocks, never writes the
-    scores and runs at the family's fused-attention share of peak; its backward costs ``FLASH_BWD_FACTOR`` forwards (sec. 4). Unfused attention
-    computes every block and moves each score element through HBM (``UNFUSED_ATTN_BYTES``,
-    plus ``DROPOUT_ATTN_BYTES`` with attention dropout); its backward is twice its forward.
+    scores and runs at the family's fused-attention share of peak; its backward costs
+    ``FLASH_BWD_FACTOR`` forwards (sec. 4). Unfused attention computes every block and
+    moves each score element through HBM (``UNFUSED_ATTN_BYTES``, plus
+    ``DROPOUT_ATTN_BYTES`` with attention dropout); its backward is twice its forward.
     """
     heads = sh.b * sh.a / sh.t
     s_q = sh.s / sh.c
