@@ -4,7 +4,7 @@ Megatron-Bridge 25.11/26.02 performance summaries, MosaicML llm-foundry MPT benc
 with the catalog's one set of constants per family; blank execution fields are chosen by the
 plan search.
 
-Measured with this commit's constants (56 rows): median |error| 8.3 %, 73 % of rows within
+Measured with this commit's constants (56 rows): median |error| 7.8 %, 75 % of rows within
 12 %, worst 40 % (PyTorch-FSDP MPT rows on H100, FP8 ones most, run slower than the
 Megatron-calibrated Hopper constants predict). The bounds below hold those figures with
 a small margin so that a regression fails; the targets (median <= 5 %, >= 90 % within 12 %) are
@@ -24,9 +24,9 @@ from gigawatt.validate.runner import validate_file
 DATA = Path(__file__).parent / "data" / "training_published.csv"
 MIN_ROWS = 40
 MIN_SOURCES = 4
-MEDIAN_BOUND = 0.09
+MEDIAN_BOUND = 0.085
 WITHIN = 0.12
-WITHIN_SHARE_BOUND = 0.70
+WITHIN_SHARE_BOUND = 0.72
 WORST_BOUND = 0.42
 
 

@@ -21,6 +21,7 @@ _FASTER_WHEN_HIGH = {
     "scale_out_fraction",
     "comm_overlap_fraction",
     "tp_overlap_share",
+    "dp_overlap_share",
     "attention_peak_fraction",
     "fp8_gemm_peak_fraction",
 }
@@ -45,6 +46,9 @@ class Efficiency:
     # share of tensor-parallel and pipeline p2p traffic the software runs under GEMMs
     # (0: serialised, as in Megatron-LM 2021-22; catalog key tp_overlap_share)
     tp_overlap_share: float = 0.0
+    # share of the last micro-batch that hides non-sharded gradient and parameter traffic
+    # (catalog dp_overlap_share; 1: Megatron-Core overlap_grad_reduce)
+    dp_overlap_share: float = 1.0
     # fused (flash) attention's share of peak at the GEMM shape limit; None: as the GEMMs
     attention_peak_fraction: float | None = None
 
@@ -102,6 +106,9 @@ class Efficiency:
                 pick("attention_peak_fraction")
                 if entry.get("attention_peak_fraction") is not None
                 else None
+            ),
+            dp_overlap_share=(
+                pick("dp_overlap_share") if entry.get("dp_overlap_share") is not None else 1.0
             ),
             tp_overlap_share=(
                 pick("tp_overlap_share") if entry.get("tp_overlap_share") is not None else 0.0

@@ -36,7 +36,11 @@ from gigawatt.workload import TransformerModel
 FloatArray = NDArray[np.float64]
 
 ACT_BYTES = 2.0  # activations and weights in BF16/FP16
-GRAD_REDUCE_BYTES = 4.0  # Megatron-LM accumulates and reduces gradients in FP32 (default)
+# Megatron-LM accumulates and reduces gradients in FP32 for BF16 (forced: arguments.py,
+# "bfloat16 requires gradient accumulation and all-reduce to be performed in fp32") and FP8
+# runs, and in the parameters' FP16 for FP16 runs (accumulate_allreduce_grads_in_fp32 off)
+GRAD_REDUCE_BYTES = 4.0
+FP16_GRAD_BYTES = 2.0
 MASTER_BYTES_PER_PARAM = 12.0  # FP32 master weights + Adam m and v (Rajbhandari 2020, sec. 3)
 ADAM_TRAFFIC_BYTES_PER_PARAM = 30.0  # read grad, master, m, v (16 B); write master, m, v, bf16
 UNFUSED_ATTN_BYTES = 8.0  # per score element fwd: QK^T write, softmax read+write, AV read
@@ -210,6 +214,7 @@ class PlanShape:
     peak_attn: float
     gemm_bytes: float
     mem_bw: float
+    grad_bytes: float
 
 
 def plan_shape(
@@ -248,6 +253,7 @@ def plan_shape(
         peak_attn=system.peak("bf16" if fp8 else plans.precision),
         gemm_bytes=FP8_BYTES if fp8 else ACT_BYTES,
         mem_bw=system.memory_bandwidth_bps * system.efficiency.memory_fraction,
+        grad_bytes=FP16_GRAD_BYTES if plans.precision == "fp16" else GRAD_REDUCE_BYTES,
     )
 
 
@@ -588,19 +594,20 @@ def data_parallel_time(
     ZeRO 0: an FP32 gradient all-reduce; 1-2: reduce-scatter + BF16 parameter all-gather
     (Rajbhandari 2020); 3: the parameters gathered forward and backward and the gradients
     reduce-scattered in every micro-batch. The reduce-scatter overlaps the last micro-batch's
-    backward and the all-gather the first forward (ZeRO-3: every micro-batch); hidden traffic
+    backward and the all-gather the first forward (ZeRO-3: every micro-batch; stages 0-2 only
+    with the family's ``dp_overlap_share``); hidden traffic
     still costs the contention share (1 - comm_overlap_fraction)."""
     zero, m, t_mb = sh.zero, pipe.microbatches, pipe.microbatch_s
     d, dp_stride = sh.d * sh.c, sh.t  # gradients reduce over the dp x cp ranks
-    grad_rs = collective_time(
-        "reduce_scatter", params_gpu * GRAD_REDUCE_BYTES, d, dp_stride, system
-    )
+    grad_rs = collective_time("reduce_scatter", params_gpu * sh.grad_bytes, d, dp_stride, system)
     param_ag = collective_time("all_gather", params_gpu * ACT_BYTES, d, dp_stride, system)
-    grad_ar = collective_time("all_reduce", params_gpu * GRAD_REDUCE_BYTES, d, dp_stride, system)
+    grad_ar = collective_time("all_reduce", params_gpu * sh.grad_bytes, d, dp_stride, system)
     total = np.where(zero == 0, grad_ar, grad_rs + param_ag)
     total = np.where(zero == 3, m * (ZERO3_GATHERS_PER_MICROBATCH * param_ag + grad_rs), total)
-    overlap_window = np.where(zero == 3, m * t_mb, t_mb)
-    hidden = np.minimum(total, overlap_window)
+    # fully sharded runs prefetch by construction; the others overlap only where the
+    # family's software does (Megatron-Core overlap_grad_reduce / overlap_param_gather)
+    window = np.where(zero == 3, m * t_mb, t_mb * system.efficiency.dp_overlap_share)
+    hidden = np.minimum(total, window)
     return np.asarray(total - hidden * system.efficiency.comm_overlap_fraction, np.float64)
 
 
@@ -627,7 +634,7 @@ def state_memory(
     weights = np.where(zero == 3, prefetch, params_gpu * ACT_BYTES)
     return {
         "weights": np.asarray(weights, dtype=np.float64),
-        "gradients": np.where(zero >= 2, params_gpu / shard, params_gpu) * GRAD_REDUCE_BYTES,
+        "gradients": np.where(zero >= 2, params_gpu / shard, params_gpu) * sh.grad_bytes,
         "optimizer": np.where(zero >= 1, params_gpu / shard, params_gpu) * MASTER_BYTES_PER_PARAM,
     }
 
