@@ -51,7 +51,6 @@ class Efficiency:
     dp_overlap_share: float = 1.0
     # fused (flash) attention's share of peak at the GEMM shape limit; None: as the GEMMs
     attention_peak_fraction: float | None = None
-
     # FP8 GEMMs' share of the FP8 peak; None: the BF16 fraction (catalog fp8_gemm_peak_fraction)
     fp8_gemm_peak_fraction: float | None = None
 
@@ -85,6 +84,10 @@ class Efficiency:
             want_high = (key in _FASTER_WHEN_HIGH) == (bound == "optimistic")
             return high if want_high else low
 
+        def optional(key: str, absent: float | None) -> float | None:
+            """A constant newer families state; ``absent`` keeps the older behaviour."""
+            return pick(key) if entry.get(key) is not None else absent
+
         return cls(
             family=entry.id,
             gemm_peak_fraction=pick("gemm_peak_fraction"),
@@ -97,22 +100,10 @@ class Efficiency:
             kernel_overhead_s=pick("kernel_overhead"),
             memory_reserved_bytes=pick("memory_reserved"),
             attention_kernel=kernel,  # type: ignore[arg-type]
-            fp8_gemm_peak_fraction=(
-                pick("fp8_gemm_peak_fraction")
-                if entry.get("fp8_gemm_peak_fraction") is not None
-                else None
-            ),
-            attention_peak_fraction=(
-                pick("attention_peak_fraction")
-                if entry.get("attention_peak_fraction") is not None
-                else None
-            ),
-            dp_overlap_share=(
-                pick("dp_overlap_share") if entry.get("dp_overlap_share") is not None else 1.0
-            ),
-            tp_overlap_share=(
-                pick("tp_overlap_share") if entry.get("tp_overlap_share") is not None else 0.0
-            ),
+            fp8_gemm_peak_fraction=optional("fp8_gemm_peak_fraction", None),
+            attention_peak_fraction=optional("attention_peak_fraction", None),
+            dp_overlap_share=optional("dp_overlap_share", 1.0) or 0.0,
+            tp_overlap_share=optional("tp_overlap_share", 0.0) or 0.0,
         )
 
 
