@@ -24,6 +24,7 @@ _FASTER_WHEN_HIGH = {
     "dp_overlap_share",
     "attention_peak_fraction",
     "fp8_gemm_peak_fraction",
+    "training_gemm_peak_fraction",
 }
 AttentionKernel = Literal["flash", "unfused"]
 
@@ -51,13 +52,18 @@ class Efficiency:
     dp_overlap_share: float = 1.0
     # fused (flash) attention's share of peak at the GEMM shape limit; None: as the GEMMs
     attention_peak_fraction: float | None = None
+    # BF16/FP16 GEMMs' share of peak sustained in training steps; None: gemm_peak_fraction
+    training_gemm_peak_fraction: float | None = None
     # FP8 GEMMs' share of the FP8 peak; None: the BF16 fraction (catalog fp8_gemm_peak_fraction)
     fp8_gemm_peak_fraction: float | None = None
 
-    def gemm_fraction(self, fp8: bool) -> float:
-        """Large-GEMM share of the datasheet peak at the GEMM precision."""
+    def training_gemm_fraction(self, fp8: bool) -> float:
+        """Large-GEMM share of the datasheet peak a training step sustains at its GEMM
+        precision (serving keeps ``gemm_peak_fraction``)."""
         if fp8 and self.fp8_gemm_peak_fraction is not None:
             return self.fp8_gemm_peak_fraction
+        if self.training_gemm_peak_fraction is not None:
+            return self.training_gemm_peak_fraction
         return self.gemm_peak_fraction
 
     @property
@@ -101,6 +107,7 @@ class Efficiency:
             memory_reserved_bytes=pick("memory_reserved"),
             attention_kernel=kernel,  # type: ignore[arg-type]
             fp8_gemm_peak_fraction=optional("fp8_gemm_peak_fraction", None),
+            training_gemm_peak_fraction=optional("training_gemm_peak_fraction", None),
             attention_peak_fraction=optional("attention_peak_fraction", None),
             dp_overlap_share=optional("dp_overlap_share", 1.0) or 0.0,
             tp_overlap_share=optional("tp_overlap_share", 0.0) or 0.0,

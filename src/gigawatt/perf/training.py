@@ -267,7 +267,7 @@ def _gemm(
     """Time of one (m x k) @ (k x n) GEMM at the plans' GEMM precision (m: micro-batch tokens)."""
     m_ = sh.T if m is None else m
     flops = FLOPS_PER_MAC * m_ * n * k
-    fraction = system.efficiency.gemm_fraction(sh.fp8)
+    fraction = system.efficiency.training_gemm_fraction(sh.fp8)
     return gemm_time(flops, m_, n, k, system, sh.peak_gemm, sh.gemm_bytes, fraction)
 
 
