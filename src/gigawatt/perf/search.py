@@ -243,6 +243,16 @@ def enumerate_plans(
     )
 
 
+def fixed_attention(fixed: Mapping[str, Any] | None, system: System) -> str | None:
+    """The attention kernel a search must keep: the one fixed, or None when the family's
+    baseline is unfused and the search may fall back to FlashAttention."""
+    attn = (fixed or {}).get("attention")
+    if attn is not None:
+        return str(attn)
+    base = system.efficiency.attention_kernel
+    return None if base != "flash" else base
+
+
 def search(
     model: TransformerModel,
     system: System,
@@ -273,6 +283,14 @@ def search(
             time.perf_counter() - start,
         )
     batch = predict_training_batch(model, system, plans, s)
+    if not batch.fits.any() and fixed_attention(fixed, system) is None:
+        # the family's baseline kernel (unfused on Ampere) leaves nothing that fits: such a
+        # run used fused attention, available on every family since 2022 (Dao et al. 2022)
+        rejected["out of memory with the family's attention kernel"] += len(plans)
+        fixed = {**(fixed or {}), "attention": "flash"}
+        plans = enumerate_plans(model, system, n_gpus, global_batch, s, precision, fixed)
+        assert plans is not None  # the same structural plans as above
+        batch = predict_training_batch(model, system, plans, s)
     oom = ~batch.fits
     if oom.any():
         rejected["out of memory"] += int(oom.sum())

@@ -20,6 +20,11 @@ _FASTER_WHEN_HIGH = {
     "scale_up_fraction",
     "scale_out_fraction",
     "comm_overlap_fraction",
+    "tp_overlap_share",
+    "dp_overlap_share",
+    "attention_peak_fraction",
+    "fp8_gemm_peak_fraction",
+    "training_gemm_peak_fraction",
 }
 AttentionKernel = Literal["flash", "unfused"]
 
@@ -39,6 +44,34 @@ class Efficiency:
     kernel_overhead_s: float
     memory_reserved_bytes: float
     attention_kernel: AttentionKernel
+    # share of tensor-parallel and pipeline p2p traffic the software runs under GEMMs
+    # (0: serialised, as in Megatron-LM 2021-22; catalog key tp_overlap_share)
+    tp_overlap_share: float = 0.0
+    # share of the last micro-batch that hides non-sharded gradient and parameter traffic
+    # (catalog dp_overlap_share; 1: Megatron-Core overlap_grad_reduce)
+    dp_overlap_share: float = 1.0
+    # fused (flash) attention's share of peak at the GEMM shape limit; None: as the GEMMs
+    attention_peak_fraction: float | None = None
+    # BF16/FP16 GEMMs' share of peak sustained in training steps; None: gemm_peak_fraction
+    training_gemm_peak_fraction: float | None = None
+    # FP8 GEMMs' share of the FP8 peak; None: the BF16 fraction (catalog fp8_gemm_peak_fraction)
+    fp8_gemm_peak_fraction: float | None = None
+
+    def training_gemm_fraction(self, fp8: bool) -> float:
+        """Large-GEMM share of the datasheet peak a training step sustains at its GEMM
+        precision (serving keeps ``gemm_peak_fraction``)."""
+        if fp8 and self.fp8_gemm_peak_fraction is not None:
+            return self.fp8_gemm_peak_fraction
+        if self.training_gemm_peak_fraction is not None:
+            return self.training_gemm_peak_fraction
+        return self.gemm_peak_fraction
+
+    @property
+    def flash_fraction(self) -> float:
+        """Share of peak the fused attention kernels reach (catalog attention_peak_fraction)."""
+        if self.attention_peak_fraction is None:
+            return self.gemm_peak_fraction
+        return self.attention_peak_fraction
 
     @classmethod
     def from_entry(cls, entry: Entry, bound: Bound = "likely") -> Efficiency:
@@ -57,6 +90,10 @@ class Efficiency:
             want_high = (key in _FASTER_WHEN_HIGH) == (bound == "optimistic")
             return high if want_high else low
 
+        def optional(key: str, absent: float | None) -> float | None:
+            """A constant newer families state; ``absent`` keeps the older behaviour."""
+            return pick(key) if entry.get(key) is not None else absent
+
         return cls(
             family=entry.id,
             gemm_peak_fraction=pick("gemm_peak_fraction"),
@@ -69,6 +106,11 @@ class Efficiency:
             kernel_overhead_s=pick("kernel_overhead"),
             memory_reserved_bytes=pick("memory_reserved"),
             attention_kernel=kernel,  # type: ignore[arg-type]
+            fp8_gemm_peak_fraction=optional("fp8_gemm_peak_fraction", None),
+            training_gemm_peak_fraction=optional("training_gemm_peak_fraction", None),
+            attention_peak_fraction=optional("attention_peak_fraction", None),
+            dp_overlap_share=optional("dp_overlap_share", 1.0) or 0.0,
+            tp_overlap_share=optional("tp_overlap_share", 0.0) or 0.0,
         )
 
 

@@ -36,7 +36,11 @@ from gigawatt.workload import TransformerModel
 FloatArray = NDArray[np.float64]
 
 ACT_BYTES = 2.0  # activations and weights in BF16/FP16
-GRAD_REDUCE_BYTES = 4.0  # Megatron-LM accumulates and reduces gradients in FP32 (default)
+# Megatron-LM accumulates and reduces gradients in FP32 for BF16 (forced: arguments.py,
+# "bfloat16 requires gradient accumulation and all-reduce to be performed in fp32") and FP8
+# runs, and in the parameters' FP16 for FP16 runs (accumulate_allreduce_grads_in_fp32 off)
+GRAD_REDUCE_BYTES = 4.0
+FP16_GRAD_BYTES = 2.0
 MASTER_BYTES_PER_PARAM = 12.0  # FP32 master weights + Adam m and v (Rajbhandari 2020, sec. 3)
 ADAM_TRAFFIC_BYTES_PER_PARAM = 30.0  # read grad, master, m, v (16 B); write master, m, v, bf16
 UNFUSED_ATTN_BYTES = 8.0  # per score element fwd: QK^T write, softmax read+write, AV read
@@ -70,6 +74,7 @@ CP_COLLECTIVES_BWD = 2.0  # K/V all-gather again and reduce-scatter of their gra
 P2P_SENDS_PER_MICROBATCH = 2.0  # activations forward, their gradients backward
 ZERO3_GATHERS_PER_MICROBATCH = 2.0  # parameters gathered for forward and again for backward
 ZERO3_PREFETCH_LAYERS = 2.0  # gathered layers held (current + prefetched)
+HBM_GIB_PER_DATASHEET_GB = 2.0**30 / 1e9  # a datasheet HBM "GB" is a GiB (usable_memory_bytes)
 
 
 @dataclass
@@ -146,6 +151,7 @@ def gemm_time(
     system: System,
     peak_flops: float,
     operand_bytes: float = ACT_BYTES,
+    peak_fraction: float | None = None,
 ) -> FloatArray:
     """Time of GEMMs of shape (m x k) @ (k x n) totalling ``flops``.
 
@@ -153,6 +159,7 @@ def gemm_time(
     large-GEMM fraction of peak times prod(d / (d + d_half)) over the three dimensions, the
     shape of tile-quantisation and wave-quantisation losses in NVIDIA's "Matrix
     Multiplication Background" guide; memory traffic is the three operands once.
+    ``peak_fraction`` replaces the family's large-GEMM fraction (fused attention kernels).
     """
     eff = system.efficiency
     half = eff.gemm_dim_half
@@ -161,7 +168,8 @@ def gemm_time(
     k_ = np.asarray(k, dtype=np.float64)
     shape_eff = (m_ / (m_ + half)) * (n_ / (n_ + half)) * (k_ / (k_ + half))
     f = np.asarray(flops, dtype=np.float64)
-    t_compute = f / (peak_flops * eff.gemm_peak_fraction * shape_eff)
+    fraction = eff.gemm_peak_fraction if peak_fraction is None else peak_fraction
+    t_compute = f / (peak_flops * fraction * shape_eff)
     count = f / np.maximum(2.0 * m_ * n_ * k_, 1.0)
     traffic = count * operand_bytes * (m_ * k_ + k_ * n_ + m_ * n_)
     t_memory = traffic / (system.memory_bandwidth_bps * eff.memory_fraction)
@@ -206,6 +214,7 @@ class PlanShape:
     peak_attn: float
     gemm_bytes: float
     mem_bw: float
+    grad_bytes: float
 
 
 def plan_shape(
@@ -244,6 +253,7 @@ def plan_shape(
         peak_attn=system.peak("bf16" if fp8 else plans.precision),
         gemm_bytes=FP8_BYTES if fp8 else ACT_BYTES,
         mem_bw=system.memory_bandwidth_bps * system.efficiency.memory_fraction,
+        grad_bytes=FP16_GRAD_BYTES if plans.precision == "fp16" else GRAD_REDUCE_BYTES,
     )
 
 
@@ -256,7 +266,9 @@ def _gemm(
 ) -> FloatArray:
     """Time of one (m x k) @ (k x n) GEMM at the plans' GEMM precision (m: micro-batch tokens)."""
     m_ = sh.T if m is None else m
-    return gemm_time(FLOPS_PER_MAC * m_ * n * k, m_, n, k, system, sh.peak_gemm, sh.gemm_bytes)
+    flops = FLOPS_PER_MAC * m_ * n * k
+    fraction = system.efficiency.training_gemm_fraction(sh.fp8)
+    return gemm_time(flops, m_, n, k, system, sh.peak_gemm, sh.gemm_bytes, fraction)
 
 
 def attention_projection_time(
@@ -299,16 +311,23 @@ def attention_core_time(
 ) -> AttentionCore:
     """Scores and weighted sum over the GPU's b a / tp heads and s / cp queries.
 
-    FlashAttention (Dao 2023) skips the fully masked causal blocks and never writes the
-    scores; its backward costs ``FLASH_BWD_FACTOR`` forwards (sec. 4). Unfused attention
-    computes every block and moves each score element through HBM (``UNFUSED_ATTN_BYTES``,
-    plus ``DROPOUT_ATTN_BYTES`` with attention dropout); its backward is twice its forward.
+    FlashAttention (Dao 2023) skips the fully masked causal blocks, never writes the
+    scores and runs at the family's fused-attention share of peak; its backward costs
+    ``FLASH_BWD_FACTOR`` forwards (sec. 4). Unfused attention computes every block and
+    moves each score element through HBM (``UNFUSED_ATTN_BYTES``, plus
+    ``DROPOUT_ATTN_BYTES`` with attention dropout); its backward is twice its forward.
     """
     heads = sh.b * sh.a / sh.t
     s_q = sh.s / sh.c
     causal = np.where(sh.flash, CAUSAL_FRACTION, 1.0)
     core_flops = FLOPS_PER_MAC * heads * s_q * sh.s * (qk_dim + v_dim) * causal
-    t_core = gemm_time(core_flops, s_q, sh.s, (qk_dim + v_dim) / 2.0, system, sh.peak_attn)
+    head_k = (qk_dim + v_dim) / 2.0
+    t_batched = gemm_time(core_flops, s_q, sh.s, head_k, system, sh.peak_attn)
+    # fused kernels keep the s x s scores on chip: no memory roofline for the score matrix
+    half = system.efficiency.gemm_dim_half
+    shape_eff = (s_q / (s_q + half)) * (sh.s / (sh.s + half)) * (head_k / (head_k + half))
+    t_fused = core_flops / (sh.peak_attn * system.efficiency.flash_fraction * shape_eff)
+    t_core = np.where(sh.flash, t_fused, t_batched)
     score_elems = heads * s_q * sh.s
     score_bytes = UNFUSED_ATTN_BYTES + DROPOUT_ATTN_BYTES * sh.drop
     t_core_mem = np.where(sh.flash, 0.0, score_elems * score_bytes / sh.mem_bw)
@@ -400,6 +419,14 @@ def elementwise_time(
     return t_dense, t_recompute, t_moe
 
 
+def exposed_tp_share(system: System) -> float:
+    """Share of tensor-parallel and pipeline p2p time left on the critical path: what the
+    family's software overlaps with GEMMs (``tp_overlap_share``) still costs the contention
+    share (1 - comm_overlap_fraction)."""
+    eff = system.efficiency
+    return 1.0 - eff.tp_overlap_share * eff.comm_overlap_fraction
+
+
 def tp_cp_comm_time(
     model: TransformerModel, system: System, sh: PlanShape, core: AttentionCore
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -407,13 +434,13 @@ def tp_cp_comm_time(
 
     TP: two all-reduces per layer forward (or, with sequence parallelism, all-gather +
     reduce-scatter pairs of the same volume), two more backward (Narayanan 2021 sec. 2.3;
-    Korthikanti 2022 sec. 4.2.2). CP: an all-gather of K/V forward, all-gather and
-    reduce-scatter backward, hidden behind the attention core they feed (Llama 3 2024,
-    sec. 3.3.2)."""
+    Korthikanti 2022 sec. 4.2.2), less what the family's software overlaps with GEMMs. CP:
+    an all-gather of K/V forward, all-gather and reduce-scatter backward, hidden behind the
+    attention core they feed (Llama 3 2024, sec. 3.3.2)."""
     tp_ar = collective_time("all_reduce", sh.T * sh.h * ACT_BYTES, sh.t, 1.0, system)
     kv_bytes = sh.b * sh.s * model.kv_width * ACT_BYTES / sh.t
     cp_ag = collective_time("all_gather", kv_bytes, sh.c, sh.t, system)
-    t_tp_fwd = TP_COLLECTIVES_PER_LAYER * tp_ar
+    t_tp_fwd = TP_COLLECTIVES_PER_LAYER * tp_ar * exposed_tp_share(system)
     t_cp_fwd = np.maximum(cp_ag - core.gemm_s, 0.0)
     t_cp_bwd = np.maximum(CP_COLLECTIVES_BWD * cp_ag - core.bwd_s, 0.0)
     return t_tp_fwd, t_cp_fwd, t_cp_bwd
@@ -531,7 +558,9 @@ def pipeline_time(
         microbatch_s=t_mb,
         compute_s=m * t_mb,
         bubble_s=(p - 1.0) / v * t_mb,
-        p2p_s=np.where(p > 1.0, P2P_SENDS_PER_MICROBATCH * v * m * p2p, 0.0),
+        p2p_s=np.where(
+            p > 1.0, P2P_SENDS_PER_MICROBATCH * v * m * p2p * exposed_tp_share(system), 0.0
+        ),
     )
 
 
@@ -565,25 +594,26 @@ def data_parallel_time(
     ZeRO 0: an FP32 gradient all-reduce; 1-2: reduce-scatter + BF16 parameter all-gather
     (Rajbhandari 2020); 3: the parameters gathered forward and backward and the gradients
     reduce-scattered in every micro-batch. The reduce-scatter overlaps the last micro-batch's
-    backward and the all-gather the first forward (ZeRO-3: every micro-batch); hidden traffic
+    backward and the all-gather the first forward (ZeRO-3: every micro-batch; stages 0-2 only
+    with the family's ``dp_overlap_share``); hidden traffic
     still costs the contention share (1 - comm_overlap_fraction)."""
-    zero, d, m, t_mb = sh.zero, sh.d, pipe.microbatches, pipe.microbatch_s
-    dp_stride = sh.t * sh.c
-    grad_rs = collective_time(
-        "reduce_scatter", params_gpu * GRAD_REDUCE_BYTES, d, dp_stride, system
-    )
+    zero, m, t_mb = sh.zero, pipe.microbatches, pipe.microbatch_s
+    d, dp_stride = sh.d * sh.c, sh.t  # gradients reduce over the dp x cp ranks
+    grad_rs = collective_time("reduce_scatter", params_gpu * sh.grad_bytes, d, dp_stride, system)
     param_ag = collective_time("all_gather", params_gpu * ACT_BYTES, d, dp_stride, system)
-    grad_ar = collective_time("all_reduce", params_gpu * GRAD_REDUCE_BYTES, d, dp_stride, system)
+    grad_ar = collective_time("all_reduce", params_gpu * sh.grad_bytes, d, dp_stride, system)
     total = np.where(zero == 0, grad_ar, grad_rs + param_ag)
     total = np.where(zero == 3, m * (ZERO3_GATHERS_PER_MICROBATCH * param_ag + grad_rs), total)
-    overlap_window = np.where(zero == 3, m * t_mb, t_mb)
-    hidden = np.minimum(total, overlap_window)
+    # fully sharded runs prefetch by construction; the others overlap only where the
+    # family's software does (Megatron-Core overlap_grad_reduce / overlap_param_gather)
+    window = np.where(zero == 3, m * t_mb, t_mb * system.efficiency.dp_overlap_share)
+    hidden = np.minimum(total, window)
     return np.asarray(total - hidden * system.efficiency.comm_overlap_fraction, np.float64)
 
 
 def optimizer_time(sh: PlanShape, params_gpu: FloatArray) -> FloatArray:
-    """Seconds of the (memory-bound) Adam update of the GPU's optimizer shard."""
-    opt_params = np.where(sh.zero >= 1, params_gpu / sh.d, params_gpu)
+    """Seconds of the (memory-bound) Adam update of the GPU's optimizer shard (dp x cp)."""
+    opt_params = np.where(sh.zero >= 1, params_gpu / (sh.d * sh.c), params_gpu)
     return np.asarray(opt_params * ADAM_TRAFFIC_BYTES_PER_PARAM / sh.mem_bw, np.float64)
 
 
@@ -591,16 +621,21 @@ def state_memory(
     sh: PlanShape, params_gpu: FloatArray, mean_layer_p: FloatArray | float
 ) -> dict[str, FloatArray]:
     """Weights, gradients and optimizer bytes per GPU by ZeRO stage (Rajbhandari 2020 sec. 5):
-    1 shards the optimizer, 2 also the gradients, 3 also the weights (keeping
-    ``ZERO3_PREFETCH_LAYERS`` gathered layers)."""
-    zero, d = sh.zero, sh.d
-    weights = np.where(zero == 3, params_gpu / d, params_gpu) * ACT_BYTES
+    1 shards the optimizer, 2 also the gradients, 3 also the weights.
+
+    The shards span the data- and context-parallel ranks together: context-parallel ranks
+    hold the same weights, and Megatron-Core's distributed optimizer and FSDP shard over the
+    combined dp x cp group (Megatron-Core parallel_state, "data_parallel_group_with_cp").
+    Fully sharded runs (stage 3, PyTorch FSDP: Zhao et al. 2023, VLDB, sec. 3.2) keep no
+    persistent BF16 weights: the FP32 master shard is the parameter, cast to BF16 only for
+    the ``ZERO3_PREFETCH_LAYERS`` gathered layers."""
+    zero, shard = sh.zero, sh.d * sh.c
     prefetch = ZERO3_PREFETCH_LAYERS * mean_layer_p * ACT_BYTES
-    weights = weights + np.where(zero == 3, prefetch, 0.0)
+    weights = np.where(zero == 3, prefetch, params_gpu * ACT_BYTES)
     return {
-        "weights": weights,
-        "gradients": np.where(zero >= 2, params_gpu / d, params_gpu) * GRAD_REDUCE_BYTES,
-        "optimizer": np.where(zero >= 1, params_gpu / d, params_gpu) * MASTER_BYTES_PER_PARAM,
+        "weights": np.asarray(weights, dtype=np.float64),
+        "gradients": np.where(zero >= 2, params_gpu / shard, params_gpu) * sh.grad_bytes,
+        "optimizer": np.where(zero >= 1, params_gpu / shard, params_gpu) * MASTER_BYTES_PER_PARAM,
     }
 
 
@@ -661,6 +696,14 @@ def memory_per_gpu(
     return memory
 
 
+def usable_memory_bytes(system: System) -> float:
+    """Device memory a training process can allocate. HBM is built of stacks of binary-sized
+    DRAM dies (16 GiB per HBM2e/HBM3 8-high stack), so a datasheet "80 GB" is 80 GiB:
+    nvidia-smi reports 81,559-81,920 MiB on A100/H100 80GB and 183,359 MiB on B200 "180 GB"
+    (NVIDIA System Management Interface output, 2023-2025)."""
+    return system.memory_bytes * HBM_GIB_PER_DATASHEET_GB
+
+
 def step_flops(model: TransformerModel, sh: PlanShape) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(tokens, model FLOPs, hardware FLOPs) per step. Model FLOPs count forward and backward
     once (Narayanan 2021 eq. 3 generalised, ``TransformerModel.model_flops_per_token``);
@@ -718,8 +761,8 @@ def predict_training_batch(
         breakdown_s=breakdown,
         memory_bytes=memory,
         memory_total_bytes=np.asarray(mem_total, dtype=np.float64),
-        memory_capacity_bytes=system.memory_bytes,
-        fits=np.asarray(mem_total <= system.memory_bytes),
+        memory_capacity_bytes=usable_memory_bytes(system),
+        fits=np.asarray(mem_total <= usable_memory_bytes(system)),
         tokens_per_step=np.asarray(tokens, dtype=np.float64),
         model_flops_per_step=np.asarray(model_flops, dtype=np.float64),
         hardware_flops_per_step=np.asarray(hw_flops, dtype=np.float64),

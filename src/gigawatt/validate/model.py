@@ -41,6 +41,7 @@ def model_from_row(row: Row, seq_len: int | None = None) -> TransformerModel:
             seq_len=seq_len if seq_len is not None else row.req_int("seq_len"),
             moe_experts=row.int_("moe_experts", 0) or 0,
             moe_top_k=row.int_("moe_top_k", 0) or 0,
+            dropout=row.bool_("dropout"),  # blank: the family default (GELU models drop out)
         )
     except CatalogError as exc:  # shape checks of TransformerModel name only the field
         raise InputError(
