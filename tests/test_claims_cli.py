@@ -1,0 +1,71 @@
+"""`gigawatt claims`: JSON and table output, and one clear error line for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt.claims.read import MAX_REPORT_BYTES, html_text
+from gigawatt.cli import app
+
+runner = CliRunner()
+REPORT = (
+    "Der Bedarf von bis zu 900.000 DRAM-Wafern pro Monat ist hoch. Es fließen 2,5 Billionen Won."
+)
+
+
+def test_json_lists_every_claim_with_its_fields(tmp_path: Path) -> None:
+    f = tmp_path / "report.txt"
+    f.write_text(REPORT, encoding="utf-8")
+    result = runner.invoke(app, ["claims", str(f), "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)["claims"]
+    assert [c["quantity"] for c in found] == ["rate", "money"]
+    for key in ("file", "sentence", "quantity", "value", "unit", "qualifier", "verdict", "model"):
+        assert all(key in c for c in found)
+    assert found[1]["unit"] == "KRW" and found[1]["value"] == 2.5e12
+
+
+def test_table_names_the_claims(tmp_path: Path) -> None:
+    f = tmp_path / "report.md"
+    f.write_text(REPORT, encoding="utf-8")
+    result = runner.invoke(app, ["claims", str(f)])
+    assert result.exit_code == 0 and "2,5 Billionen Won" in result.stdout
+
+
+def test_html_reports_are_read_as_their_visible_text(tmp_path: Path) -> None:
+    f = tmp_path / "report.html"
+    f.write_text(f"<html><script>var x = '9 GW';</script><p>{REPORT}</p></html>", "utf-8")
+    result = runner.invoke(app, ["claims", str(f), "--json"])
+    assert len(json.loads(result.stdout)["claims"]) == 2
+    assert html_text("<p>3&nbsp;GW</p>").strip() == "3\u00a0GW"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"  \n ", "white space"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "is binary"),
+        ("Über 3 GW".encode("latin-1"), "not UTF-8"),
+    ],
+)
+def test_bad_files_get_one_error_line(tmp_path: Path, content: bytes, message: str) -> None:
+    f = tmp_path / "bad.txt"
+    f.write_bytes(content)
+    result = runner.invoke(app, ["claims", str(f)])
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_directories_missing_and_huge_files_are_refused(tmp_path: Path) -> None:
+    assert "is a directory" in runner.invoke(app, ["claims", str(tmp_path)]).stderr
+    assert "does not exist" in runner.invoke(app, ["claims", str(tmp_path / "no.txt")]).stderr
+    big = tmp_path / "big.txt"
+    with big.open("wb") as f:
+        f.truncate(MAX_REPORT_BYTES + 1)
+    result = runner.invoke(app, ["claims", str(big)])
+    assert result.exit_code == 2 and "allowed up to" in result.stderr
