@@ -154,7 +154,8 @@ def check_numbers(command: str, ctx: _click.Context) -> None:
             ok = allowed.allows(value)
         if not ok:
             shown = f"{value:g}" if isinstance(value, float) else str(value)
-            raise typer.BadParameter(f"{shown}; allowed: {allowed}", ctx=ctx, param=param)
+            hint: Any = param  # a typer parameter; click types it as its base class
+            raise typer.BadParameter(f"{shown}; allowed: {allowed}", ctx=ctx, param=hint)
 
 
 class AliasedCommand(TyperCommand):
