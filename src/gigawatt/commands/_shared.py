@@ -85,6 +85,7 @@ class FlagRange:
 # scenario schema (gigawatt.limits), so a flag allows what a scenario allows.
 FLAG_RANGES: dict[str, FlagRange] = {
     "count": FlagRange(1, L.MAX_ACCELERATORS, "accelerators"),
+    "cost.count": FlagRange(0, L.MAX_ACCELERATORS, "accelerators"),
     "wafers.count": FlagRange(0, L.MAX_ACCELERATORS, "accelerators", low_open=True),
     "global_batch": FlagRange(1, L.MAX_GLOBAL_BATCH, "sequences"),
     "seq_tokens": FlagRange(1, L.MAX_SEQ_LEN, "tokens"),
@@ -140,8 +141,8 @@ def flag_range(command: str, name: str) -> FlagRange | None:
 
 
 def check_numbers(command: str, ctx: _click.Context) -> None:
-    """Every numeric flag the user gave is finite and in its range, or one clean error names
-    the flag, the value and the range (before any work is done)."""
+    """Every numeric flag the user gave is finite and in its range, or an InputError names
+    the flag, the range and the value (before any work is done)."""
     for param in ctx.command.params:
         value = ctx.params.get(param.name or "")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -154,8 +155,9 @@ def check_numbers(command: str, ctx: _click.Context) -> None:
             ok = allowed.allows(value)
         if not ok:
             shown = f"{value:g}" if isinstance(value, float) else str(value)
-            hint: Any = param  # a typer parameter; click types it as its base class
-            raise typer.BadParameter(f"{shown}; allowed: {allowed}", ctx=ctx, param=hint)
+            flag = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+            message = f"must be in {allowed}, got {shown}"
+            raise InputError([Problem(command, flag, message)])
 
 
 class AliasedCommand(TyperCommand):
@@ -165,8 +167,14 @@ class AliasedCommand(TyperCommand):
     aliases: ClassVar[Mapping[str, str]] = {}
 
     def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        from gigawatt.console import print_problems
+
         rest = super().parse_args(ctx, renamed(args, self.aliases))
-        check_numbers(self.name or "", ctx)
+        try:
+            check_numbers(self.name or "", ctx)
+        except InputError as exc:
+            print_problems(exc)
+            raise typer.Exit(2) from None
         return rest
 
 
