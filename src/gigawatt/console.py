@@ -70,7 +70,7 @@ def _reason(value: float) -> str:
 def finite(value: Any, where: str = "", nulls: dict[str, str] | None = None) -> Any:
     """``value`` with every NaN or infinity (JSON has neither) replaced by null; when
     ``nulls`` is given, the path of each null and why it is null are recorded in it."""
-    if isinstance(value, float) or (hasattr(value, "dtype") and hasattr(value, "item")):
+    if isinstance(value, float) or getattr(value, "ndim", None) == 0:  # numpy scalars too
         number = value.item() if hasattr(value, "item") else value
         if isinstance(number, float) and not math.isfinite(number):
             if nulls is not None:
