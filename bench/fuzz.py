@@ -405,7 +405,9 @@ def campaign(n_scenarios: int, n_runs: int, n_cli: int, seed: int) -> dict[str, 
             argv = cli_case(c, flags)
             res = _timed(lambda a=argv: invoke(a, folder), counts, slowest)
             counts[f"cli_{res[0] if res else 'hang'}"] += 1
-            if res and res[0] == "traceback":
+            if res is None:
+                failures.append(f"cli hang: {argv}")
+            elif res[0] == "traceback":
                 failures.append(f"cli: {res[1]}")
     tracebacks = counts["check_traceback"] + counts["run_traceback"] + counts["cli_traceback"]
     return {
