@@ -43,6 +43,12 @@ def _as_flag(problem: Problem) -> Problem:
     return problem
 
 
+def print_problems(exc: GigawattError) -> None:
+    """One line per problem on stderr: ``error file:line: field: message``."""
+    for problem in exc.problems:
+        err.print(f"[bold red]error[/] {_as_flag(problem)}", highlight=False, soft_wrap=True)
+
+
 def friendly(fn: F) -> F:
     """Turn input errors into one line per problem (file:line: field: message), exit 2."""
 
@@ -51,27 +57,43 @@ def friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except GigawattError as exc:
-            for problem in exc.problems:
-                err.print(
-                    f"[bold red]error[/] {_as_flag(problem)}", highlight=False, soft_wrap=True
-                )
+            print_problems(exc)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or infinity: an undefined number is written as null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
+def _reason(value: float) -> str:
+    return "undefined (NaN, e.g. 0/0)" if math.isnan(value) else f"unbounded ({value})"
+
+
+def finite(value: Any, where: str = "", nulls: dict[str, str] | None = None) -> Any:
+    """``value`` with every NaN or infinity (JSON has neither) replaced by null; when
+    ``nulls`` is given, the path of each null and why it is null are recorded in it."""
+    if isinstance(value, float) or getattr(value, "ndim", None) == 0:  # numpy scalars too
+        number = value.item() if hasattr(value, "item") else value
+        if isinstance(number, float) and not math.isfinite(number):
+            if nulls is not None:
+                nulls[where or "."] = _reason(number)
+            return None
+        return number
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v, f"{where}.{k}" if where else str(k), nulls) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [finite(v, f"{where}[{i}]", nulls) for i, v in enumerate(value)]
     return value
+
+
+def strict_json(data: Any, indent: int | None = 2) -> str:
+    """Strict JSON text of ``data`` (no NaN or Infinity tokens). A mapping with values that
+    were not finite gets a ``nulls`` entry naming each such field and why it is null."""
+    nulls: dict[str, str] = {}
+    clean = finite(data, "", nulls)
+    if nulls and isinstance(clean, dict) and "nulls" not in clean:
+        clean["nulls"] = nulls
+    return json.dumps(clean, indent=indent, default=str, allow_nan=False)
 
 
 def emit_json(data: Any) -> None:
     """Print exactly one strict JSON object on stdout (numbers in SI units)."""
-    text = json.dumps(_finite(data), indent=2, default=str, allow_nan=False)
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(strict_json(data) + "\n")

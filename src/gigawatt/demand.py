@@ -17,6 +17,15 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gigawatt.errors import InputError, Problem
+from gigawatt.limits import (
+    MAX_ACCELERATORS,
+    MAX_REQUESTS_PER_USER_PER_DAY,
+    MAX_SLO_S,
+    MAX_SPARE_REPLICAS,
+    MAX_TOKENS,
+    MAX_TOKENS_PER_REQUEST,
+    MAX_USERS,
+)
 from gigawatt.schema import Strict
 from gigawatt.units import DAY_S
 
@@ -29,19 +38,21 @@ class ServiceDemand(Strict):
     name: str = Field(min_length=1)
     model: str = Field(min_length=1, description="catalog model id")
     accelerator: str = Field("h200", min_length=1, description="catalog accelerator id")
-    daily_active_users: float = Field(gt=0)
-    requests_per_user_per_day: float = Field(gt=0)
-    input_tokens_mean: float = Field(ge=1)
+    daily_active_users: float = Field(gt=0, le=MAX_USERS)
+    requests_per_user_per_day: float = Field(gt=0, le=MAX_REQUESTS_PER_USER_PER_DAY)
+    input_tokens_mean: float = Field(ge=1, le=MAX_TOKENS_PER_REQUEST)
     input_tokens_cv: float = Field(1.0, ge=0, le=10)
-    output_tokens_mean: float = Field(ge=1)
+    output_tokens_mean: float = Field(ge=1, le=MAX_TOKENS_PER_REQUEST)
     output_tokens_cv: float = Field(1.0, ge=0, le=10)
     peak_to_mean: float = Field(1.5, ge=1, le=20)
-    ttft_p99_s: float = Field(2.0, gt=0)
-    tpot_p50_s: float = Field(0.05, gt=0)
+    ttft_p99_s: float = Field(2.0, gt=0, le=MAX_SLO_S)
+    tpot_p50_s: float = Field(0.05, gt=0, le=MAX_SLO_S)
     growth_per_quarter: float = Field(0.0, ge=-0.9, le=10)
     quarters: int = Field(1, ge=1, le=80)
     headroom: float = Field(0.2, ge=0, le=5, description="spare capacity above the peak")
-    redundancy_k: int = Field(1, ge=0, description="N+k: spare replicas per service")
+    redundancy_k: int = Field(
+        1, ge=0, le=MAX_SPARE_REPLICAS, description="N+k: spare replicas per service"
+    )
     weights: list[str] | None = Field(None, description="precisions to consider")
     source: str = ""
 
@@ -101,11 +112,15 @@ class FleetRun(Strict):
 
     name: str = Field(min_length=1)
     accelerator: str = Field(min_length=1)
-    n_gpus: int = Field(ge=1)
+    n_gpus: int = Field(ge=1, le=MAX_ACCELERATORS)
     model: str | None = None
-    tokens: float | None = Field(None, gt=0)
-    params: float | None = Field(None, gt=0, description="parameters (default: the model's)")
-    spare_accelerators: int = Field(0, ge=0, description="hot spares held beside the job")
+    tokens: float | None = Field(None, gt=0, le=MAX_TOKENS)
+    params: float | None = Field(
+        None, gt=0, le=MAX_TOKENS, description="parameters (default: the model's)"
+    )
+    spare_accelerators: int = Field(
+        0, ge=0, le=MAX_ACCELERATORS, description="hot spares held beside the job"
+    )
 
 
 class ServingSection(BaseModel):

@@ -4,7 +4,8 @@
 ``gigawatt check`` and ``gigawatt run`` accept exactly the same files: a currency the catalog
 does not know, a price override that does not fit its item, an accelerator whose servers,
 power or price the plan cannot find, and a training run at a fixed GPU count that no parallel
-plan fits — each names the field and line that causes it.
+plan fits — each names the field and line that causes it. A service's reachable SLO is
+checked by :func:`serving_problems`, which ``check`` does not call (see there why).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from gigawatt.errors import GigawattError, Problem
 from gigawatt.yamlio import field_path, line_of
 
 if TYPE_CHECKING:
+    from gigawatt.demand import ServiceDemand
     from gigawatt.economics import PriceBook
+    from gigawatt.perf.system import System
     from gigawatt.scenario import Scenario
+    from gigawatt.workload import TransformerModel
 
 Loc = tuple[str | int, ...]
 Lines = dict[Loc, int]
@@ -89,6 +93,29 @@ def _check_accelerators(
     return problems
 
 
+def _check_deadline(
+    scenario: Scenario, i: int, catalog: Catalog, file: str, lines: Lines
+) -> list[Problem]:
+    """A run with a deadline must have a cluster that meets it. Failures only lengthen a run,
+    so a deadline no cluster meets without failures is missed by ``run`` too (the converse,
+    a deadline met only without failures, is left to ``run``: it needs the reliability model
+    at every cluster size)."""
+    from gigawatt.perf.system import get_system
+    from gigawatt.training_plan import plan_training_run
+
+    run = scenario.training[i]
+    try:
+        model = scenario.resolve_model(run, catalog)
+        system = get_system(run.accelerator, catalog, oversubscription=run.oversubscription)
+        plan_training_run(run, model, system, catalog)
+    except GigawattError as exc:
+        loc: Loc = ("training", i, "deadline_days")
+        return [
+            Problem(file, field_path(loc), p.message, line_of(lines, loc)) for p in exc.problems
+        ]
+    return []
+
+
 def _check_training(scenario: Scenario, catalog: Catalog, file: str, lines: Lines) -> list[Problem]:
     """A run at a fixed GPU count must have a feasible parallel plan (the search is cheap)."""
     from gigawatt.perf.search import search
@@ -98,6 +125,7 @@ def _check_training(scenario: Scenario, catalog: Catalog, file: str, lines: Line
     problems: list[Problem] = []
     for i, run in enumerate(scenario.training):
         if run.gpus is None:
+            problems += _check_deadline(scenario, i, catalog, file, lines)
             continue
         try:
             model = scenario.resolve_model(run, catalog)
@@ -113,6 +141,87 @@ def _check_training(scenario: Scenario, catalog: Catalog, file: str, lines: Line
             ).best()
         except GigawattError as exc:
             problems += _problems(exc, file, ("training", i, "gpus"), lines)
+    return problems
+
+
+def _reachable_at_one(
+    model: TransformerModel, system: System, svc: ServiceDemand, weights: tuple[str, ...]
+) -> bool:
+    """Whether some layout and precision, serving one request at a time, fits and meets the
+    service's SLO: one prediction per layout and precision (~1/30 of the serving search)."""
+    import numpy as np
+
+    from gigawatt.fleet import parallel_layouts
+    from gigawatt.perf.serving import predict_serving
+
+    kv_of = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "int8": "fp8", "int4": "fp8"}
+    grid = [(lay, w) for lay in parallel_layouts(model, system) for w in weights]
+    if not grid:
+        return False
+    res = predict_serving(
+        model,
+        system,
+        svc.input_tokens_mean,
+        svc.output_tokens_mean,
+        np.array([g[0][0] for g in grid], dtype=np.float64),
+        np.array([g[0][1] for g in grid], dtype=np.float64),
+        np.array([g[1] for g in grid], dtype=object),
+        np.array([kv_of[g[1]] for g in grid], dtype=object),
+        concurrency=np.ones(len(grid)),
+        chunked_prefill=True,
+        ep=np.array([g[0][2] for g in grid], dtype=np.float64),
+    )
+    ok = (
+        np.asarray(res.fits)
+        & (np.asarray(res.max_batch) >= 1)
+        & (np.asarray(res.ttft_p99_s) <= svc.ttft_p99_s)
+        & (np.asarray(res.tpot_p50_s) <= svc.tpot_p50_s)
+    )
+    return bool(ok.any())
+
+
+def serving_problems(
+    scenario: Scenario, catalog: Catalog, file: str, lines: Lines
+) -> list[Problem]:
+    """Each service's model must fit its accelerator and its SLO be reachable.
+
+    Not part of :func:`preflight` (so not of ``check``): the serving model's tail latencies
+    need SciPy and the search pandas, ~1.5 s of imports that ``check`` must not pay (its
+    start-up budget is 1.5 s and it imports no heavy library). ``run`` meets these problems
+    in its serving stage; the fuzzing campaign counts them apart.
+
+    The full serving search (every layout, precision and concurrency) takes seconds for a
+    large MoE model. The search's grid includes concurrency 1, so a configuration at
+    concurrency 1 that fits and meets the SLO proves the search finds one (a sufficient
+    test, cheap); only when there is none is the full search run, so ``check`` rejects
+    exactly what ``run`` rejects, with the search's own message."""
+    from gigawatt.fleet import serving_configs
+    from gigawatt.perf.system import get_system
+    from gigawatt.workload import get_model
+
+    problems: list[Problem] = []
+    services = scenario.serving.services if scenario.serving is not None else []
+    for i, svc in enumerate(services):
+        loc: Loc = ("serving", "services", i)
+        weights = tuple(svc.weights or ("bf16", "fp8"))
+        try:
+            model = get_model(svc.model, catalog)
+            system = get_system(svc.accelerator, catalog)
+            if _reachable_at_one(model, system, svc, weights):
+                continue
+            serving_configs(
+                model,
+                system,
+                svc.input_tokens_mean,
+                svc.output_tokens_mean,
+                svc.ttft_p99_s,
+                svc.tpot_p50_s,
+                weights,
+            )
+        except GigawattError as exc:
+            for p in exc.problems:
+                at: Loc = (*loc, "ttft_p99_s" if p.field == "slo" else "model")
+                problems.append(Problem(file, field_path(at), p.message, line_of(lines, at)))
     return problems
 
 

@@ -46,6 +46,14 @@ from pydantic import Field
 from gigawatt.bom import fabric_tiers, size_fabric
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.errors import CatalogError, InputError, Problem
+from gigawatt.limits import (
+    MAX_ACCELERATORS,
+    MAX_FAILOVER_S,
+    MAX_MINUTES,
+    MAX_PER_DAY,
+    MAX_STORAGE_GB_PER_S,
+    MAX_TECHNICIANS,
+)
 from gigawatt.schema import Strict
 from gigawatt.units import DAY_S, HOUR_S, YEAR_S
 from gigawatt.workload import TransformerModel
@@ -797,7 +805,7 @@ def job_reliability(
 
 # ------------------------------------------------------------------- scenario section ----
 
-Positive = Annotated[float, Field(gt=0)]
+Minutes = Annotated[float, Field(gt=0, le=MAX_MINUTES)]
 
 
 class SiteSpec(Strict):
@@ -806,10 +814,10 @@ class SiteSpec(Strict):
     name: str
     type: Literal["land", "subsea", "floating"] = "land"
     accelerator: str
-    gpus: Annotated[int, Field(ge=1)]
+    gpus: Annotated[int, Field(ge=1, le=MAX_ACCELERATORS)]
     pue: Annotated[float, Field(ge=1.0, le=3.0)] = 1.2
     spare_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
-    technicians: Annotated[int, Field(ge=1)] | None = None
+    technicians: Annotated[int, Field(ge=1, le=MAX_TECHNICIANS)] | None = None
     temperature_c: Annotated[float, Field(ge=-40, le=150)] | None = None
     fleet_age_years: Annotated[float, Field(ge=0, le=30)] | None = None
 
@@ -819,8 +827,8 @@ class ServiceSpec(Strict):
 
     name: str
     site: str
-    gpus: Annotated[int, Field(ge=1)]
-    failover_s: Annotated[float, Field(ge=0)] = 120.0
+    gpus: Annotated[int, Field(ge=1, le=MAX_ACCELERATORS)]
+    failover_s: Annotated[float, Field(ge=0, le=MAX_FAILOVER_S)] = 120.0
 
 
 class ReliabilitySection(Strict):
@@ -830,11 +838,13 @@ class ReliabilitySection(Strict):
     fleet_age_years: Annotated[float, Field(ge=0, le=30)] | None = None
     temperature_c: Annotated[float, Field(ge=-40, le=150)] | None = None
     async_checkpoint: bool = True
-    checkpoint_interval_min: Positive | None = None
-    storage_bandwidth_gb_per_s_per_gpu: Positive | None = None
-    restart_overhead_min: Annotated[float, Field(ge=0)] | None = None
+    checkpoint_interval_min: Minutes | None = None
+    storage_bandwidth_gb_per_s_per_gpu: (
+        Annotated[float, Field(gt=0, le=MAX_STORAGE_GB_PER_S)] | None
+    ) = None
+    restart_overhead_min: Annotated[float, Field(ge=0, le=MAX_MINUTES)] | None = None
     spare_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.02
-    planned_interruptions_per_day: Annotated[float, Field(ge=0)] | None = None
+    planned_interruptions_per_day: Annotated[float, Field(ge=0, le=MAX_PER_DAY)] | None = None
     bound: Literal["likely", "low", "high"] = "likely"
     sites: list[SiteSpec] = Field(default_factory=list)
     services: list[ServiceSpec] = Field(default_factory=list)

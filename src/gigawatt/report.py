@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
+from gigawatt.console import strict_json
 from gigawatt.plan import Plan
 from gigawatt.training_plan import SECONDS_PER_DAY, TrainingPlan
 from gigawatt.validate import ValidationReport
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def training_table(plan: Plan) -> Table:
@@ -354,12 +358,41 @@ def write_report(plan: Plan, directory: str | Path) -> list[Path]:
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    tables, nulls = finite_tables(plan.tables)
+    written = replace(plan, tables=tables).export(out / "tables")
+    why = out / "tables" / "nulls.json"  # which columns hold nulls, and why
+    why.write_text(strict_json(nulls) + "\n", encoding="utf-8")
     js = out / "plan.json"
-    js.write_text(json.dumps(plan.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    js.write_text(strict_json(plan.to_dict()) + "\n", encoding="utf-8")
     md = out / "summary.md"
     md.write_text(markdown_report(plan), encoding="utf-8")
     page = write_html(plan, out / "report.html")
-    return [js, md, page, *plan.export(out / "tables")]
+    return [js, md, page, *written, why]
+
+
+def finite_tables(
+    tables: dict[str, pd.DataFrame],
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Tables with every infinite number made null (CSV and Parquet have no portable
+    infinity), and ``{"table.column": reason}`` for each column that holds nulls that way or
+    as NaN, so a reader knows the value is undefined rather than lost."""
+    import numpy as np
+
+    clean: dict[str, pd.DataFrame] = {}
+    nulls: dict[str, str] = {}
+    for name, df in tables.items():
+        numeric = df.select_dtypes(include="number")
+        infinite = np.isinf(numeric)
+        undefined = numeric.isna()
+        for col in numeric.columns:
+            n_inf, n_nan = int(infinite[col].sum()), int(undefined[col].sum())
+            if n_inf or n_nan:
+                nulls[f"{name}.{col}"] = (
+                    f"{n_inf} unbounded (infinite) and {n_nan} undefined (NaN) values, "
+                    "written as null"
+                )
+        clean[name] = df.replace([np.inf, -np.inf], np.nan) if infinite.any().any() else df
+    return clean, nulls
 
 
 def validation_table(report: ValidationReport) -> Table:

@@ -9,49 +9,62 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.demand import ServingSection
 from gigawatt.economics import EconomicsSection
 from gigawatt.errors import CatalogError, Problem, ScenarioError
 from gigawatt.facility.plan import FacilitySection
+from gigawatt.limits import (
+    MAX_ACCELERATORS,
+    MAX_DAYS,
+    MAX_GLOBAL_BATCH,
+    MAX_LAYERS,
+    MAX_SEQ_LEN,
+    MAX_TOKENS,
+    MAX_WIDTH,
+    MAX_YEAR,
+    MIN_YEAR,
+)
 from gigawatt.reliability import ReliabilitySection
 from gigawatt.schema import Strict
 from gigawatt.supply.schedule import SupplySection
 from gigawatt.workload import TransformerModel, get_model, model_from_mapping
 from gigawatt.yamlio import field_path, line_of, load_yaml_with_lines
 
-PositiveInt = Annotated[int, Field(ge=1)]
+Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
+Gpus = Annotated[int, Field(ge=1, le=MAX_ACCELERATORS)]
 
 
 class InlineModel(Strict):
     """A model architecture given in the scenario instead of a catalog id."""
 
     name: str = "inline"
-    n_layers: PositiveInt
-    d_model: PositiveInt
-    n_heads: PositiveInt
-    n_kv_heads: PositiveInt | None = None
-    d_ff: PositiveInt | None = None
+    n_layers: Annotated[int, Field(ge=1, le=MAX_LAYERS)]
+    d_model: Width
+    n_heads: Width
+    n_kv_heads: Width | None = None
+    d_ff: Width | None = None
     ffn: Literal["gelu", "swiglu"] = "swiglu"
-    vocab_size: PositiveInt
-    seq_len: PositiveInt = 4096
+    vocab_size: Width
+    seq_len: Annotated[int, Field(ge=1, le=MAX_SEQ_LEN)] = 4096
     tied_embeddings: bool = False
-    moe: dict[str, int | None] | None = None
+    moe: dict[str, Annotated[int, Field(ge=0, le=MAX_WIDTH)] | None] | None = None
     source: str = "scenario file"
 
 
 class FixedPlan(Strict):
     """Parallel-plan fields to keep fixed; the search chooses the others."""
 
-    tp: PositiveInt | None = None
-    pp: PositiveInt | None = None
-    dp: PositiveInt | None = None
-    cp: PositiveInt | None = None
-    ep: PositiveInt | None = None
-    vpp: PositiveInt | None = None
-    micro_batch: PositiveInt | None = None
+    tp: Gpus | None = None
+    pp: Gpus | None = None
+    dp: Gpus | None = None
+    cp: Gpus | None = None
+    ep: Gpus | None = None
+    vpp: Annotated[int, Field(ge=1, le=MAX_LAYERS)] | None = None
+    micro_batch: Annotated[int, Field(ge=1, le=MAX_GLOBAL_BATCH)] | None = None
     recompute: Literal["none", "selective", "full"] | None = None
     sequence_parallel: bool | None = None
     zero: Annotated[int, Field(ge=0, le=3)] | None = None
@@ -66,14 +79,14 @@ class TrainingRun(Strict):
 
     name: str
     model: str | InlineModel
-    tokens: Annotated[float, Field(gt=0, description="tokens to train")]
+    tokens: Annotated[float, Field(gt=0, le=MAX_TOKENS, description="tokens to train")]
     accelerator: str
-    gpus: PositiveInt | None = None
-    deadline_days: Annotated[float, Field(gt=0)] | None = None
-    global_batch: PositiveInt | None = Field(
+    gpus: Gpus | None = None
+    deadline_days: Annotated[float, Field(gt=0, le=MAX_DAYS)] | None = None
+    global_batch: Annotated[int, Field(ge=1, le=MAX_GLOBAL_BATCH)] | None = Field(
         None, description="sequences per step; default: about 4M tokens"
     )
-    seq_len: PositiveInt | None = None
+    seq_len: Annotated[int, Field(ge=1, le=MAX_SEQ_LEN)] | None = None
     precision: Literal["bf16", "fp16", "fp8"] = "bf16"
     oversubscription: Annotated[float, Field(ge=1.0, le=16.0)] = Field(
         1.0, description="scale-out fabric oversubscription (1 = non-blocking)"
@@ -113,6 +126,13 @@ class Scenario(Strict):
     facility: FacilitySection | None = Field(None, description="sites, cooling, power")
     economics: EconomicsSection | None = Field(None, description="prices, WACC, budget")
 
+    @field_validator("start_quarter")
+    @classmethod
+    def _start_year(cls, v: str) -> str:
+        if not MIN_YEAR <= int(v[:4]) <= MAX_YEAR:
+            raise ValueError(f"the year must be in {MIN_YEAR}..{MAX_YEAR}, got {v}")
+        return v
+
     def resolve_model(self, run: TrainingRun, catalog: Catalog | None = None) -> TransformerModel:
         if isinstance(run.model, InlineModel):
             return model_from_mapping(run.model.model_dump(), run.name)
@@ -150,6 +170,12 @@ def _allowed(err: dict[str, Any], loc: tuple[str | int, ...]) -> str:
         return f"unknown field (allowed fields: {fields})"
     if kind == "missing":
         return "required field is missing"
+    if kind in _BOUND_KINDS:
+        bound = ", ".join(_BOUND_WORDS[k].format(f"{v:g}") for k, v in err.get("ctx", {}).items())
+        given = err.get("input")
+        return (
+            f"{err.get('msg', 'out of range')}; got {given!r}; allowed: {_range_of(loc) or bound}"
+        )
     given = err.get("input")
     if kind.endswith("_parsing") and isinstance(given, str) and given.lower() in _YAML11_BOOLS:
         return f"{err.get('msg', 'invalid')}; got {given!r}, which is text, not a number"
@@ -157,6 +183,39 @@ def _allowed(err: dict[str, Any], loc: tuple[str | int, ...]) -> str:
 
 
 _YAML11_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
+_BOUND_KINDS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+_BOUND_WORDS = {"gt": "{} < x", "ge": "{} <= x", "lt": "x < {}", "le": "x <= {}"}
+
+
+def _constraints(annotation: Any, metadata: list[Any]) -> dict[str, str]:
+    """The bounds (``ge: "1 <= x"``) in a field's metadata and in ``Annotated`` in a union."""
+    found = {
+        name: _BOUND_WORDS[name].format(f"{getattr(m, name):g}")
+        for m in metadata
+        for name in _BOUND_WORDS
+        if getattr(m, name, None) is not None
+    }
+    for m in metadata:
+        if isinstance(m, FieldInfo):
+            found |= _constraints(None, list(m.metadata))
+    for arg in get_args(annotation):
+        found |= _constraints(arg, list(getattr(arg, "__metadata__", ())))
+    return found
+
+
+def _range_of(loc: tuple[str | int, ...]) -> str:
+    """Both bounds of the numeric field at ``loc`` (``0 < x <= 100``), or '' if unknown."""
+    owner = _section(loc)
+    name = loc[-1] if loc else None
+    field = owner.model_fields.get(name) if owner and isinstance(name, str) else None
+    if field is None:
+        return ""
+    found = _constraints(field.annotation, list(field.metadata))
+    low = found.get("gt") or found.get("ge")
+    high = found.get("lt") or found.get("le")
+    if low and high:
+        return low + high[1:]  # "0 <= x" + " <= 1e+08"
+    return low or high or ""
 
 
 def _bools_as_numbers(

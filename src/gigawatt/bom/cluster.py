@@ -28,8 +28,7 @@ from gigawatt.bom.power import (
 )
 from gigawatt.catalog import Catalog, Entry
 from gigawatt.errors import InputError, Problem
-
-MAX_ACCELERATORS = 1e9  # more than any programme announced; bounds array sizes and loops
+from gigawatt.limits import MAX_ACCELERATORS
 
 
 def bom_entry(accelerator: str, catalog: Catalog) -> Entry:

@@ -356,6 +356,11 @@ def budget(
     _print_budget(result, amount, accelerator, cur)
 
 
+def _per_hour(value: float) -> str:
+    """A cost per GPU-hour, or n/a where no accelerator is bought (no GPU-hours to share)."""
+    return f"{value:,.2f}" if math.isfinite(value) else "n/a (no accelerators)"
+
+
 def _print_budget(result: BudgetBuys, amount: float, accelerator: str, cur: Currency) -> None:
     rate, code = cur.per_usd[1], cur.code
     title = (
@@ -380,7 +385,7 @@ def _print_budget(result: BudgetBuys, amount: float, accelerator: str, cur: Curr
             f"{r['facility_power_w'] / _MW:,.1f}",
             _money(r["capex_usd"] * rate),
             _money(r["opex_usd_per_year"] * rate),
-            f"{r['usd_per_gpu_hour']:,.2f}",
+            _per_hour(float(r["usd_per_gpu_hour"])),
         )
     out.print(t)
     out.print(str(result))

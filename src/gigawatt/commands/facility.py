@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gigawatt.commands._shared import JSON_HELP, flags_for_fields, table
+from gigawatt.commands._shared import JSON_HELP, accepting, flags_for_fields, table
 from gigawatt.console import emit_json, friendly, out
 from gigawatt.units import UNITS
 
@@ -95,4 +95,4 @@ def _print_report(rep: FacilityReport) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("facility")(facility)
+    app.command("facility", cls=accepting())(facility)

@@ -3,7 +3,6 @@ live control-centre view; its machinery is in :mod:`gigawatt.commands._ops`)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,7 +20,8 @@ from gigawatt.commands._shared import (
 )
 from gigawatt.console import emit_json, friendly, out
 from gigawatt.errors import InputError, Problem
-from gigawatt.units import UNITS
+from gigawatt.limits import MAX_OPS_SAMPLES
+from gigawatt.units import DAY_S, UNITS
 
 if TYPE_CHECKING:
     from gigawatt.reliability import JobReliability
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_SECTION = Path("scenarios") / "sections" / "reliability.yaml"
 DEFAULT_OUT = Path("out") / "ops-timeseries.csv"
 _H = UNITS["h"][0]
+_DAY = DAY_S
 _MIN = 60.0  # seconds per minute, for display
 _TB = UNITS["TB"][0]
 
@@ -136,8 +137,18 @@ def ops(
     Failures, repairs, spares, jobs and power; writes the time series per site as CSV."""
     from gigawatt.commands import _ops
 
-    if not (step_h > 0 and math.isfinite(step_h)):
-        raise InputError([Problem("ops", "--step-h", "must be > 0")])
+    samples = days * _DAY / (step_h * _H)
+    if samples > MAX_OPS_SAMPLES:
+        raise InputError(
+            [
+                Problem(
+                    "ops",
+                    "--days / --step-h",
+                    f"{samples:.3g} time-series samples (days x 24 / step); allowed: at most "
+                    f"{MAX_OPS_SAMPLES} (a longer --step-h or fewer --days)",
+                )
+            ]
+        )
     sites, jobs = _ops.ops_inputs(file, section)
     result = _ops.run(sites, jobs, days, seed, step_h * _H, live and not as_json)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
@@ -164,4 +175,4 @@ def ops(
 
 def register(app: typer.Typer) -> None:
     app.command("reliability", cls=accepting(RELIABILITY_ALIASES))(reliability)
-    app.command("ops")(ops)
+    app.command("ops", cls=accepting())(ops)

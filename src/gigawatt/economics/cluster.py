@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gigawatt.bom import BomLine, build_line
-from gigawatt.bom.cluster import MAX_ACCELERATORS
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.economics.pricebook import (
     Financials,
@@ -20,6 +19,7 @@ from gigawatt.economics.pricebook import (
 from gigawatt.economics.schema import EconomicsInputs, EconomicsSection, Purchase, SiteOperation
 from gigawatt.economics.stage import _range_dict, capex_by, plan_economics, summary_dict
 from gigawatt.errors import InputError, Problem
+from gigawatt.limits import MAX_ACCELERATORS
 from gigawatt.units import DEFAULT_HORIZON_YEARS, YEAR_S
 
 if TYPE_CHECKING:

@@ -164,7 +164,8 @@ def depreciation_schedule(
         cap = assets[f"capex_usd{SUFFIX[case]}"].to_numpy(dtype=float)
         dep = straight_line_depreciation(cap, start, lives, y)
         acquired = (start[:, None] <= y[None, :]).astype(float) * cap[:, None]
-        book_value = acquired - np.cumsum(dep, axis=1)
+        # written down to zero, never below (rounding of the cumulative sum leaves ~-1e-10)
+        book_value = np.maximum(acquired - np.cumsum(dep, axis=1), 0.0)
         frames.append((dep, book_value))
     out = []
     classes = assets["asset_class"].to_numpy()

@@ -38,6 +38,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
+from gigawatt.limits import (
+    MAX_ACCELERATORS,
+    MAX_SAMPLES,
+    MAX_SEED,
+    MAX_WAFERS_PER_MONTH,
+    MAX_YEAR,
+    MIN_YEAR,
+)
 from gigawatt.supply.estimate import Range, row_percentiles
 from gigawatt.supply.needs import BITS_PER_BYTE, UnitNeeds, bom_for, unit_needs
 from gigawatt.supply.sampling import Sampler
@@ -64,14 +72,17 @@ class Deployment(BaseModel):
     model_config = ConfigDict(extra="forbid")
     quarter: str = Field(description="calendar quarter, e.g. 2026Q3")
     accelerator: str
-    count: float = Field(ge=0)
+    count: float = Field(ge=0, le=MAX_ACCELERATORS)
     source: str = ""
 
     @field_validator("quarter")
     @classmethod
     def _quarter(cls, v: str) -> str:
-        if not _QUARTER.match(v.strip()):
+        found = _QUARTER.match(v.strip())
+        if not found:
             raise ValueError("quarter must look like 2026Q3")
+        if not MIN_YEAR <= int(found.group(1)) <= MAX_YEAR:
+            raise ValueError(f"the year must be in {MIN_YEAR}..{MAX_YEAR}, got {v}")
         return v.strip().replace("-", "")
 
 
@@ -80,10 +91,10 @@ class SupplySection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     schedule: list[Deployment] = Field(default_factory=list)
-    claim_wafers_per_month: float = Field(900_000.0, ge=0)
+    claim_wafers_per_month: float = Field(900_000.0, ge=0, le=MAX_WAFERS_PER_MONTH)
     claim_source: str = "Samsung / SK hynix LOIs with OpenAI (2025-10-01)"
-    samples: int = Field(20_000, ge=0, le=2_000_000)
-    seed: int = 0
+    samples: int = Field(20_000, ge=0, le=MAX_SAMPLES)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     yield_model: Literal["poisson", "murphy", "negative_binomial", "bose_einstein"] = (
         "negative_binomial"
     )
