@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
 
 from gigawatt.catalog import Catalog, Entry, Quantity, load_catalog
 from gigawatt.errors import CatalogError, InputError, Problem
+from gigawatt.schema.economics import (
+    PriceOverride as PriceOverride,
+)
 from gigawatt.units import UNITS, YEAR_S
 
 if TYPE_CHECKING:
@@ -250,18 +252,6 @@ class PriceBook:
         lines = [f"PriceBook: {len(self.items)} items, currencies {', '.join(self.currencies)}"]
         lines += [f"  {item}" for item in self.items.values()]
         return "\n".join(lines)
-
-
-class PriceOverride(BaseModel):
-    """A price from the scenario, in a unit of the item's dimension (e.g. USD per rack for a
-    rack, USD/MW for a facility item, USD/kW/year for a lease), with its source."""
-
-    model_config = ConfigDict(extra="forbid")
-    value: float = Field(ge=0)
-    unit: str
-    source: str = Field(min_length=1)
-    low: float | None = Field(default=None, ge=0)
-    high: float | None = Field(default=None, ge=0)
 
 
 def _range(q: Quantity) -> Range:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gigawatt.economics.pricebook import PriceOverride
-from gigawatt.limits import MAX_AMOUNT, MAX_YEAR, MAX_YEARS, MIN_YEAR
+from gigawatt.schema.economics import (
+    BudgetSection as BudgetSection,
+)
+from gigawatt.schema.economics import (
+    EconomicsSection as EconomicsSection,
+)
 
 
 # ---- inputs ---------------------------------------------------------------------------------
@@ -54,31 +58,6 @@ class ServiceUse(BaseModel):
     name: str
     accelerators: float = Field(ge=0)
     tokens_per_s: float = Field(gt=0)
-
-
-class BudgetSection(BaseModel):
-    """A programme budget: amount in ``currency``, spread over ``years`` from ``start_year``."""
-
-    model_config = ConfigDict(extra="forbid")
-    amount: float = Field(gt=0, le=MAX_AMOUNT)
-    currency: str = "USD"
-    years: float | None = Field(default=None, gt=0, le=MAX_YEARS)
-    start_year: int | None = Field(default=None, ge=MIN_YEAR, le=MAX_YEAR)
-    include_opex: bool = False
-    cut_priority: list[str] = Field(default_factory=list)  # tranches, most important first
-    source: str = ""
-
-
-class EconomicsSection(BaseModel):
-    """The scenario's ``economics:`` section (see scenarios/sections/economics.yaml)."""
-
-    model_config = ConfigDict(extra="forbid")
-    currency: str = "USD"
-    wacc: float | None = Field(default=None, ge=0, lt=1)
-    utilisation: float = Field(default=1.0, gt=0, le=1)
-    horizon_years: int | None = Field(default=None, gt=0, le=MAX_YEARS)
-    prices: dict[str, PriceOverride] = Field(default_factory=dict)
-    budget: BudgetSection | None = None
 
 
 class EconomicsInputs(BaseModel):

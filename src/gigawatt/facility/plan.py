@@ -6,23 +6,25 @@ The lead wires this into scenario.py / plan.py; this module imports neither.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
-
-from pydantic import Field, model_validator
+from typing import TYPE_CHECKING, Any
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
-from gigawatt.limits import (
-    MAX_CREWS,
-    MAX_MODULES,
-    MAX_POWER_UNITS,
-    MAX_SITE_MW,
-    MAX_UNIT_MW,
-    MAX_YEAR,
-    MIN_UNIT_MW,
-    MIN_YEAR,
+from gigawatt.schema.facility import (
+    FacilitySection as FacilitySection,
 )
-from gigawatt.schema import Strict
+from gigawatt.schema.facility import (
+    PowerBlock as PowerBlock,
+)
+from gigawatt.schema.facility import (
+    SiteMW as SiteMW,
+)
+from gigawatt.schema.facility import (
+    SitePlan as SitePlan,
+)
+from gigawatt.schema.facility import (
+    UnitMW as UnitMW,
+)
 
 from .buildout import build_schedule
 from .core import evaluate
@@ -31,50 +33,12 @@ from .power import SupplyBlock, check_supply, dispatch_energy, expand_units
 if TYPE_CHECKING:
     import pandas as pd
 
-UnitMW = Annotated[float, Field(ge=MIN_UNIT_MW, le=MAX_UNIT_MW)]
-SiteMW = Annotated[float, Field(gt=0, le=MAX_SITE_MW)]
 
 
-class PowerBlock(Strict):
-    """``units`` units of a power source from power_sources.yaml (optional unit size, MW)."""
-
-    source: str
-    units: Annotated[int, Field(ge=0, le=MAX_POWER_UNITS)] = 1
-    unit_mw: UnitMW | None = None
 
 
-class SitePlan(Strict):
-    """One campus: a catalog site, its IT MW, cooling, power mix and build-out."""
-
-    site: str
-    it_mw: SiteMW
-    cooling: str
-    power: list[PowerBlock] = Field(default_factory=list, max_length=MAX_POWER_UNITS)
-    redundancy: Annotated[int, Field(ge=0, le=4)] = 1  # N+1 = 1
-    lolp_target: Annotated[float, Field(gt=0, le=1)] = 1e-4
-    start_year: Annotated[float, Field(ge=MIN_YEAR, le=MAX_YEAR)] = 2025.0
-    module_mw: UnitMW | None = None
-    crews: Annotated[int, Field(ge=1, le=MAX_CREWS)] = 2
-    source: str = "scenario file"
-
-    @model_validator(mode="after")
-    def _bounded(self) -> SitePlan:
-        units = sum(block.units for block in self.power)
-        if units > MAX_POWER_UNITS:
-            raise ValueError(f"{units} power units in all; allowed: at most {MAX_POWER_UNITS}")
-        if self.module_mw is not None and self.it_mw / self.module_mw > MAX_MODULES:
-            raise ValueError(
-                f"it_mw / module_mw = {self.it_mw / self.module_mw:.3g} build-out modules; "
-                f"allowed: at most {MAX_MODULES}"
-            )
-        return self
 
 
-class FacilitySection(Strict):
-    """The scenario's ``facility:`` section."""
-
-    sites: list[SitePlan] = Field(min_length=1)
-    reliability: Literal["n-k", "lolp", "both"] = "both"
 
 
 def plan_facilities(

@@ -27,24 +27,27 @@ that quarter minus its lead time can supply; unused capacity is not carried over
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import InputError, Problem
-from gigawatt.limits import (
-    MAX_ACCELERATORS,
-    MAX_SAMPLES,
-    MAX_SEED,
-    MAX_WAFERS_PER_MONTH,
-    MAX_YEAR,
-    MIN_YEAR,
+from gigawatt.schema.supply import (
+    _QUARTER as _QUARTER,
+)
+from gigawatt.schema.supply import (
+    CONSTRAINT_KINDS as CONSTRAINT_KINDS,
+)
+from gigawatt.schema.supply import (
+    Deployment as Deployment,
+)
+from gigawatt.schema.supply import (
+    SupplySection as SupplySection,
 )
 from gigawatt.supply.estimate import Range, row_percentiles
 from gigawatt.supply.needs import BITS_PER_BYTE, UnitNeeds, bom_for, unit_needs
@@ -60,60 +63,11 @@ BITS_PER_GB = BITS_PER_BYTE * UNITS["GB"][0]
 W_PER_GW = UNITS["GW"][0]
 # Floor of a denominator that may be 0 (no DRAM starts): the share is then 0, not NaN.
 _TINY = 1e-30
-_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$")
-CONSTRAINT_KINDS = ("dram", "hbm_tsv", "cowos", "logic")
 PRODUCT_TABLE_SAMPLES = 4000
 
 
-# --- scenario section ----------------------------------------------------------------------------
-class Deployment(BaseModel):
-    """Accelerators deployed (installed and powered) in one quarter."""
-
-    model_config = ConfigDict(extra="forbid")
-    quarter: str = Field(description="calendar quarter, e.g. 2026Q3")
-    accelerator: str
-    count: float = Field(ge=0, le=MAX_ACCELERATORS)
-    source: str = ""
-
-    @field_validator("quarter")
-    @classmethod
-    def _quarter(cls, v: str) -> str:
-        found = _QUARTER.match(v.strip())
-        if not found:
-            raise ValueError("quarter must look like 2026Q3")
-        if not MIN_YEAR <= int(found.group(1)) <= MAX_YEAR:
-            raise ValueError(f"the year must be in {MIN_YEAR}..{MAX_YEAR}, got {v}")
-        return v.strip().replace("-", "")
 
 
-class SupplySection(BaseModel):
-    """Scenario section ``supply:`` (see scenarios/sections/supply.yaml)."""
-
-    model_config = ConfigDict(extra="forbid")
-    schedule: list[Deployment] = Field(default_factory=list)
-    claim_wafers_per_month: float = Field(900_000.0, ge=0, le=MAX_WAFERS_PER_MONTH)
-    claim_source: str = "Samsung / SK hynix LOIs with OpenAI (2025-10-01)"
-    samples: int = Field(20_000, ge=0, le=MAX_SAMPLES)
-    seed: int = Field(0, ge=0, le=MAX_SEED)
-    yield_model: Literal["poisson", "murphy", "negative_binomial", "bose_einstein"] = (
-        "negative_binomial"
-    )
-    capacity_share: dict[str, float] = Field(
-        default_factory=lambda: {"dram": 1.0, "hbm_tsv": 1.0, "cowos": 1.0, "logic": 1.0}
-    )
-    capacity_growth_per_year: float = Field(0.0, ge=-0.5, le=1.0)
-
-    @field_validator("capacity_share")
-    @classmethod
-    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, x in v.items():
-            if k not in CONSTRAINT_KINDS:
-                raise ValueError(
-                    f"unknown constraint {k!r}; allowed: {', '.join(CONSTRAINT_KINDS)}"
-                )
-            if not 0.0 < x <= 1.0:
-                raise ValueError(f"share of {k} must be in (0, 1], got {x}")
-        return {**{k: 1.0 for k in CONSTRAINT_KINDS}, **v}
 
 
 # --- schedule parsing --------------------------------------------------------------------------
