@@ -117,7 +117,7 @@ def main() -> int:
     report = {
         "benchmark": "command-line start-up, wall seconds per fresh process",
         "runs": args.runs,
-        "launcher": base,
+        "launcher": [Path(part).name for part in base],  # names only: no paths of the machine
         "commands": results,
         "git": git_commit(),
         "machine": machine(),
