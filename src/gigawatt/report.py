@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -207,72 +208,88 @@ def sites_table(plan: Plan) -> Table | None:
     return table
 
 
-def headline_table(plan: Plan) -> Table:
-    h = plan.headline
-    table = Table(title=f"{plan.scenario}: headline", title_justify="left", show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value")
+Rows = list[tuple[str, str]]
+
+
+def _supply_rows(h: Mapping[str, Any]) -> Rows:
+    """Accelerators, HBM, DRAM wafers against the claim, and what binds or breaks first."""
     acc = h.get("accelerators") or {}
     by_type = ", ".join(f"{n:,.0f} {a}" for a, n in (acc.get("by_type") or {}).items())
-    rows: list[tuple[str, str]] = [
+    rows: Rows = [
         ("accelerators", f"{acc.get('total', 0):,.0f} ({by_type})"),
         ("HBM stacks", f"{h.get('hbm_stacks', 0):,.0f}"),
     ]
     if h.get("dram_wafers_per_month_peak"):
-        rows.append(
+        claim = h.get("dram_wafers_claim_wafers_per_month", 0)
+        rows += [
             (
                 "DRAM wafers/month at peak",
                 _r(h["dram_wafers_per_month_peak"], lambda x: f"{x:,.0f}"),
-            )
-        )
-        rows.append(
-            (
-                f"… ratio to the {h.get('dram_wafers_claim_wafers_per_month', 0):,.0f} claim",
-                _r(h["dram_wafers_claim_ratio"], lambda x: f"{x:.3f}"),
-            )
-        )
+            ),
+            (f"… ratio to the {claim:,.0f} claim", _r(h["dram_wafers_claim_ratio"], _ratio)),
+        ]
     if h.get("binding_summary"):
         rows.append(("supply constraints", str(h["binding_summary"])))
     first = h.get("first_constraint")
     if first:
-        def amount(x: float) -> str:
-            if first["kind"] == "facility":  # in MW, as the plan's readiness notes
-                return f"{x / 1e6:,.0f} MW of IT unready"
-            return f"{x:,.0f} wafers/month short"
+        rows.append(("what breaks first", _first_constraint(first)))
+    return rows
 
+
+def _ratio(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _first_constraint(first: Mapping[str, Any]) -> str:
+    """Where, from when, the first shortfall and the largest at the same place."""
+
+    def amount(x: float) -> str:
+        if first["kind"] == "facility":  # in MW, as the plan's readiness notes
+            return f"{x / 1e6:,.0f} MW of IT unready"
+        return f"{x:,.0f} wafers/month short"
+
+    return (
+        f"{first['kind']}: {first['where']} from {first['quarter']} "
+        f"({amount(first['shortfall'])}; at most {amount(first['largest_shortfall'])}, "
+        f"in {first['largest_quarter']})"
+    )
+
+
+def _power_rows(h: Mapping[str, Any]) -> Rows:
+    """IT and facility power, water and CO2 (sited and unsited apart), unassigned build-out."""
+    if not h.get("it_power_w"):
+        return []
+    unsited = bool(h.get("it_power_unsited_w"))
+    co2 = h.get("co2_t_per_year")
+    rows: Rows = [
+        ("IT power", _gw(h["it_power_w"])),
+        ("facility power", f"{_gw(h['facility_power_w'])} (PUE {h['pue']:.3f})"),
+        ("… of which on modelled sites", _gw(h.get("it_power_placed_on_modelled_sites_w", 0))),
+        ("… of which unsited", _gw(h.get("it_power_unsited_w", 0))),
+        ("water", _water(h.get("water_m3_per_year") or 0.0)),
+        ("… of which on modelled sites", _water(h.get("water_m3_per_year_on_sites") or 0.0)),
+        (
+            "CO2",
+            "not estimated (no sites)"
+            if co2 is None
+            else f"{co2 / 1e6:,.2f} Mt/year" + (" (modelled sites only)" if unsited else ""),
+        ),
+    ]
+    spare = h.get("unassigned_build_out") or {}
+    if spare.get("accelerators"):
         rows.append(
             (
-                "what breaks first",
-                f"{first['kind']}: {first['where']} from {first['quarter']} "
-                f"({amount(first['shortfall'])}; at most {amount(first['largest_shortfall'])}, "
-                f"in {first['largest_quarter']})",
+                "unassigned build-out",
+                f"{spare['accelerators']:,.0f} accelerators, {_gw(spare['it_power_w'])} "
+                "(serve no listed workload)",
             )
         )
-    if h.get("it_power_w"):
-        rows += [
-            ("IT power", _gw(h["it_power_w"])),
-            ("facility power", f"{_gw(h['facility_power_w'])} (PUE {h['pue']:.3f})"),
-            ("… of which on modelled sites", _gw(h.get("it_power_placed_on_modelled_sites_w", 0))),
-            ("… of which unsited", _gw(h.get("it_power_unsited_w", 0))),
-            ("water", _water(h.get("water_m3_per_year") or 0.0)),
-            ("… of which on modelled sites", _water(h.get("water_m3_per_year_on_sites") or 0.0)),
-            (
-                "CO2",
-                "not estimated (no sites)"
-                if h.get("co2_t_per_year") is None
-                else f"{h['co2_t_per_year'] / 1e6:,.2f} Mt/year"
-                + (" (modelled sites only)" if h.get("it_power_unsited_w") else ""),
-            ),
-        ]
-        spare = h.get("unassigned_build_out") or {}
-        if spare.get("accelerators"):
-            rows.append(
-                (
-                    "unassigned build-out",
-                    f"{spare['accelerators']:,.0f} accelerators, {_gw(spare['it_power_w'])} "
-                    "(serve no listed workload)",
-                )
-            )
+    return rows
+
+
+def _money_rows(h: Mapping[str, Any]) -> Rows:
+    """Capex, opex, $/GPU-hour, the display currency, $/M tokens and the budget."""
+    rows: Rows = []
     if h.get("capex_usd"):
         rows += [
             ("capex", _r(h["capex_usd"], _usd)),
@@ -286,21 +303,34 @@ def headline_table(plan: Plan) -> Table:
             if figure:
                 rows.append((f"{label} ({code})", _r(figure, lambda x: f"{x / 1e12:,.3f} T")))
     if h.get("usd_per_million_tokens"):
-        rows.append(
-            ("USD per million tokens", _r(h["usd_per_million_tokens"], lambda x: f"{x:.3f}"))
-        )
+        rows.append(("USD per million tokens", _r(h["usd_per_million_tokens"], _ratio)))
     if h.get("budget_usd"):
-        fits = "within budget" if h.get("within_budget") else "OVER budget"
-        years = h.get("budget_years_needed")
-        extra = f"; needs {_r(years, lambda x: f'{x:.1f}')} years of this budget" if years else ""
-        rows.append(("budget", f"{_r(h['budget_usd'], _usd)}: {fits}{extra}"))
-        for cut in h.get("budget_cuts") or []:
-            rows.append(
-                (
-                    "… cut first",
-                    f"{cut['tranche']}: {cut['status']}, {cut['funded_fraction']:.0%} funded",
-                )
+        rows += _budget_rows(h)
+    return rows
+
+
+def _budget_rows(h: Mapping[str, Any]) -> Rows:
+    fits = "within budget" if h.get("within_budget") else "OVER budget"
+    years = h.get("budget_years_needed")
+    extra = f"; needs {_r(years, lambda x: f'{x:.1f}')} years of this budget" if years else ""
+    rows: Rows = [("budget", f"{_r(h['budget_usd'], _usd)}: {fits}{extra}")]
+    for cut in h.get("budget_cuts") or []:
+        rows.append(
+            (
+                "… cut first",
+                f"{cut['tranche']}: {cut['status']}, {cut['funded_fraction']:.0%} funded",
             )
+        )
+    return rows
+
+
+def headline_table(plan: Plan) -> Table:
+    """The headline as a two-column table: supply, power, money, the largest run."""
+    h = plan.headline
+    table = Table(title=f"{plan.scenario}: headline", title_justify="left", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    rows = _supply_rows(h) + _power_rows(h) + _money_rows(h)
     if h.get("ettr") is not None:
         rows.append(
             (
