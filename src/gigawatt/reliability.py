@@ -701,6 +701,79 @@ def operations_defaults(catalog: Catalog | None = None) -> Entry:
     return _entries(cat, "operations")["operations"]
 
 
+@dataclass(frozen=True)
+class _Checkpoint:
+    """Cost of one checkpoint: its size, storage write, the time training blocks for it and
+    the lag until it commits (asynchronous: after the write)."""
+
+    size_bytes: float
+    write_s: float
+    blocking_s: float
+    lag_s: float
+
+
+def _check_job(n_gpus: int, days: float, spare_fraction: float) -> None:
+    if n_gpus < 1:
+        raise InputError([Problem("reliability", "gpus", f"{n_gpus} (allowed: integer >= 1)")])
+    if not (days > 0 and math.isfinite(days)):
+        raise InputError([Problem("reliability", "days", f"{days} (allowed: > 0)")])
+    if not 0 <= spare_fraction <= 1:
+        raise InputError([Problem("reliability", "spare_fraction", "allowed: 0..1")])
+
+
+def _checkpoint(
+    ops: Entry,
+    n_gpus: int,
+    model: TransformerModel | None,
+    size_bytes: float | None,
+    bandwidth_per_gpu_bps: float | None,
+    asynchronous: bool,
+    notes: list[str],
+) -> _Checkpoint:
+    """Checkpoint size (the model's parameters and Adam state, or as given) and its timing."""
+    if size_bytes is None:
+        if model is None:
+            size_bytes = 0.0
+            notes.append("no model given: checkpoint cost taken as zero")
+        else:
+            size_bytes = checkpoint_bytes(model, ops.q("checkpoint_bytes_per_param").get())
+    bw = bandwidth_per_gpu_bps or ops.q("storage_bandwidth_per_gpu").get()
+    write = float(checkpoint_write_time_s(size_bytes, n_gpus, bw))
+    if asynchronous:
+        blocking = size_bytes / n_gpus / ops.q("host_copy_bandwidth").get()
+        return _Checkpoint(size_bytes, write, blocking, write)
+    return _Checkpoint(size_bytes, write, write, 0.0)
+
+
+def _restart_s(ops: Entry, restart_overhead_s: float | None, write_s: float) -> float:
+    """Restart overhead plus reading the checkpoint back at the write bandwidth."""
+    restart = ops.q("restart_overhead").get() if restart_overhead_s is None else restart_overhead_s
+    if restart < 0:
+        raise InputError([Problem("reliability", "restart_overhead", "must be >= 0")])
+    return float(restart + write_s)
+
+
+def _interval_s(
+    ck: _Checkpoint, mttf_s: float, interval_s: float | None, min_interval_s: float
+) -> float:
+    """The given checkpoint interval, or the one that maximises ETTR (not below a step)."""
+    if interval_s is None:
+        optimal = float(optimal_interval_s(max(ck.blocking_s, 1e-9), mttf_s, ck.lag_s))
+        return max(optimal, min_interval_s)
+    if interval_s <= 0:
+        raise InputError([Problem("reliability", "checkpoint_interval", "must be > 0")])
+    return interval_s
+
+
+def _planned_per_day(ops: Entry, planned_per_day: float | None) -> float:
+    planned = (
+        ops.q("planned_interruptions_per_day").get() if planned_per_day is None else planned_per_day
+    )
+    if planned < 0:
+        raise InputError([Problem("reliability", "planned_per_day", "must be >= 0")])
+    return float(planned)
+
+
 def job_reliability(
     accelerator: str,
     n_gpus: int,
@@ -728,76 +801,49 @@ def job_reliability(
     time).
     """
     cat = catalog or load_catalog()
-    if n_gpus < 1:
-        raise InputError([Problem("reliability", "gpus", f"{n_gpus} (allowed: integer >= 1)")])
-    if not (days > 0 and math.isfinite(days)):
-        raise InputError([Problem("reliability", "days", f"{days} (allowed: > 0)")])
-    if not 0 <= spare_fraction <= 1:
-        raise InputError([Problem("reliability", "spare_fraction", "allowed: 0..1")])
+    _check_job(n_gpus, days, spare_fraction)
     fm = failure_model(accelerator, cat, conditions)
     ops = operations_defaults(cat)
     horizon = days * SECONDS_PER_DAY
     rates = fm.rates_by_cause(n_gpus, horizon)
     lam = float(sum(rates.values()))
     notes: list[str] = []
-    if checkpoint_size_bytes is None:
-        if model is None:
-            checkpoint_size_bytes = 0.0
-            notes.append("no model given: checkpoint cost taken as zero")
-        else:
-            checkpoint_size_bytes = checkpoint_bytes(
-                model, ops.q("checkpoint_bytes_per_param").get()
-            )
-    bw = storage_bandwidth_per_gpu_bps or ops.q("storage_bandwidth_per_gpu").get()
-    write = float(checkpoint_write_time_s(checkpoint_size_bytes, n_gpus, bw))
-    if async_checkpoint:
-        blocking = checkpoint_size_bytes / n_gpus / ops.q("host_copy_bandwidth").get()
-        lag = write
-    else:
-        blocking, lag = write, 0.0
-    restart = ops.q("restart_overhead").get() if restart_overhead_s is None else restart_overhead_s
-    if restart < 0:
-        raise InputError([Problem("reliability", "restart_overhead", "must be >= 0")])
-    restart += write  # reading the checkpoint back at the same bandwidth
+    ck = _checkpoint(
+        ops,
+        n_gpus,
+        model,
+        checkpoint_size_bytes,
+        storage_bandwidth_per_gpu_bps,
+        async_checkpoint,
+        notes,
+    )
+    restart = _restart_s(ops, restart_overhead_s, ck.write_s)
     hw_fraction = float(fm.hardware_fraction(n_gpus))
-    hosts = math.ceil(n_gpus / fm.topology.gpus_per_host)
-    spares = math.floor(spare_fraction * hosts)
+    spares = math.floor(spare_fraction * math.ceil(n_gpus / fm.topology.gpus_per_host))
     wait = spare_wait_s(lam, fm.mean_repair_time_s(n_gpus), spares, hw_fraction)
     mttf = 1.0 / lam
-    r_eff = restart + wait
-    young = float(young_interval_s(max(blocking, 1e-9), mttf))
-    if interval_s is None:
-        tau = max(float(optimal_interval_s(max(blocking, 1e-9), mttf, lag)), min_interval_s)
-    else:
-        if interval_s <= 0:
-            raise InputError([Problem("reliability", "checkpoint_interval", "must be > 0")])
-        tau = interval_s
-    e_u = float(ettr(tau, blocking, r_eff, mttf, lag))
-    planned = (
-        ops.q("planned_interruptions_per_day").get() if planned_per_day is None else planned_per_day
-    )
-    if planned < 0:
-        raise InputError([Problem("reliability", "planned_per_day", "must be >= 0")])
+    tau = _interval_s(ck, mttf, interval_s, min_interval_s)
+    e_u = float(ettr(tau, ck.blocking_s, restart + wait, mttf, ck.lag_s))
+    planned = _planned_per_day(ops, planned_per_day)
     # a planned stop checkpoints first (no lost work) and costs one restart
-    planned_loss = planned / SECONDS_PER_DAY * (restart + blocking)
-    e_total = e_u / (1.0 + planned_loss)
+    planned_loss = planned / SECONDS_PER_DAY * (restart + ck.blocking_s)
     return JobReliability(
         accelerator=accelerator,
         n_gpus=n_gpus,
         days=days,
         interruptions_by_cause={k: float(v) * horizon for k, v in rates.items()},
         failure_rate_per_s=lam,
-        checkpoint_bytes=checkpoint_size_bytes,
-        checkpoint_write_s=write,
-        checkpoint_blocking_s=blocking,
-        checkpoint_lag_s=lag,
+        checkpoint_bytes=ck.size_bytes,
+        checkpoint_write_s=ck.write_s,
+        checkpoint_blocking_s=ck.blocking_s,
+        checkpoint_lag_s=ck.lag_s,
         restart_s=restart,
         spare_wait_s=wait,
         interval_s=tau,
-        young_interval_s=young,
+        young_interval_s=float(young_interval_s(max(ck.blocking_s, 1e-9), mttf)),
         ettr_unplanned=e_u,
         planned_per_day=planned,
-        ettr=e_total,
+        ettr=e_u / (1.0 + planned_loss),
         hardware_fraction=hw_fraction,
         spare_accelerators=spares * fm.topology.gpus_per_host,
         topology=fm.topology.id,
@@ -806,13 +852,6 @@ def job_reliability(
 
 
 # ------------------------------------------------------------------- scenario section ----
-
-
-
-
-
-
-
 
 
 @dataclass(frozen=True)
