@@ -41,6 +41,7 @@ from gigawatt.reliability import (
     SECONDS_PER_YEAR,
     Conditions,
     FailureModel,
+    JobReliability,
     failure_model,
     operations_defaults,
 )
@@ -241,6 +242,24 @@ def _place(pools: list[_Pool], name: str, accelerator: str, gpus: int) -> _Pool:
     return pool
 
 
+def training_job(name: str, site: str, n_gpus: int, rel: JobReliability | None) -> SimJob:
+    """A training job with the checkpoint interval, blocking time, lag, restart and planned
+    stops of its reliability plan (the simulation's defaults without one)."""
+    if rel is None:
+        return SimJob(name, site, n_gpus, "training")
+    return SimJob(
+        name,
+        site,
+        n_gpus,
+        "training",
+        interval_s=max(rel.interval_s, MIN_INTERVAL_S),
+        checkpoint_s=rel.checkpoint_blocking_s,
+        lag_s=rel.checkpoint_lag_s,
+        restart_s=rel.restart_s,
+        planned_per_day=rel.planned_per_day,
+    )
+
+
 def ops_inputs_from_plan(plan: Plan, catalog: Catalog) -> tuple[list[SimSite], list[SimJob]]:
     """Sites and jobs of the plan's own fleet.
 
@@ -260,21 +279,7 @@ def ops_inputs_from_plan(plan: Plan, catalog: Catalog) -> tuple[list[SimSite], l
     for run in plan.training:
         pool = _place(pools, run.name, run.accelerator, run.n_gpus)
         rel = run.reliability.job if run.reliability is not None else None
-        jobs.append(
-            SimJob(run.name, _key(pool), run.n_gpus, "training")
-            if rel is None
-            else SimJob(
-                run.name,
-                _key(pool),
-                run.n_gpus,
-                "training",
-                interval_s=max(rel.interval_s, MIN_INTERVAL_S),
-                checkpoint_s=rel.checkpoint_blocking_s,
-                lag_s=rel.checkpoint_lag_s,
-                restart_s=rel.restart_s,
-                planned_per_day=rel.planned_per_day,
-            )
-        )
+        jobs.append(training_job(run.name, _key(pool), run.n_gpus, rel))
     services = plan.tables.get("services")
     for r in services.itertuples() if services is not None else []:
         n = math.ceil(float(r.accelerators))

@@ -4,9 +4,10 @@ fast (it pulls in pandas and the simulation)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
@@ -14,12 +15,15 @@ from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 
-from gigawatt.catalog import load_catalog
+from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.commands.reliability import DEFAULT_SECTION
 from gigawatt.console import out
 from gigawatt.errors import InputError, Problem
 from gigawatt.ops import OpsResult, SimJob, SimSite, simulate
-from gigawatt.reliability import SECONDS_PER_DAY, ReliabilitySection
+from gigawatt.reliability import ReliabilitySection
+
+if TYPE_CHECKING:
+    from gigawatt.scenario import Scenario, TrainingRun
 
 
 def run(
@@ -102,6 +106,101 @@ def _load_section(path: Path) -> ReliabilitySection:
         ) from None
 
 
+# a site given too few accelerators for its jobs is grown to hold them with this margin
+SITE_HEADROOM = 1.02
+
+
+def _what_if_section(scenario: Scenario, section_path: Path | None) -> ReliabilitySection:
+    """An explicit section wins; then the scenario's own section; then the shipped default."""
+    if section_path is not None:
+        return _load_section(section_path)
+    if scenario.reliability is not None:
+        return scenario.reliability
+    return _load_section(DEFAULT_SECTION)
+
+
+def _section_sites(sec: ReliabilitySection) -> dict[str, SimSite]:
+    return {
+        s.name: SimSite(
+            s.name,
+            s.accelerator,
+            s.gpus,
+            s.type,
+            s.pue,
+            s.technicians,
+            s.temperature_c,
+            s.fleet_age_years,
+        )
+        for s in sec.sites
+    }
+
+
+def _run_gpus(scenario: Scenario, run: TrainingRun, cat: Catalog) -> int:
+    """A run's GPU count: as given, or the smallest cluster the plan finds for its deadline."""
+    if run.gpus is not None:
+        return run.gpus
+    from gigawatt.perf.system import get_system
+    from gigawatt.training_plan import plan_training_run
+
+    model = scenario.resolve_model(run, cat)
+    if run.seq_len:
+        model = model.with_(seq_len=run.seq_len)
+    system = get_system(run.accelerator, cat, oversubscription=run.oversubscription)
+    return plan_training_run(run, model, system, cat).n_gpus
+
+
+def _training_jobs(
+    scenario: Scenario, sec: ReliabilitySection, sites: dict[str, SimSite], cat: Catalog
+) -> list[SimJob]:
+    """Each training run on the first site of its accelerator (or a site of its own)."""
+    from gigawatt.ops import training_job
+    from gigawatt.reliability import plan_reliability
+
+    jobs = []
+    for run in scenario.training:
+        n = _run_gpus(scenario, run, cat)
+        model = scenario.resolve_model(run, cat)
+        rel = plan_reliability(run.name, model, run.accelerator, n, sec, cat).job
+        site_name = next((s.name for s in sites.values() if s.accelerator == run.accelerator), None)
+        if site_name is None:
+            site_name = f"{run.name}-site"
+            sites[site_name] = SimSite(
+                site_name,
+                run.accelerator,
+                n + math.ceil(n * max(sec.spare_fraction, 0.0)),
+                sec.site,
+                temperature_c=sec.temperature_c,
+                fleet_age_years=sec.fleet_age_years,
+            )
+        jobs.append(training_job(run.name, site_name, n, rel))
+    return jobs
+
+
+def _service_jobs(sec: ReliabilitySection, sites: dict[str, SimSite]) -> list[SimJob]:
+    jobs = []
+    for svc in sec.services:
+        if svc.site not in sites:
+            raise InputError(
+                [
+                    Problem(
+                        "reliability section", f"services.{svc.name}.site", f"{svc.site!r} unknown"
+                    )
+                ]
+            )
+        jobs.append(SimJob(svc.name, svc.site, svc.gpus, "serving", failover_s=svc.failover_s))
+    return jobs
+
+
+def _holding(sites: dict[str, SimSite], jobs: list[SimJob]) -> list[SimSite]:
+    """The sites, each grown where needed to hold the accelerators of its jobs."""
+    held = []
+    for name, site in sites.items():
+        need = sum(j.gpus for j in jobs if j.site == name)
+        grown = math.ceil(need * SITE_HEADROOM)
+        held.append(site if site.gpus >= need else dataclasses.replace(site, gpus=grown))
+    return held
+
+
 def ops_inputs(file: Path, section_path: Path | None) -> tuple[list[SimSite], list[SimJob]]:
     """Sites and jobs of the ops simulation: the plan's own fleet (its sites, training runs
     and services) when the scenario plans one; otherwise, or with an explicit what-if
@@ -118,89 +217,8 @@ def ops_inputs(file: Path, section_path: Path | None) -> tuple[list[SimSite], li
         alloc = planned.tables.get("allocation")
         if alloc is not None and not alloc.empty:
             return ops_inputs_from_plan(planned, cat)
-    # an explicit section wins; then the scenario's own section; then the shipped default
-    if section_path is not None:
-        sec = _load_section(section_path)
-    elif scenario.reliability is not None:
-        sec = scenario.reliability
-    else:
-        sec = _load_section(DEFAULT_SECTION)
-    sites: dict[str, SimSite] = {
-        s.name: SimSite(
-            s.name,
-            s.accelerator,
-            s.gpus,
-            s.type,
-            s.pue,
-            s.technicians,
-            s.temperature_c,
-            s.fleet_age_years,
-        )
-        for s in sec.sites
-    }
-    jobs: list[SimJob] = []
-    from gigawatt.reliability import plan_reliability
-
-    for run in scenario.training:
-        n = run.gpus
-        if n is None:
-            from gigawatt.perf.system import get_system
-            from gigawatt.training_plan import plan_training_run
-
-            model = scenario.resolve_model(run, cat)
-            if run.seq_len:
-                model = model.with_(seq_len=run.seq_len)
-            system = get_system(run.accelerator, cat, oversubscription=run.oversubscription)
-            n = plan_training_run(run, model, system, cat).n_gpus
-        model = scenario.resolve_model(run, cat)
-        rel = plan_reliability(run.name, model, run.accelerator, n, sec, cat).job
-        site_name = next((s.name for s in sites.values() if s.accelerator == run.accelerator), None)
-        if site_name is None:
-            site_name = f"{run.name}-site"
-            sites[site_name] = SimSite(
-                site_name,
-                run.accelerator,
-                n + math.ceil(n * max(sec.spare_fraction, 0.0)),
-                sec.site,
-                temperature_c=sec.temperature_c,
-                fleet_age_years=sec.fleet_age_years,
-            )
-        jobs.append(
-            SimJob(
-                run.name,
-                site_name,
-                n,
-                "training",
-                interval_s=max(rel.interval_s, 60.0),
-                checkpoint_s=rel.checkpoint_blocking_s,
-                lag_s=rel.checkpoint_lag_s,
-                restart_s=rel.restart_s,
-                planned_per_day=rel.planned_per_day,
-            )
-        )
-    for svc in sec.services:
-        if svc.site not in sites:
-            raise InputError(
-                [
-                    Problem(
-                        "reliability section", f"services.{svc.name}.site", f"{svc.site!r} unknown"
-                    )
-                ]
-            )
-        jobs.append(SimJob(svc.name, svc.site, svc.gpus, "serving", failover_s=svc.failover_s))
-    # sites must hold their jobs
-    for name, site in list(sites.items()):
-        need = sum(j.gpus for j in jobs if j.site == name)
-        if site.gpus < need:
-            sites[name] = SimSite(
-                site.name,
-                site.accelerator,
-                math.ceil(need * 1.02),
-                site.type,
-                site.pue,
-                site.technicians,
-                site.temperature_c,
-                site.fleet_age_years,
-            )
-    _ = SECONDS_PER_DAY
-    return list(sites.values()), jobs
+    sec = _what_if_section(scenario, section_path)
+    sites = _section_sites(sec)
+    jobs = _training_jobs(scenario, sec, sites, cat)
+    jobs += _service_jobs(sec, sites)
+    return _holding(sites, jobs), jobs
