@@ -36,6 +36,8 @@ TP_CHOICES = (1, 2, 4, 8, 16, 32, 64, 72)
 PP_CHOICES = (1, 2, 4, 8, 16)
 EP_CHOICES = (2, 4, 8, 16, 32, 64, 72)
 MAX_REPLICA_GPUS = 64  # largest replica searched (or one scale-up domain, if larger)
+# KV-cache precision served with each weight precision (integer weights keep an FP8 cache)
+KV_CACHE_OF = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "int8": "fp8", "int4": "fp8"}
 CONCURRENCY_GRID = np.unique(np.round(np.geomspace(1, 2048, 34))).astype(float)
 
 
@@ -86,13 +88,12 @@ def serving_configs(
     sw = software or get_software()
     layouts = parallel_layouts(model, system)
     tps = sorted({t for t, _, _ in layouts})
-    kv_of = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "int8": "fp8", "int4": "fp8"}
     grid = [(lay, w, c) for lay in layouts for w in weights for c in CONCURRENCY_GRID]
     tp_a = np.array([g[0][0] for g in grid], dtype=np.float64)
     pp_a = np.array([g[0][1] for g in grid], dtype=np.float64)
     ep_a = np.array([g[0][2] for g in grid], dtype=np.float64)
     w_a = np.array([g[1] for g in grid], dtype=object)
-    kv_a = np.array([kv_of[g[1]] for g in grid], dtype=object)
+    kv_a = np.array([KV_CACHE_OF[g[1]] for g in grid], dtype=object)
     c_a = np.array([g[2] for g in grid], dtype=np.float64)
     res = predict_serving(
         model,
@@ -277,7 +278,7 @@ def plan_services(
             svc.output_tokens_mean,
             svc.ttft_p99_s,
             svc.tpot_p50_s,
-            tuple(svc.weights or ("bf16", "fp8")),
+            svc.precisions,
             where=where,
         )
         price = (usd_per_gpu_hour or {}).get(svc.accelerator)

@@ -151,10 +151,9 @@ def _reachable_at_one(
     service's SLO: one prediction per layout and precision (~1/30 of the serving search)."""
     import numpy as np
 
-    from gigawatt.fleet import parallel_layouts
+    from gigawatt.fleet import KV_CACHE_OF, parallel_layouts
     from gigawatt.perf.serving import predict_serving
 
-    kv_of = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "int8": "fp8", "int4": "fp8"}
     grid = [(lay, w) for lay in parallel_layouts(model, system) for w in weights]
     if not grid:
         return False
@@ -166,7 +165,7 @@ def _reachable_at_one(
         np.array([g[0][0] for g in grid], dtype=np.float64),
         np.array([g[0][1] for g in grid], dtype=np.float64),
         np.array([g[1] for g in grid], dtype=object),
-        np.array([kv_of[g[1]] for g in grid], dtype=object),
+        np.array([KV_CACHE_OF[g[1]] for g in grid], dtype=object),
         concurrency=np.ones(len(grid)),
         chunked_prefill=True,
         ep=np.array([g[0][2] for g in grid], dtype=np.float64),
@@ -203,7 +202,7 @@ def serving_problems(
     services = scenario.serving.services if scenario.serving is not None else []
     for i, svc in enumerate(services):
         loc: Loc = ("serving", "services", i)
-        weights = tuple(svc.weights or ("bf16", "fp8"))
+        weights = svc.precisions
         try:
             model = get_model(svc.model, catalog)
             system = get_system(svc.accelerator, catalog)

@@ -21,6 +21,9 @@ from gigawatt.limits import (
 from gigawatt.schema import Strict
 from gigawatt.units import DAY_S
 
+# precisions a service is served at when it names none (the engines' common deployments)
+DEFAULT_PRECISIONS = ("bf16", "fp8")
+
 
 class ServiceDemand(Strict):
     """One served product and its demand. Units: seconds, tokens, requests, users."""
@@ -59,6 +62,11 @@ class ServiceDemand(Strict):
         """Daily active users in ``quarter`` (0 = now), compounding the quarterly growth."""
         q = np.asarray(quarter, dtype=np.float64)
         return np.asarray(self.daily_active_users * (1.0 + self.growth_per_quarter) ** q)
+
+    @property
+    def precisions(self) -> tuple[str, ...]:
+        """Weight precisions the serving search tries: as given, else BF16 and FP8."""
+        return tuple(self.weights or DEFAULT_PRECISIONS)
 
     def mean_request_rate_per_s(self, quarter: int | NDArray[np.int64] = 0) -> NDArray[np.float64]:
         return np.asarray(self.users(quarter) * self.requests_per_user_per_day / DAY_S)
