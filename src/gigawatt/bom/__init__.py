@@ -11,7 +11,6 @@ from gigawatt.bom.cluster import (
     build_line,
     cluster_bom,
     combine_lines,
-    it_power_per_accelerator_w,
     scale_line,
 )
 from gigawatt.bom.fabric import Fabric, fabric_tiers, size_fabric
@@ -38,7 +37,6 @@ __all__ = [
     "combine_lines",
     "fabric_tiers",
     "it_load_profile",
-    "it_power_per_accelerator_w",
     "scale_line",
     "server_for",
     "server_power",

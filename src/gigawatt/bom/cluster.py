@@ -10,7 +10,7 @@ keeps its lines apart from their total, so a table shows both and they always re
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -26,7 +26,7 @@ from gigawatt.bom.power import (
     server_power,
     switch_power_w,
 )
-from gigawatt.catalog import Catalog, Entry
+from gigawatt.catalog import Catalog, Entry, Quantity
 from gigawatt.errors import InputError, Problem
 from gigawatt.limits import MAX_ACCELERATORS
 
@@ -60,7 +60,7 @@ def _bom_or_default(accelerator: str, catalog: Catalog, fabric: Entry) -> Entry:
 
 def _count(entry: Entry, key: str) -> float:
     q = entry.get(key)
-    return float(q.get()) if q is not None and hasattr(q, "known") and q.known else 0.0
+    return float(q.get()) if isinstance(q, Quantity) and q.known else 0.0
 
 
 @dataclass(frozen=True)
@@ -269,18 +269,6 @@ def cluster_bom(lines: Iterable[BomLine]) -> ClusterBOM:
     kept = tuple(lines)
     total = {k: float(sum(getattr(ln, k) for ln in kept)) for k in SUMMED}
     return ClusterBOM(kept, total)
-
-
-def it_power_per_accelerator_w(
-    accelerator: str, count: float, catalog: Catalog, end: int = LIKELY
-) -> float:
-    """Design IT power per accelerator in a cluster of ``count`` (fabric share included)."""
-    line = build_line("cluster", accelerator, max(count, 1.0), catalog, end=end)
-    return line.it_power_per_accelerator_w
-
-
-def lines_by_name(bom: ClusterBOM) -> Mapping[str, BomLine]:
-    return {ln.name: ln for ln in bom.lines}
 
 
 def combine_lines(name: str, lines: Iterable[BomLine]) -> BomLine:

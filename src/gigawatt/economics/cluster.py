@@ -185,16 +185,18 @@ def cluster_inputs(
     book: PriceBook,
     section: EconomicsSection | None = None,
     catalog: Catalog | None = None,
+    line: BomLine | None = None,
 ) -> EconomicsInputs:
     """Purchases and site operations of a cluster: its bill of materials (gigawatt.bom:
-    compute, fabric, storage, IT power), a facility of that IT power at the PUE, its power
-    supply, and ``years`` of operation at the given (or default) prices."""
+    compute, fabric, storage, IT power; ``line`` when the caller has built it already), a
+    facility of that IT power at the PUE, its power supply, and ``years`` of operation at the
+    given (or default) prices."""
     cluster.check()
     cat = catalog or load_catalog()
     fin = book.finance
     comp = book.compute_item(cluster.gpu, where=WHERE)
     comp.unit_price()  # unpublished prices fail first, with what to do
-    line = cluster_line(cluster, book, cat)
+    line = line or cluster_line(cluster, book, cat)
     pue = cluster.pue if cluster.pue is not None else fin.pue[1]
     it_w = line.it_power_w
     y = cluster.year
@@ -294,12 +296,15 @@ def cluster_cost(
     b = book or load_price_book(cat)
     sec = section or EconomicsSection()
     b2 = b.with_overrides(sec.prices, sec.wacc)
-    inputs = cluster_inputs(cluster, b2, sec.model_copy(update={"prices": {}, "wacc": None}), cat)
-    tables = plan_economics(inputs, b2)
+    cluster.check()
+    b2.compute_item(cluster.gpu, where=WHERE).unit_price()  # unpublished prices fail first
+    line = cluster_line(cluster, b2, cat)
+    unpriced = sec.model_copy(update={"prices": {}, "wacc": None})
+    tables = plan_economics(cluster_inputs(cluster, b2, unpriced, cat, line), b2)
     return ClusterCost(
         cluster=cluster,
         compute_item=b2.compute_item(cluster.gpu, where=WHERE).id,
-        line=cluster_line(cluster, b2, cat),
+        line=line,
         pue=cluster.pue if cluster.pue is not None else b2.finance.pue[1],
         tables=tables,
     )

@@ -40,7 +40,6 @@ from gigawatt.units import UNITS
 
 FloatArray = NDArray[np.float64]
 BITS_PER_BYTE = 8.0
-DEFAULT_FABRIC_GPUS = REFERENCE_FABRIC_GPUS  # accelerators on one scale-out fabric
 M2_PER_MM2 = UNITS["mm2"][0]
 # A die may match the reticle field exactly; the slack absorbs rounding of the mm2 -> m2
 # conversion so that such a die is not rejected as larger than the reticle.
@@ -513,7 +512,7 @@ def unit_needs(
     catalog: Catalog,
     sampler: Sampler,
     yield_model: YieldModel = "negative_binomial",
-    fabric_gpus: int = DEFAULT_FABRIC_GPUS,
+    fabric_gpus: int = REFERENCE_FABRIC_GPUS,
 ) -> UnitNeeds:
     """Wafers per good, deployed accelerator of a BOM, by stream (see module docstring).
 
