@@ -36,6 +36,7 @@ from gigawatt.economics import (
     convert,
     load_price_book,
     plan_economics,
+    site_operations,
     site_purchases,
     summary_dict,
 )
@@ -504,18 +505,16 @@ def _tranche_inputs(
     pue = min(max(share.pue, 1.0), 3.0)
     buy = bom_purchases(part, comp.id, y, site, cat)
     buy += site_purchases(it_w, it_w * pue, share.floating, "grid-connection", y, site)
-    ops = [
-        SiteOperation(
-            year=y + k,
-            site=site,
-            it_power_w=it_w,
-            facility_energy_j=it_w * share.facility_j_per_w_year,
-            water_m3=it_w * share.water_m3_per_w_year,
-            energy_price_usd_per_j=share.energy_price_usd_per_j,
-            water_price_usd_per_m3=share.water_price_usd_per_m3,
-        )
-        for k in range(years)
-    ]
+    ops = site_operations(
+        it_w,
+        y,
+        years,
+        site,
+        it_w * share.facility_j_per_w_year,
+        it_w * share.water_m3_per_w_year,
+        share.energy_price_usd_per_j,
+        share.water_price_usd_per_m3,
+    )
     return [p.model_copy(update={"tranche": site}) for p in buy], ops
 
 

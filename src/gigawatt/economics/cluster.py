@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from gigawatt.bom import BomLine, build_line
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.economics.pricebook import (
-    Financials,
     PriceBook,
     Range,
     load_price_book,
@@ -154,25 +153,23 @@ def site_purchases(
 
 def site_operations(
     it_w: float,
-    pue: float,
     year: int,
     years: int,
     site: str,
+    facility_energy_j: float,
+    water_m3: float,
     energy_price: float | tuple[float, float, float],
     water_price: float | tuple[float, float, float],
-    water_m3_per_j_it: float,
-    fin: Financials,
 ) -> list[SiteOperation]:
-    """``years`` of operation of ``it_w`` of IT from ``year``: energy at the average IT load
-    (prices.yaml cluster-defaults ``it_load``: average draw / design power) times the PUE."""
-    it_energy = it_w * fin.it_load[1] * YEAR_S
+    """``years`` of operation of ``it_w`` of IT from ``year``, each year using
+    ``facility_energy_j`` and ``water_m3`` at the site's prices."""
     return [
         SiteOperation(
             year=year + k,
             site=site,
             it_power_w=it_w,
-            facility_energy_j=it_energy * pue,
-            water_m3=it_energy * water_m3_per_j_it,
+            facility_energy_j=facility_energy_j,
+            water_m3=water_m3,
             energy_price_usd_per_j=energy_price,
             water_price_usd_per_m3=water_price,
         )
@@ -212,16 +209,18 @@ def cluster_inputs(
         if cluster.water_price_usd_per_m3 is not None
         else fin.water_price_usd_per_m3
     )
+    # energy at the average IT load (prices.yaml cluster-defaults ``it_load``: average draw /
+    # design power) times the PUE; water at the default WUE
+    it_energy = it_w * fin.it_load[1] * YEAR_S
     ops = site_operations(
         it_w,
-        pue,
         y,
         cluster.years,
         cluster.site,
+        it_energy * pue,
+        it_energy * fin.wue_m3_per_j[1],
         energy_price,
         water_price,
-        fin.wue_m3_per_j[1],
-        fin,
     )
     sec = section or EconomicsSection()
     sec = sec.model_copy(update={"horizon_years": cluster.years})
