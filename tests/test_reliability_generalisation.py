@@ -76,25 +76,35 @@ def test_plan_reliability_cost_does_not_grow_with_cluster_size(
 
 
 def test_published_studies_within_honest_tolerances(reference_dir: Path) -> None:
+    import csv
+
     from gigawatt.validate import validate_file
 
     report = validate_file(DATA / "reliability_published.csv")
     assert report.kind == "reliability"
     rows = {r.id: r for r in report.rows}
+    with (DATA / "reliability_published.csv").open() as f:
+        study = {r["id"]: r["study"] for r in csv.DictReader(f)}
+    # six independent studies (Llama 3, Meta's research clusters, BLOOM, OPT-175B, MosaicML
+    # MPT-7B, a B200 production cluster), every row within its study's stated uncertainty
+    assert len(set(study.values())) >= 6
     for r in report.rows:
         assert r.error is None, r.error
         assert r.within, (r.id, r.predicted, r.measured, r.tolerance)
+        assert r.chosen["scope"] and r.chosen["counts"] in ("all", "hardware")
     errors = [abs(r.signed_error or 1.0) for r in report.rows]
-    # one model for every study: median 8 %, worst 27 % (before the job mix and the failure
-    # definition: median 21 %, worst +254 % on OPT-175B, research-cluster jobs +330-380 %)
+    # one model for every study: median 8 %, worst 35 % (MPT-7B's 4 events, inside their
+    # Poisson interval); before the job mix and the failure definition: median 21 %, worst
+    # +254 % on OPT-175B, research-cluster jobs +330-380 %
     assert statistics.median(errors) < 0.10
-    assert max(errors) < 0.30
+    assert max(errors) < 0.40
     assert len({r.chosen["job_mix"] for r in report.rows}) == 2
     # the calibration record keeps its 25 % after the generation and job-mix factors
     assert rows["llama3-54d"].tolerance == 0.25
     assert abs(rows["llama3-54d"].signed_error or 1.0) < 0.05
     ref = validate_file(reference_dir / "reliability.csv")
     assert all(r.within for r in ref.rows)
+    assert max(abs(r.signed_error or 1.0) for r in ref.rows) < 0.01  # 0.2 % today
     # Meta RSC-1 (A100), hardware-attributed: within 35 %
     for rid in ("meta-rsc1-16k-mttf", "meta-rsc1-131k-mttf"):
         assert abs(rows[rid].signed_error or 1.0) < 0.35
@@ -105,11 +115,38 @@ def test_published_studies_within_honest_tolerances(reference_dir: Path) -> None
     for rid in ("meta-rsc-8gpu-job-mttf", "meta-rsc-1024gpu-job-mttf"):
         assert abs(rows[rid].signed_error or 1.0) < 0.10
         assert rows[rid].chosen["job_mix"] == "research"
+        assert rows[rid].chosen["scope"] == "every job failure"
     # OPT-175B (out of sample): a new cluster and an immature stack, within 10 %
     assert abs(rows["opt-175b-logbook"].signed_error or 1.0) < 0.10
-    # BLOOM is out of sample and counts GPU failures only
-    assert rows["bloom-176b-gpu-failures"].chosen["category"] == "gpu"
+    # BLOOM and the B200 cluster are out of sample and count GPU failures only
+    for rid in ("bloom-176b-gpu-failures", "lablup-b200-gpu-failures"):
+        assert rows[rid].chosen["category"] == "gpu"
+        assert rows[rid].chosen["scope"] == "hardware-attributed failures, gpu causes only"
     assert abs(rows["bloom-176b-gpu-failures"].signed_error or 1.0) < 0.5
+    # Blackwell: per-die and per-HBM-stack counts, no generation factor, within 10 %
+    assert rows["lablup-b200-gpu-failures"].chosen["generation_factor"] == 1.0
+    assert abs(rows["lablup-b200-gpu-failures"].signed_error or 1.0) < 0.10
+    # MPT-7B's 4 hardware failures are judged by their Poisson interval's lower end
+    mpt = rows["mpt-7b-hardware-failures"]
+    assert mpt.detail["stated_interval"] == [1.09, 10.24]
+    assert mpt.tolerance == pytest.approx(1 - 1.09 / 4)
+
+
+def test_stated_interval_judges_each_side_by_its_own_end(tmp_path: Path) -> None:
+    from gigawatt.validate import validate_file
+    from gigawatt.validate.reliability import stated_tolerance
+
+    # 4 events, 95 % interval 1.09-10.24: 2.0 is within (-50 %), 12 is not (+200 %)
+    assert stated_tolerance(4.0, 2.0, 1.09, 10.24) == pytest.approx(0.7275)
+    assert stated_tolerance(4.0, 12.0, 1.09, 10.24) == pytest.approx(1.56)
+    src = (DATA / "reliability_published.csv").read_text().splitlines()
+    mpt = next(line for line in src if line.startswith("mpt-7b-"))
+    bad = tmp_path / "bad.csv"
+    lines = [mpt.replace(",1.09,10.24,", ",,10.24,"), mpt.replace(",1.09,10.24,", ",5,10.24,")]
+    bad.write_text(src[0] + "\n" + "\n".join(lines) + "\n")
+    one, outside = validate_file(bad).rows
+    assert one.error is not None and "low" in one.error and "both" in one.error
+    assert outside.error is not None and "contain" in outside.error
 
 
 def test_generation_factor_by_family_hardware_only() -> None:

@@ -32,7 +32,24 @@ RANGES: dict[str, Range] = {
     "days": Range(0.0, 3652.5, low_inclusive=False),
     "fleet_age_years": Range(0.0, 30.0),
     "temperature_c": Range(-40.0, 150.0),
+    "low": Range(0.0),
+    "high": Range(0.0, low_inclusive=False),
 }
+
+
+def stated_tolerance(measured: float, predicted: float, low: float, high: float) -> float:
+    """The relative error a row is judged at when the study states an interval [low, high]
+    for its figure (a Poisson interval of a small count, a stated range): the distance from
+    the measured value to the interval's end on the prediction's side, so an asymmetric
+    interval (4 events: 1.1 to 10.2) judges an over- and an under-prediction each by its own
+    end rather than by one symmetric figure."""
+    return high / measured - 1.0 if predicted >= measured else 1.0 - low / measured
+
+
+def failure_scope(counts: str, category: str | None) -> str:
+    """What the row's figure counts, in words, as the validation table prints it."""
+    what = "hardware-attributed failures" if counts == "hardware" else "every job failure"
+    return f"{what}, {category} causes only" if category else what
 
 
 def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
@@ -41,14 +58,23 @@ def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
 
     Optional columns: ``counts`` (``all`` failures, the default, or ``hardware``-attributed
     only), ``job_mix`` (``production`` or ``research``; default by metric, DEFAULT_JOB_MIX),
-    ``site``, ``fleet_age_years`` and ``temperature_c`` (conditions) and ``category`` (gpu,
-    host, network, software, facility: only causes of that category). The accelerator's
-    generation multiplier (catalog ``type: generation``) always applies."""
+    ``site``, ``fleet_age_years`` and ``temperature_c`` (conditions), ``category`` (gpu,
+    host, network, software, facility: only causes of that category) and ``low``/``high``
+    (the study's stated interval of its figure; the row is then judged against it,
+    ``stated_tolerance``, instead of ``tolerance``). The accelerator's generation multiplier
+    (catalog ``type: generation``) always applies; ``chosen["scope"]`` says in words what the
+    figure counts."""
     metric = row.raw("metric")
     if metric not in METRICS:
         raise row.fail("metric", f"{metric!r} not supported (allowed: {', '.join(METRICS)})")
     measured = row.req_float("value")
     tolerance = row.float_("tolerance", required=False)
+    low = row.float_("low", required=False)
+    high = row.float_("high", required=False)
+    if (low is None) != (high is None):
+        raise row.fail("low" if low is None else "high", "give both low and high, or neither")
+    if low is not None and high is not None and not low <= measured <= high:
+        raise row.fail("low", f"the interval [{low:g}, {high:g}] must contain value {measured:g}")
     gpu = row.raw("gpu")
     if gpu not in catalog.kind("accelerators"):
         known = ", ".join(sorted(catalog.kind("accelerators")))
@@ -72,6 +98,8 @@ def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
     mttf_h = 1.0 / lam / SECONDS_PER_HOUR
     predicted = lam * horizon if metric == "unexpected_interruptions" else mttf_h
     top = sorted(rates.items(), key=lambda kv: -float(kv[1]))[:6]
+    if low is not None and high is not None:
+        tolerance = stated_tolerance(measured, predicted, low, high)
     return RowResult(
         id=row.id,
         metric=metric,
@@ -79,15 +107,17 @@ def validate_reliability_row(row: Row, catalog: Catalog) -> RowResult:
         predicted=predicted,
         tolerance=tolerance,
         chosen={
-            "topology": fm.topology.id,
-            "site": site,
-            "generation_factor": fm.generation_multiplier,
-            "job_mix": mix,
-            "job_mix_factor": fm.software_multiplier,
+            "scope": failure_scope(counts, category),
             "counts": counts,
             "category": category or "all",
+            "job_mix": mix,
+            "job_mix_factor": fm.software_multiplier,
+            "generation_factor": fm.generation_multiplier,
+            "topology": fm.topology.id,
+            "site": site,
         },
         detail={
+            "stated_interval": None if low is None else [low, high],
             "interruptions_by_cause": {k: float(v) * horizon for k, v in top},
             "job_mttf_h": mttf_h,
             "devices": {k: float(v) for k, v in fm.topology.counts(n).items()},
