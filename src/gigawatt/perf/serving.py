@@ -100,8 +100,16 @@ class Software:
     # rate (families not listed: 1.0)
     moe_gemm_efficiency: tuple[tuple[str, float], ...] = ()
     gemm_efficiency: tuple[tuple[str, float], ...] = ()  # dense GEMMs, likewise
+    # decode-step GEMMs only (large running batches of in-flight engines), likewise
+    decode_gemm_efficiency: tuple[tuple[str, float], ...] = ()
     sequence_overhead_s: float = 0.0  # per running sequence per decode step
     gqa_kv_reread: float = 1.0  # without GQA sharing: share of per-head K/V re-reads from HBM
+    # in-flight batching that puts new prompts into the running decode iteration (their first
+    # token comes at the end of that mixed step) rather than in prefill-only iterations
+    mixed_batching: bool = False
+    # memory the engine's runtime keeps outside weights, workspace and KV (CUDA context,
+    # library workspaces); None: the accelerator family's reserve (a PyTorch training figure)
+    memory_reserved_bytes: float | None = None
 
     @classmethod
     def from_entry(cls, entry: Entry) -> Software:
@@ -116,15 +124,22 @@ class Software:
             max_batch=int(entry.q("max_batch").get()),
             moe_gemm_efficiency=_by_family(entry, "moe_gemm_efficiency"),
             gemm_efficiency=_by_family(entry, "gemm_efficiency"),
+            decode_gemm_efficiency=_by_family(entry, "decode_gemm_efficiency"),
             sequence_overhead_s=_optional_q(entry, "sequence_overhead", 0.0),
             gqa_kv_reread=_optional_q(entry, "gqa_kv_reread", 1.0),
+            mixed_batching=bool(entry.get("mixed_batching", False)),
+            memory_reserved_bytes=(
+                entry.q("memory_reserved").get() if entry.get("memory_reserved") else None
+            ),
         )
 
-    def kernel_efficiency(self, family: str) -> tuple[float, float]:
-        """(dense, MoE expert) GEMM shares of the family's rate this engine reaches."""
+    def kernel_efficiency(self, family: str, decode: bool = False) -> tuple[float, float]:
+        """(dense, MoE expert) GEMM shares of the family's rate this engine reaches; in a
+        decode step (``decode``) times the engine's decode-GEMM share."""
+        step = dict(self.decode_gemm_efficiency).get(family, 1.0) if decode else 1.0
         return (
-            dict(self.gemm_efficiency).get(family, 1.0),
-            dict(self.moe_gemm_efficiency).get(family, 1.0),
+            dict(self.gemm_efficiency).get(family, 1.0) * step,
+            dict(self.moe_gemm_efficiency).get(family, 1.0) * step,
         )
 
 
@@ -555,7 +570,7 @@ def decode_step_time(
         e,
         wb,
         peak,
-        sw.kernel_efficiency(system.family),
+        sw.kernel_efficiency(system.family, decode=True),
     )
     kv_width_gpu = model.kv_width / kv_shards(model, t)
     if model.mla is None and not sw.gqa_kv_reuse:
@@ -617,7 +632,10 @@ def memory_per_gpu(
     ffn = float(model.expert_hidden if model.is_moe else model.ffn_hidden)
     width = 4.0 * h + (model.q_width + model.kv_width + 2.0 * ffn) / t
     workspace = WORKSPACE_TOKENS * width * ACT_BYTES + sw.max_batch * model.vocab_size * 4.0 / t
-    reserved = np.full_like(weights, system.efficiency.memory_reserved_bytes)
+    reserve = sw.memory_reserved_bytes
+    reserved = np.full_like(
+        weights, system.efficiency.memory_reserved_bytes if reserve is None else reserve
+    )
     free = system.memory_bytes - weights - workspace - reserved
     kv_pool = np.maximum(free, 0.0) * sw.kv_memory_fraction
     blocks = np.ceil(s / sw.block_tokens) * sw.block_tokens
@@ -631,6 +649,32 @@ def memory_per_gpu(
         "kv_pool": np.asarray(kv_pool, dtype=np.float64),
     }
     return breakdown, np.asarray(per_seq, dtype=np.float64), np.asarray(max_batch, np.float64)
+
+
+def _paged_cap(
+    model: TransformerModel,
+    system: System,
+    t: FloatArray,
+    p: FloatArray,
+    wb: FloatArray,
+    kvb: FloatArray,
+    s_in: FloatArray,
+    s_out: FloatArray,
+    sw: Software,
+    e: FloatArray,
+    full_cap: FloatArray,
+) -> FloatArray:
+    """Sequences a paged KV cache holds under continuous batching.
+
+    Pages are allocated as tokens are produced (Kwon et al. 2023, PagedAttention, sec. 4), and
+    in steady state the running sequences are spread evenly over their output, so one holds
+    s_in + s_out / 2 tokens on average rather than its final length; only a sequence that
+    cannot fit whole (``full_cap`` < 1) is refused. MLPerf Inference v4.1 (NVIDIA, closed,
+    Llama 2 70B on H100 TP2) runs 806-1,300 sequences per replica where the final lengths
+    fit ~670.
+    """
+    _, _, mean_cap = memory_per_gpu(model, system, t, p, wb, kvb, s_in + s_out / 2.0, sw, e)
+    return np.asarray(np.where(full_cap >= 1.0, np.maximum(mean_cap, full_cap), 0.0), np.float64)
 
 
 def _poisson_quantile(mean: FloatArray, q: float) -> FloatArray:
@@ -783,7 +827,10 @@ def _little_law(r: _Replica, running: FloatArray, b: FloatArray, chunk_s: FloatA
     prefills of the X requests/s that join: TPOT = Td / (1 - X t_pf). Without chunking,
     prompts arriving within one step are prefilled together (k = running / out of them in
     steady state, a slot frees every out steps) and TTFT = Td / 2 + k t_pf + X t_pf k t_pf / 2
-    (the residual of a running prefill burst); dropping the cubic term (< 1 %) leaves a
+    (the residual of a running prefill burst); engines whose in-flight batching runs the
+    prompts inside a decode iteration (``mixed_batching``: TensorRT-LLM) take them at the
+    step boundary and return the first token after a whole step, Td instead of Td / 2, as
+    ``serving_sim`` does; dropping the cubic term (< 1 %) leaves a
     quadratic in X whose physical (smaller) root is taken. Chunked (Sarathi-Serve): a prompt
     rides on ``steps`` decode steps, each stretched by the others' chunks.
     """
@@ -800,7 +847,9 @@ def _little_law(r: _Replica, running: FloatArray, b: FloatArray, chunk_s: FloatA
     else:
         k = np.maximum(1.0, running / out)
         t_pf = r.prefill(k * r.s_in, k) / k
-        a0 = HALF_STEP * Td + k * t_pf
+        # a mixed iteration takes the prompt at the next step boundary (where a closed
+        # loop's requests arrive) and decodes the running batch before its first token
+        a0 = np.where(r.sw.mixed_batching, Td, HALF_STEP * Td) + k * t_pf
         c0 = 0.5 * k * t_pf * t_pf  # busy share X t_pf x half a burst k t_pf
         A = a0 * t_pf - c0
         Bq = a0 + (out - 1.0) * Td + running * t_pf
@@ -1060,6 +1109,7 @@ def predict_serving(
         fits = fits & (max_batch >= B)
         res = _static_batch(r, B)
     else:
+        max_batch = _paged_cap(model, system, t, p, wb, kvb, s_in, s_out, sw, e, max_batch)
         cap = np.maximum(r.full(max_batch), 1.0)
         res, stable = _continuous_batching(r, cap, concurrency, rate_per_s)
     return _serving_batch(r, res, one_prefill, max_batch, fits, stable, n_gpus, mem)

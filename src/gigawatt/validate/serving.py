@@ -53,15 +53,21 @@ def _software(row: Row, catalog: Catalog) -> Software:
 def _splits(
     row: Row, n_gpus: int, tp: int | None, pp: int | None, scale_up: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate (tp, pp) of the row: the given ones, or every split fitting the domain."""
+    """Candidate (tp, pp) of the row: the given ones, or every split fitting the domain.
+
+    A blank degree is searched over every value whose replica (tp * pp GPUs) divides
+    n_gpus: the GPUs left over serve as data-parallel replicas, as published deployments of
+    a model that fits in fewer GPUs than the system has do (MLPerf Inference submissions run
+    Llama 2 70B as several TP1-TP2 replicas per 8-GPU node)."""
     if tp is not None and pp is not None:
         return np.array([tp], np.float64), np.array([pp], np.float64)
+    divisors = [d for d in range(1, n_gpus + 1) if n_gpus % d == 0]
     options = [
-        (t_, n_gpus // t_ if pp is None else pp)
-        for t_ in ([tp] if tp else [d for d in range(1, n_gpus + 1) if n_gpus % d == 0])
-        if t_ <= scale_up
+        (t_, p_)
+        for t_ in ([tp] if tp else divisors)
+        for p_ in ([pp] if pp else divisors)
+        if t_ <= scale_up and n_gpus % (t_ * p_) == 0
     ]
-    options = [(t_, p_) for t_, p_ in options if p_ >= 1 and t_ * p_ <= n_gpus]
     if not options:
         raise row.fail("tp", f"no tp/pp split of n_gpus={n_gpus} fits the scale-up domain")
     ts = np.array([o[0] for o in options], dtype=np.float64)
