@@ -27,7 +27,9 @@ from typing import Any  # noqa: E402
 
 from calculon_peer import CALCULON_PROBLEMS, run_calculon_search  # noqa: E402
 from gigawatt.perf import get_system  # noqa: E402
+from gigawatt.perf.execution import ExecutionPlan  # noqa: E402
 from gigawatt.perf.search import search  # noqa: E402
+from gigawatt.perf.training import predict_training  # noqa: E402
 from gigawatt.workload import get_model  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +53,64 @@ PROBLEMS: list[dict[str, Any]] = [
         "calculon_problem": "gpt3-175b-a100",
     },
 ]
+
+# Side-by-side problems: one plan that Calculon's search picked, our memory terms and step time
+# for that same plan next to Calculon's figure. Calculon (Isaev et al. 2023, SC'23) keeps weight
+# gradients in the training datatype (2 B/param); Megatron-LM keeps an FP32 main-gradient
+# buffer for BF16 runs (4 B/param, arguments.py: "bfloat16 requires gradient accumulation and
+# all-reduce to be performed in fp32"), unsharded with the distributed optimizer (ZeRO-1) --
+# that term alone is 10.3 GiB of the 18 GiB gap on GPT-3 175B, TP8 PP4. The rest: activations
+# of the interleaved first stage (ours 31.9 GiB with 1 + (p - 1) / (p v) extra in-flight
+# micro-batches, Korthikanti 2022 sec. 4.2.3, vs ~28 GiB) and our allocator/runtime reserve
+# (3.7 GiB, efficiency.yaml memory_reserved), which Calculon leaves out. Sharding the gradients
+# too (ZeRO-2) is printed alongside.
+SIDE_BY_SIDE: list[dict[str, Any]] = [
+    {
+        "name": "gpt3-175b-64xa100-calculon-best",
+        "model": "gpt3-175b",
+        "gpu": "a100-sxm-80gb",
+        "plan": {
+            "tp": 8,
+            "pp": 4,
+            "vpp": 3,
+            "dp": 2,
+            "micro_batch": 4,
+            "global_batch": 64,
+            "recompute": "selective",
+            "sequence_parallel": True,
+            "zero": 1,
+        },
+        "calculon_memory_gib": 79.6,
+        "calculon_memory_source": "Calculon's best plan for GPT-3 175B on 64 A100 80GB at "
+        "global batch 64 (its A100 system file, optimizer sharding on)",
+    },
+]
+
+
+def side_by_side() -> dict[str, Any]:
+    """Our memory terms and step time for each SIDE_BY_SIDE plan, next to Calculon's figure,
+    and the same plan with gradients sharded (ZeRO-2)."""
+    out: dict[str, Any] = {}
+    for prob in SIDE_BY_SIDE:
+        model, system = get_model(prob["model"]), get_system(prob["gpu"])
+        rows = {}
+        for zero in (prob["plan"]["zero"], 2):
+            plan = ExecutionPlan(**{**prob["plan"], "zero": zero})
+            est = predict_training(model, system, plan)
+            terms = {k: v / 2**30 for k, v in est.memory_bytes.items()}
+            rows[f"zero{zero}"] = {
+                "step_time_s": est.step_time_s,
+                "memory_gib": est.memory_total_bytes / 2**30,
+                "fits": est.fits,
+                "memory_terms_gib": terms,
+            }
+            print(
+                f"{prob['name']} ZeRO{zero}: ours {est.memory_total_bytes / 2**30:.1f} GiB "
+                f"(Calculon {prob['calculon_memory_gib']} GiB), step {est.step_time_s:.2f} s; "
+                + ", ".join(f"{k} {v:.1f}" for k, v in terms.items())
+            )
+        out[prob["name"]] = {"calculon_memory_gib": prob["calculon_memory_gib"], **rows}
+    return out
 
 
 def run_ours(problem: dict[str, Any], repeat: int) -> dict[str, Any]:
@@ -82,9 +142,7 @@ def run_ours(problem: dict[str, Any], repeat: int) -> dict[str, Any]:
     }
 
 
-def run_calculon(
-    problem: dict[str, Any], path: str, python: str, seconds: float
-) -> dict[str, Any]:
+def run_calculon(problem: dict[str, Any], path: str, python: str, seconds: float) -> dict[str, Any]:
     """Calculon's own search on the same problem, run and timed in ``python`` (a subprocess
     driving the checkout at ``path``), sampled for ``seconds`` and extrapolated."""
     spec = CALCULON_PROBLEMS[problem["calculon_problem"]]
@@ -213,8 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--calculon-python",
         default=sys.executable,
-        help="interpreter with Calculon's requirements (numpy, pandas, psutil); "
-        "default: this one",
+        help="interpreter with Calculon's requirements (numpy, pandas, psutil); default: this one",
     )
     parser.add_argument(
         "--reference",
@@ -235,9 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in PROBLEMS:
         entry: dict[str, Any] = {"problem": problem, "gigawatt": run_ours(problem, args.repeat)}
         if peer_run:
-            calc = run_calculon(
-                problem, args.calculon, args.calculon_python, args.calculon_seconds
-            )
+            calc = run_calculon(problem, args.calculon, args.calculon_python, args.calculon_seconds)
             entry["calculon"] = calc
             entry["vs_calculon"] = ratios(entry["gigawatt"], calc)
             if calc.get("error"):
@@ -261,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             "the budget",
         )
     figures["accuracy"] = accuracy(args, peer_run)
+    figures["side_by_side"] = side_by_side()
     return benchkit.finish("search", figures, targets(peer_run), args.out, args.target)
 
 

@@ -60,3 +60,33 @@ def test_larger_global_batch_never_lowers_throughput(shape: dict[str, object], t
     batch = _batch(model, plans)
     tokens_per_s = batch.tokens_per_step / batch.step_time_s
     assert np.all(np.diff(tokens_per_s) >= -1e-12 * tokens_per_s[:-1])
+
+
+def test_fused_attention_pads_the_head_width() -> None:
+    """FlashAttention-2 computes at a multiple of 32 (<= 128), the Triton kernel at the next
+    power of two; widths already on the grid are unchanged."""
+    import numpy as np
+
+    from gigawatt.perf.training import padded_head_dim
+
+    both = np.array([False, True])
+    assert padded_head_dim(80.0, both).tolist() == [96.0, 128.0]
+    assert padded_head_dim(128.0, both).tolist() == [128.0, 128.0]
+    assert padded_head_dim(192.0, both).tolist() == [192.0, 256.0]
+
+
+def test_triton_attention_is_slower_than_flash_on_hopper() -> None:
+    """The same plan with the Triton kernel takes longer (lower share of peak) and the same
+    memory (both keep the scores on chip)."""
+    from gigawatt.perf.execution import ExecutionPlan
+    from gigawatt.perf.system import get_system
+    from gigawatt.perf.training import predict_training
+    from gigawatt.workload import TransformerModel
+
+    model = TransformerModel("t", 32, 4096, 32, 50368, seq_len=8192)
+    system = get_system("h100-sxm")
+    base = dict(dp=8, micro_batch=1, global_batch=64, zero=3, recompute="full")
+    flash = predict_training(model, system, ExecutionPlan(**base, attention="flash"))
+    triton = predict_training(model, system, ExecutionPlan(**base, attention="triton"))
+    assert triton.step_time_s > flash.step_time_s
+    assert triton.memory_total_bytes == flash.memory_total_bytes

@@ -4,11 +4,18 @@ Megatron-Bridge 25.11/26.02 performance summaries, MosaicML llm-foundry MPT benc
 with the catalog's one set of constants per family; blank execution fields are chosen by the
 plan search.
 
-Measured with this commit's constants (56 rows): median |error| 7.8 %, 75 % of rows within
-12 %, worst 40 % (PyTorch-FSDP MPT rows on H100, FP8 ones most, run slower than the
-Megatron-calibrated Hopper constants predict). The bounds below hold those figures with
-a small margin so that a regression fails; the targets (median <= 5 %, >= 90 % within 12 %) are
-not yet met.
+Rows state the sharding (``zero``) and attention kernel (``attention``: llm-foundry's Triton
+FlashAttention) their software used. Measured with this commit's constants (63 dense rows):
+median |error| 7.0 %, 79 % of rows within 12 %, worst 26 % (MPT FP8 1B/3B and the 64k-token MPT
+rows, GB200 MXFP8 70B, small FP8 models on NeMo 24.07). The bounds below hold those figures
+with a small margin so that a regression fails; the targets (median <= 5 %, >= 90 % within
+12 %) are not yet met.
+
+The MoE rows (tests/data/training_published_moe.csv: Qwen3 30B-A3B / 235B-A22B and DeepSeek-V3
+on H100, B200, GB200) are predicted (no false out-of-memory) but not yet accurate: median
+19 %, worst +162 % (expert-parallel all-to-all across nodes, which Megatron-Core overlaps with
+the other micro-batch's compute, is charged in full; grouped-GEMM efficiency of small experts
+is not represented); their bounds only stop a regression.
 """
 
 from __future__ import annotations
@@ -22,12 +29,15 @@ import pytest
 from gigawatt.validate.runner import validate_file
 
 DATA = Path(__file__).parent / "data" / "training_published.csv"
+MOE_DATA = Path(__file__).parent / "data" / "training_published_moe.csv"
 MIN_ROWS = 40
 MIN_SOURCES = 4
-MEDIAN_BOUND = 0.085
+MEDIAN_BOUND = 0.075
 WITHIN = 0.12
-WITHIN_SHARE_BOUND = 0.72
-WORST_BOUND = 0.42
+WITHIN_SHARE_BOUND = 0.77
+WORST_BOUND = 0.30
+MOE_MEDIAN_BOUND = 0.21
+LONG_SEQUENCE = 65536
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +54,18 @@ def test_the_set_is_broad_and_sourced() -> None:
     assert len(publishers) >= MIN_SOURCES
     assert {r["gpu"] for r in rows} >= {"a100-sxm-80gb", "h100-sxm", "b200", "gb200"}
     assert {r["precision"] for r in rows} >= {"bf16", "fp8"}
+    assert max(int(r["seq_len"]) for r in rows) >= LONG_SEQUENCE
+
+
+def test_the_moe_set_is_predicted() -> None:
+    """MoE rows: every one predicted; the median only guards against a regression."""
+    with MOE_DATA.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["source"].strip() and int(r["moe_experts"]) > 0 for r in rows)
+    moe = validate_file(MOE_DATA)
+    assert [(r.id, r.error) for r in moe.rows if r.error is not None] == []
+    errors = [abs(r.predicted / r.measured - 1.0) for r in moe.rows]
+    assert statistics.median(errors) <= MOE_MEDIAN_BOUND
 
 
 def test_every_published_run_is_predicted(report) -> None:  # type: ignore[no-untyped-def]

@@ -56,6 +56,8 @@ class TransformerModel:
     moe_dense_layers: int = 0
     mla: MLA | None = None
     source: str = ""
+    # per-head width when it is not d_model / n_heads (Qwen3: 32 heads of 128 on d_model 2048)
+    d_head: int | None = None
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -68,7 +70,9 @@ class TransformerModel:
         for name in ("n_layers", "d_model", "n_heads", "vocab_size", "seq_len"):
             if int(getattr(self, name)) < 1:
                 out.append((name, f"must be an integer >= 1, got {getattr(self, name)}"))
-        if self.n_heads >= 1 and self.d_model % self.n_heads:
+        if self.d_head is not None and self.d_head < 1:
+            out.append(("d_head", f"must be an integer >= 1, got {self.d_head}"))
+        if self.d_head is None and self.n_heads >= 1 and self.d_model % self.n_heads:
             out.append(("n_heads", f"must divide d_model={self.d_model}"))
         kv = self.kv_heads
         if kv < 1 or (self.n_heads >= 1 and self.n_heads % kv):
@@ -89,7 +93,7 @@ class TransformerModel:
 
     @property
     def head_dim(self) -> int:
-        return self.d_model // self.n_heads
+        return self.d_head if self.d_head is not None else self.d_model // self.n_heads
 
     @property
     def ffn_hidden(self) -> int:

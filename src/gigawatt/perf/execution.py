@@ -16,7 +16,10 @@ from numpy.typing import NDArray
 Recompute = Literal["none", "selective", "full"]
 RECOMPUTE_CODES: dict[str, int] = {"none": 0, "selective": 1, "full": 2}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE_CODES.items()}
-ATTENTION_CODES: dict[str, int] = {"unfused": 0, "flash": 1}
+# unfused: QK^T, softmax, dropout as separate kernels; flash: FlashAttention-2/3 or cuDNN fused
+# attention; triton: the Triton FlashAttention kernel (flash_attn_triton, 2022) that PyTorch
+# stacks such as llm-foundry used in 2023
+ATTENTION_CODES: dict[str, int] = {"unfused": 0, "flash": 1, "triton": 2}
 ATTENTION_NAMES = {v: k for k, v in ATTENTION_CODES.items()}
 PRECISIONS = ("bf16", "fp16", "fp8")
 

@@ -25,8 +25,9 @@ _FASTER_WHEN_HIGH = {
     "attention_peak_fraction",
     "fp8_gemm_peak_fraction",
     "training_gemm_peak_fraction",
+    "triton_attention_peak_fraction",
 }
-AttentionKernel = Literal["flash", "unfused"]
+AttentionKernel = Literal["flash", "unfused", "triton"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Efficiency:
     training_gemm_peak_fraction: float | None = None
     # FP8 GEMMs' share of the FP8 peak; None: the BF16 fraction (catalog fp8_gemm_peak_fraction)
     fp8_gemm_peak_fraction: float | None = None
+    # the Triton FlashAttention kernel's share of peak; None: as the fused kernels
+    triton_attention_peak_fraction: float | None = None
 
     def training_gemm_fraction(self, fp8: bool) -> float:
         """Large-GEMM share of the datasheet peak a training step sustains at its GEMM
@@ -73,15 +76,22 @@ class Efficiency:
             return self.gemm_peak_fraction
         return self.attention_peak_fraction
 
+    @property
+    def triton_fraction(self) -> float:
+        """Share of peak the Triton FlashAttention kernel reaches (catalog
+        triton_attention_peak_fraction; absent: as the fused kernels)."""
+        if self.triton_attention_peak_fraction is None:
+            return self.flash_fraction
+        return self.triton_attention_peak_fraction
+
     @classmethod
     def from_entry(cls, entry: Entry, bound: Bound = "likely") -> Efficiency:
         """Constants of a catalog family; ``bound`` takes every constant at the end of its
         range that makes the system fastest (optimistic) or slowest (pessimistic)."""
         kernel = str(entry.get("attention_kernel", "flash"))
-        if kernel not in ("flash", "unfused"):
-            raise CatalogError(
-                [Problem(entry.file, f"{entry.id}.attention_kernel", "must be flash or unfused")]
-            )
+        if kernel not in ("flash", "unfused", "triton"):
+            where = f"{entry.id}.attention_kernel"
+            raise CatalogError([Problem(entry.file, where, "must be flash, unfused or triton")])
 
         def pick(key: str) -> float:
             low, likely, high = entry.q(key).range
@@ -109,6 +119,7 @@ class Efficiency:
             fp8_gemm_peak_fraction=optional("fp8_gemm_peak_fraction", None),
             training_gemm_peak_fraction=optional("training_gemm_peak_fraction", None),
             attention_peak_fraction=optional("attention_peak_fraction", None),
+            triton_attention_peak_fraction=optional("triton_attention_peak_fraction", None),
             dp_overlap_share=optional("dp_overlap_share", 1.0) or 0.0,
             tp_overlap_share=optional("tp_overlap_share", 0.0) or 0.0,
         )

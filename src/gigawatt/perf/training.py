@@ -74,6 +74,13 @@ CP_COLLECTIVES_BWD = 2.0  # K/V all-gather again and reduce-scatter of their gra
 P2P_SENDS_PER_MICROBATCH = 2.0  # activations forward, their gradients backward
 ZERO3_GATHERS_PER_MICROBATCH = 2.0  # parameters gathered for forward and again for backward
 ZERO3_PREFETCH_LAYERS = 2.0  # gathered layers held (current + prefetched)
+# fused attention kernels are compiled for a few head widths and pad the others up:
+# FlashAttention-2 rounds to a multiple of 32 up to 128, of 64 above (flash_api.cpp,
+# round_multiple); the Triton kernel to the next power of two (flash_attn_triton.py,
+# BLOCK_HEADDIM = next_power_of_2(d))
+FLASH_HEAD_STEP_SMALL = 32
+FLASH_HEAD_STEP_LARGE = 64
+FLASH_HEAD_STEP_LIMIT = 128
 HBM_GIB_PER_DATASHEET_GB = 2.0**30 / 1e9  # a datasheet HBM "GB" is a GiB (usable_memory_bytes)
 
 
@@ -203,7 +210,8 @@ class PlanShape:
     v: FloatArray
     b: FloatArray
     B: FloatArray
-    flash: NDArray[np.bool_]
+    flash: NDArray[np.bool_]  # a fused kernel (FlashAttention or its Triton version)
+    triton: NDArray[np.bool_]
     rc: NDArray[np.int64]
     zero: NDArray[np.int64]
     drop: float
@@ -242,7 +250,8 @@ def plan_shape(
         v=plans.vpp.astype(np.float64),
         b=b,
         B=plans.global_batch.astype(np.float64),
-        flash=plans.attention == ATTENTION_CODES["flash"],
+        flash=plans.attention != ATTENTION_CODES["unfused"],
+        triton=plans.attention == ATTENTION_CODES["triton"],
         rc=plans.recompute,
         zero=plans.zero,
         drop=1.0 if model.has_dropout else 0.0,
@@ -306,6 +315,14 @@ class AttentionCore:
     score_elements: FloatArray  # s_q x s score elements of the GPU's heads
 
 
+def padded_head_dim(dim: float, triton: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """The head width a fused attention kernel computes with (see FLASH_HEAD_STEP_*)."""
+    step = FLASH_HEAD_STEP_SMALL if dim <= FLASH_HEAD_STEP_LIMIT else FLASH_HEAD_STEP_LARGE
+    flash_dim = float(-(-dim // step) * step)
+    pow2 = float(2.0 ** np.ceil(np.log2(max(dim, 1.0))))
+    return np.where(triton, pow2, flash_dim)
+
+
 def attention_core_time(
     system: System, sh: PlanShape, qk_dim: float, v_dim: float
 ) -> AttentionCore:
@@ -323,10 +340,16 @@ def attention_core_time(
     core_flops = FLOPS_PER_MAC * heads * s_q * sh.s * (qk_dim + v_dim) * causal
     head_k = (qk_dim + v_dim) / 2.0
     t_batched = gemm_time(core_flops, s_q, sh.s, head_k, system, sh.peak_attn)
-    # fused kernels keep the s x s scores on chip: no memory roofline for the score matrix
-    half = system.efficiency.gemm_dim_half
-    shape_eff = (s_q / (s_q + half)) * (sh.s / (sh.s + half)) * (head_k / (head_k + half))
-    t_fused = core_flops / (sh.peak_attn * system.efficiency.flash_fraction * shape_eff)
+    # fused kernels keep the s x s scores on chip (no memory roofline for the score matrix)
+    # and compute at their padded head widths
+    eff = system.efficiency
+    half = eff.gemm_dim_half
+    padded = padded_head_dim(qk_dim, sh.triton) + padded_head_dim(v_dim, sh.triton)
+    head_p = padded / 2.0
+    shape_eff = (s_q / (s_q + half)) * (sh.s / (sh.s + half)) * (head_p / (head_p + half))
+    fraction = np.where(sh.triton, eff.triton_fraction, eff.flash_fraction)
+    padded_flops = core_flops * padded / (qk_dim + v_dim)
+    t_fused = padded_flops / (sh.peak_attn * fraction * shape_eff)
     t_core = np.where(sh.flash, t_fused, t_batched)
     score_elems = heads * s_q * sh.s
     score_bytes = UNFUSED_ATTN_BYTES + DROPOUT_ATTN_BYTES * sh.drop

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gigawatt.catalog import Catalog
+from gigawatt.perf.execution import ATTENTION_CODES
 from gigawatt.perf.search import search
 from gigawatt.perf.system import get_system
 from gigawatt.validate.core import COMMON_RANGES, Range, Row, RowResult
@@ -30,11 +31,16 @@ RANGES: dict[str, Range] = {
     "cp": Range(1, MAX_GPUS, integer=True),
     "ep": Range(1, MAX_GPUS, integer=True),
     "vpp": Range(1, MODEL_RANGES["n_layers"].high, integer=True),
+    "zero": Range(0, 3, integer=True),
 }
-EXECUTION_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vpp", "micro_batch")
+# zero: the published sharding (0 none, 1 distributed optimizer, 2 also gradients -- FSDP
+# SHARD_GRAD_OP --, 3 also parameters -- FSDP FULL_SHARD, Megatron-FSDP)
+EXECUTION_FIELDS = ("tp", "pp", "dp", "cp", "ep", "vpp", "micro_batch", "zero")
 # reported, in this order, when the search chose them
 CHOSEN_KEYS: tuple[str, ...] = ("vpp", "micro_batch", "recompute", "sequence_parallel", "zero")
 CHOSEN_KEYS += ("tp", "pp", "dp", "cp", "ep")
+# the attention kernel a row's software used (blank: the family's baseline, see efficiency.yaml)
+ATTENTION_KERNELS = tuple(ATTENTION_CODES)
 
 
 def _fixed(row: Row) -> dict[str, Any]:
@@ -50,6 +56,9 @@ def _fixed(row: Row) -> dict[str, Any]:
     sp = row.bool_("sequence_parallel")
     if sp is not None:
         fixed["sequence_parallel"] = sp
+    attention = row.choice("attention", ATTENTION_KERNELS)
+    if attention is not None:
+        fixed["attention"] = attention
     return fixed
 
 
