@@ -180,16 +180,16 @@ def run(
         from gigawatt.store import check_store
 
         check_store(store)
-    checked = None
-    if validate:  # measurements are validated once, for every scenario's report
+    checked = {}  # measurements are validated once, for every scenario's report
+    if validate:
         from gigawatt.validate import validate_paths
 
-        checked = validate_paths(validate)
+        checked = {"validation": validate_paths(validate)}
     objects = []
     for scenario, target in zip(scenarios, targets, strict=True):
         result = _plan_with_progress(scenario, quiet=as_json)
         try:
-            written = write_report(result, target, checked)
+            written = write_report(result, target, **checked)
         except OSError as exc:
             raise InputError([Problem(str(target), "out", f"cannot write: {exc}")]) from None
         if store is not None:
