@@ -150,6 +150,15 @@ def run(
     store: Annotated[
         Path | None, typer.Option(help="also append the plan to this DuckDB results store")
     ] = None,
+    validate: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--validate",
+            help="measurements files or directories to validate; the report links the "
+            "validation page (repeatable)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Plan scenarios: print the summary, write the tables and the report.
 
@@ -171,11 +180,16 @@ def run(
         from gigawatt.store import check_store
 
         check_store(store)
+    checked = {}  # measurements are validated once, for every scenario's report
+    if validate:
+        from gigawatt.validate import validate_paths
+
+        checked = {"validation": validate_paths(validate)}
     objects = []
     for scenario, target in zip(scenarios, targets, strict=True):
         result = _plan_with_progress(scenario, quiet=as_json)
         try:
-            written = write_report(result, target)
+            written = write_report(result, target, **checked)
         except OSError as exc:
             raise InputError([Problem(str(target), "out", f"cannot write: {exc}")]) from None
         if store is not None:
@@ -351,33 +365,6 @@ def _print_search(result: SearchResult, best: list[TrainingEstimate], title: str
         out.print("why the others lost:")
         for reason, n in result.rejected.most_common():
             out.print(f"  {n:>9,}  {reason}")
-
-
-# ---- validation ---------------------------------------------------------------------------------
-@app.command()
-@friendly
-def validate(
-    file: Annotated[Path, typer.Argument(help="CSV of published measurements")],
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
-) -> None:
-    """Predict each row of a reference file and compare with what was measured."""
-    from gigawatt.report import validation_table
-    from gigawatt.validate import validate_file
-
-    report = validate_file(file)
-    if as_json:
-        emit_json(report.to_dict())
-        return
-    out.print(validation_table(report))
-    med, worst = report.median_abs_error, report.max_abs_error
-    if med is not None and worst is not None:
-        out.print(
-            f"median |error| {med:.1%}, worst |error| {worst:.1%} over "
-            f"{len(report.abs_errors())} row(s)"
-        )
-    failed = [r for r in report.rows if r.error]
-    if failed:
-        out.print(f"[yellow]{len(failed)} row(s) not predicted[/]")
 
 
 def _register_command_modules() -> None:

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import html
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -38,6 +39,9 @@ from gigawatt.catalog import Catalog, Entry, Quantity, load_catalog
 from gigawatt.plan import Plan
 from gigawatt.training_plan import SECONDS_PER_DAY
 from gigawatt.units import UNITS
+
+if TYPE_CHECKING:
+    from gigawatt.validate import FamilySummary, Figures, Located, ValidationRun
 
 # Order and titles of the catalog kinds in the "Sources" section.
 KIND_TITLES: dict[str, str] = {
@@ -113,6 +117,7 @@ SANKEY_NODE_THICKNESS_PX = 16
 SUPPLY_HEIGHT_PX = 860
 SITES_HEIGHT_PX = 430
 WATERFALL_HEIGHT_PX = 460
+VALIDATION_HEIGHT_PX = 520
 
 # The log wafer axis starts at a third of the smallest positive demand and spans at least a
 # decade, with headroom above the highest capacity.
@@ -1676,6 +1681,243 @@ def sources_html(src: Sources) -> str:
     return "".join(parts)
 
 
+# ---- validation -------------------------------------------------------------------------------
+VALIDATION_PAGE = "validation.html"  # beside the plan's report.html
+VALIDATION_CAPTION = (
+    "Each point is one published row: measured (x) against predicted (y), both in the row's "
+    "SI unit, on log scales (rows of different metrics share the chart: only their ratio "
+    "matters). The line is y = x; the shaded band is ±{tol}, the tolerance most rows of this "
+    "family are judged at (each row is judged at its own, in the table below). Rows that could "
+    "not be predicted are not drawn; the table lists them with why."
+)
+
+
+def _pct(x: float | None, signed: bool = False) -> str:
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{x:+.1%}" if signed else f"{x:.1%}"
+
+
+def _plotted(fam: FamilySummary) -> dict[str, list[Located]]:
+    """Predicted rows with positive values (log axes), by source in the summary's order."""
+    from gigawatt.validate import source_key
+
+    groups: dict[str, list[Located]] = {k: [] for k in fam.by_source}
+    for r in fam.rows:
+        p, m = r.row.predicted, r.row.measured
+        if r.row.error is None and p is not None and p > 0 and math.isfinite(m) and m > 0:
+            groups[source_key(r.row.source)].append(r)
+    return {k: v for k, v in groups.items() if v}
+
+
+def family_tolerance(fam: FamilySummary) -> float | None:
+    """The tolerance most of the family's rows are judged at (the band of its chart)."""
+    counts = Counter(r.row.tolerance for r in fam.rows if r.row.tolerance is not None)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _identity_traces(low: float, high: float, tol: float | None) -> list[go.Scatter]:
+    """The tolerance band (two lines, the upper filled down to the lower) and y = x."""
+    xs = [low, high]
+    traces = []
+    if tol is not None:
+        band = {"color": GREY, "width": 0}
+        traces += [
+            go.Scatter(
+                x=xs,
+                y=[x * (1 - tol) for x in xs],
+                mode="lines",
+                line=band,
+                hoverinfo="skip",
+                showlegend=False,
+            ),
+            go.Scatter(
+                x=xs,
+                y=[x * (1 + tol) for x in xs],
+                mode="lines",
+                line=band,
+                fill="tonexty",
+                fillcolor=_rgba(GREY, 2 * BAND_ALPHA),
+                name=f"±{tol:.0%}",
+                hoverinfo="skip",
+            ),
+        ]
+    traces.append(
+        go.Scatter(
+            x=xs,
+            y=xs,
+            mode="lines",
+            line={"color": "#555", "width": 1},
+            name="y = x",
+            hoverinfo="skip",
+        )
+    )
+    return traces
+
+
+def _row_hover(r: Located) -> str:
+    row = r.row
+    return (
+        f"<b>{_esc(row.id)}</b> ({_esc(row.metric)})<br>measured {row.measured:.4g}, "
+        f"predicted {row.predicted:.4g}<br>error {_pct(row.signed_error, True)}"
+    )
+
+
+def validation_figure(fam: FamilySummary) -> go.Figure | None:
+    """Predicted vs measured for one family, one colour per source; None without points."""
+    groups = _plotted(fam)
+    if not groups:
+        return None
+    tol = family_tolerance(fam)
+    values = [
+        v for rows in groups.values() for r in rows for v in (r.row.measured, r.row.predicted)
+    ]
+    widen = 1 + (tol or 0.0)
+    low = min(v for v in values if v is not None) / widen
+    high = max(v for v in values if v is not None) * widen
+    fig = go.Figure(_identity_traces(low, high, tol))
+    for i, (source, rows) in enumerate(groups.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=[r.row.measured for r in rows],
+                y=[r.row.predicted for r in rows],
+                mode="markers",
+                marker={"color": PALETTE[i % len(PALETTE)], "size": 8, "opacity": 0.85},
+                name=source,
+                customdata=[_row_hover(r) for r in rows],
+                hovertemplate="%{customdata}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(type="log", title_text="measured (SI unit of each row's metric)")
+    fig.update_yaxes(type="log", title_text="predicted", scaleanchor="x")
+    fig.update_layout(
+        height=VALIDATION_HEIGHT_PX,
+        margin=_margin(top=30),
+        legend={"font": {"size": 11}},
+    )
+    return fig
+
+
+_FIGURE_HEADERS = ("rows", "predicted", "not predicted", "median |error|", "within tolerance")
+
+
+def _figure_cells(f: Figures) -> list[str]:
+    worst = (
+        "–" if f.worst is None else f"{_pct(f.worst.row.signed_error, True)} {_esc(f.worst.row.id)}"
+    )
+    return [
+        f"{f.rows:,}",
+        f"{f.predicted:,}",
+        f"{f.rows - f.predicted:,}",
+        _pct(f.median_abs_error),
+        f"{f.within:,} ({_pct(f.within_share)})",
+        worst,
+    ]
+
+
+def validation_summary_html(families: Mapping[str, FamilySummary], href: str = "") -> str:
+    """One line per family: files and its figures (``href``: the page with each family)."""
+    rows = []
+    for name, fam in families.items():
+        title = f'<a href="{_esc(href)}#validation-{_esc(name)}">{_esc(name)}</a>'
+        rows.append([title, f"{len(fam.files):,}", *_figure_cells(fam.overall)])
+    return _table(("family", "files", *_FIGURE_HEADERS, "worst"), rows)
+
+
+def _sources_table(fam: FamilySummary) -> str:
+    rows = [[_esc(k), *_figure_cells(f)] for k, f in fam.by_source.items()]
+    return _table(("source", *_FIGURE_HEADERS, "worst"), rows)
+
+
+def _rows_table(fam: FamilySummary) -> str:
+    """Every row: where it comes from, its note (or why it was not predicted), its numbers."""
+    rows = []
+    for r in fam.rows:
+        row = r.row
+        within = "" if row.within is None else ("yes" if row.within else '<b class="bad">no</b>')
+        why = "" if row.error is None else f'<b class="bad">not predicted:</b> {_esc(row.error)}'
+        rows.append(
+            [
+                f"<code>{_esc(row.id)}</code><br><span class='muted'>{_esc(r.file)}</span>",
+                f"<span class='muted'>{_esc(row.source)}</span>",
+                " ".join(x for x in (why, _esc(row.note)) if x),
+                _esc(row.metric),
+                f"{row.measured:.4g}",
+                "–" if row.predicted is None else f"{row.predicted:.4g}",
+                _pct(row.signed_error, True),
+                "–" if row.tolerance is None else f"{row.tolerance:.0%}",
+                within,
+            ]
+        )
+    headers = ("row", "source", "note", "metric", "measured", "predicted", "error")
+    return _table((*headers, "tolerance", "within"), rows, numeric_from=4)
+
+
+def validation_sections(run: ValidationRun) -> list[Section]:
+    """The summary (with the files skipped and why), then per family its chart, its figures
+    per source and every row with its error and note."""
+    families = run.families()
+    skipped = "".join(
+        f"<li><code>{_esc(s.file)}</code>: {_esc(s.reason)}</li>" for s in run.skipped
+    )
+    summary = (
+        validation_summary_html(families)
+        + (f"<h3>Files skipped</h3><ul>{skipped}</ul>" if skipped else "")
+        + (
+            "<p class='caption'>Median over the rows predicted; a row not predicted counts as "
+            "outside its tolerance.</p>"
+        )
+    )
+    sections: list[Section] = [("validation-summary", "Summary by family", summary)]
+    for name, fam in families.items():
+        fig = validation_figure(fam)
+        tol = family_tolerance(fam)
+        chart = (
+            ""
+            if fig is None
+            else _figure_div(fig, f"chart-validation-{name}")
+            + (f'<p class="caption">{_esc(VALIDATION_CAPTION.format(tol=_pct(tol)))}</p>')
+        )
+        files = ", ".join(f"<code>{_esc(f)}</code>" for f in fam.files)
+        body = (
+            f"<p class='caption'>Files: {files}</p>{chart}<h3>By source</h3>"
+            f"{_sources_table(fam)}<h3>Every row</h3>{_rows_table(fam)}"
+        )
+        sections.append((f"validation-{name}", f"{name}: predicted vs measured", body))
+    return sections
+
+
+def _validation_link_section(run: ValidationRun) -> Section:
+    """The plan report's section on validation: the summaries, linking to the full page."""
+    body = validation_summary_html(run.families(), href=VALIDATION_PAGE) + (
+        f"<p class='caption'>How the models behind this plan predict published measurements "
+        f"they were given only the configuration of. The <a href='{VALIDATION_PAGE}'>"
+        "validation page</a> shows each family's predicted vs measured chart, its figures per "
+        "source and every row with its error and note. Median over the rows predicted; a row "
+        "not predicted counts as outside its tolerance.</p>"
+    )
+    return ("validation", "Validation against published measurements", body)
+
+
+def validation_html(run: ValidationRun) -> str:
+    """The validation page as one self-contained HTML string."""
+    return _document(
+        "gigawatt validation: predicted vs measured",
+        "Each published row predicted from its configuration alone; signed error = predicted "
+        "/ measured − 1. SI units.",
+        validation_sections(run),
+        [],
+    )
+
+
+def write_validation_html(run: ValidationRun, path: Path) -> Path:
+    """Write the validation page of ``run`` to ``path``; returns ``path``."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(validation_html(run), encoding="utf-8")
+    return out
+
+
 # ---- page -------------------------------------------------------------------------------------
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
@@ -1815,31 +2057,42 @@ def _table_sections(plan: Plan, src: Sources) -> list[Section]:
     return [(anchor, title, body + after) for anchor, title, body, after in parts if body]
 
 
-def _page(plan: Plan, sections: Sequence[Section]) -> str:
-    """The HTML page: header, navigation, the sections and the plan's notes."""
+def _document(title: str, intro: str, sections: Sequence[Section], notes: Sequence[str]) -> str:
+    """A self-contained page: header, navigation, the sections and notes (plotly.js inline)."""
     nav = "".join(f'<a href="#{a}">{_esc(t)}</a>' for a, t, _ in sections)
     body = "".join(
         f'<section id="{a}"><h2>{_esc(t)}</h2>{content}</section>' for a, t, content in sections
     )
-    notes = "".join(f"<li>{_esc(n)}</li>" for n in plan.notes)
-    notes_html = f"<section><h2>Notes</h2><ul>{notes}</ul></section>" if notes else ""
+    items = "".join(f"<li>{_esc(n)}</li>" for n in notes)
+    notes_html = f"<section><h2>Notes</h2><ul>{items}</ul></section>" if items else ""
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>gigawatt plan: {_esc(plan.scenario)}</title>"
+        f"<title>{_esc(title)}</title>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<style>{CSS}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script>'
         "</head><body>"
-        f"<header><h1>gigawatt plan: {_esc(plan.scenario)}</h1>"
-        "<p>Planned by gigawatt. SI units inside; every "
-        "figure carries its range (likely [low–high]) and footnotes [n] to its catalog "
-        "sources.</p></header>"
+        f"<header><h1>{_esc(title)}</h1><p>{intro}</p></header>"
         f"<main><nav>{nav}</nav>{body}{notes_html}</main></body></html>\n"
     )
 
 
-def render_html(plan: Plan, catalog: Catalog | None = None) -> str:
-    """The report as one HTML string (plotly.js inline, no network access needed)."""
+def _page(plan: Plan, sections: Sequence[Section]) -> str:
+    """The plan's page: its sections and notes."""
+    return _document(
+        f"gigawatt plan: {plan.scenario}",
+        "Planned by gigawatt. SI units inside; every figure carries its range (likely "
+        "[low–high]) and footnotes [n] to its catalog sources.",
+        sections,
+        plan.notes,
+    )
+
+
+def render_html(
+    plan: Plan, catalog: Catalog | None = None, validation: ValidationRun | None = None
+) -> str:
+    """The report as one HTML string (plotly.js inline, no network access needed); with
+    ``validation``, a section of its summaries linking to the validation page beside it."""
     src = collect_sources(plan, catalog)
     cards = headline_cards(plan, src)
     sections: list[Section] = []
@@ -1847,6 +2100,8 @@ def render_html(plan: Plan, catalog: Catalog | None = None) -> str:
         sections.append(("headline", "Headline figures", _cards_html(cards, src)))
     sections += _chart_sections(plan, src)
     sections += _table_sections(plan, src)
+    if validation is not None:
+        sections.append(_validation_link_section(validation))
     sections.append(
         (
             "sources",
@@ -1861,9 +2116,12 @@ def render_html(plan: Plan, catalog: Catalog | None = None) -> str:
     return _page(plan, sections)
 
 
-def write_html(plan: Plan, path: Path) -> Path:
-    """Write the self-contained HTML report of ``plan`` to ``path``; returns ``path``."""
+def write_html(plan: Plan, path: Path, validation: ValidationRun | None = None) -> Path:
+    """Write the self-contained HTML report of ``plan`` to ``path``; returns ``path``. With
+    ``validation``, the validation page is written beside it (VALIDATION_PAGE) and linked."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(plan), encoding="utf-8")
+    if validation is not None:
+        write_validation_html(validation, out.parent / VALIDATION_PAGE)
+    out.write_text(render_html(plan, validation=validation), encoding="utf-8")
     return out

@@ -13,7 +13,7 @@ from rich.table import Table
 from gigawatt.console import strict_json
 from gigawatt.plan import Plan
 from gigawatt.training_plan import SECONDS_PER_DAY, TrainingPlan
-from gigawatt.validate import ValidationReport
+from gigawatt.validate import FamilySummary, Figures, ValidationReport, ValidationRun
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -380,10 +380,13 @@ def markdown_report(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(plan: Plan, directory: str | Path) -> list[Path]:
+def write_report(
+    plan: Plan, directory: str | Path, validation: ValidationRun | None = None
+) -> list[Path]:
     """Write the plan to ``directory``: plan.json (the ``--json`` object), summary.md, the
-    self-contained HTML report (report.html) and every table as CSV and Parquet. Returns the
-    paths written."""
+    self-contained HTML report (report.html) and every table as CSV and Parquet; with
+    ``validation``, also validation.html (linked from the report) and validation.json.
+    Returns the paths written."""
     from gigawatt.html_report import write_html  # plotly is imported only to write HTML
 
     out = Path(directory)
@@ -396,8 +399,14 @@ def write_report(plan: Plan, directory: str | Path) -> list[Path]:
     js.write_text(strict_json(plan.to_dict()) + "\n", encoding="utf-8")
     md = out / "summary.md"
     md.write_text(markdown_report(plan), encoding="utf-8")
-    page = write_html(plan, out / "report.html")
-    return [js, md, page, *written, why]
+    page = write_html(plan, out / "report.html", validation)
+    checked: list[Path] = []
+    if validation is not None:
+        from gigawatt.html_report import VALIDATION_PAGE
+
+        checked = [out / VALIDATION_PAGE, out / "validation.json"]
+        checked[1].write_text(strict_json(validation.to_dict()) + "\n", encoding="utf-8")
+    return [js, md, page, *checked, *written, why]
 
 
 def finite_tables(
@@ -446,3 +455,61 @@ def validation_table(report: ValidationReport) -> Table:
             chosen,
         )
     return table
+
+
+def _share(x: float | None, signed: bool = False) -> str:
+    if x is None:
+        return "-"
+    return f"{x:+.1%}" if signed else f"{x:.1%}"
+
+
+def _figures_cells(f: Figures) -> tuple[str, ...]:
+    worst = "-" if f.worst is None else f"{_share(f.worst.row.signed_error, True)} {f.worst.row.id}"
+    within = f"{f.within}/{f.rows} ({_share(f.within_share)})" if f.rows else "-"
+    return (
+        str(f.rows),
+        str(f.predicted),
+        str(f.rows - f.predicted),
+        _share(f.median_abs_error),
+        within,
+        worst,
+    )
+
+
+def validation_summary_table(families: Mapping[str, FamilySummary]) -> Table:
+    """One block per family: its figures over all its files, then one line per source (the
+    leading words of the rows' ``source``). A row not predicted counts as outside tolerance."""
+    table = Table(title="validation summary by family", title_justify="left")
+    columns = ("family / source", "files", "rows", "predicted", "not predicted")
+    for col in (*columns, "median |error|", "within tolerance", "worst"):
+        table.add_column(col, justify="left" if col in ("family / source", "worst") else "right")
+    for name, fam in families.items():
+        table.add_row(f"[bold]{name}[/]", str(len(fam.files)), *_figures_cells(fam.overall))
+        for source, figures in fam.by_source.items():
+            table.add_row(f"  {source}", "", *_figures_cells(figures))
+    return table
+
+
+def print_validation(run: ValidationRun, c: Console, rows: bool = True) -> None:
+    """Each file's rows (unless ``rows`` is False) with its median and worst error, the files
+    skipped and why, then one summary per family and every row not predicted with why."""
+    for report in run.reports if rows else []:
+        c.print(validation_table(report))
+        med, worst = report.median_abs_error, report.max_abs_error
+        if med is not None and worst is not None:
+            c.print(
+                f"median |error| {med:.1%}, worst |error| {worst:.1%} over "
+                f"{len(report.abs_errors())} row(s)"
+            )
+        failed = [r for r in report.rows if r.error]
+        if failed:
+            c.print(f"[yellow]{len(failed)} row(s) not predicted[/]")
+    for skipped in run.skipped:
+        c.print(f"[yellow]skipped[/] {skipped.file}: {skipped.reason}", soft_wrap=True)
+    families = run.families()
+    c.print(validation_summary_table(families))
+    for fam in families.values():
+        for r in fam.not_predicted:
+            c.print(
+                f"[yellow]not predicted[/] {fam.family} {r.row.id}: {r.row.error}", soft_wrap=True
+            )

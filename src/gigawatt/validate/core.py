@@ -9,6 +9,7 @@ refused before it reaches a model or the plan search.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,8 @@ class RowResult:
     chosen: dict[str, Any] = field(default_factory=dict)
     detail: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    source: str = ""  # the row's ``source`` cell: where the measurement was published
+    note: str = ""  # the row's ``note`` cell: how the published number was converted
 
     @property
     def signed_error(self) -> float | None:
@@ -94,6 +97,8 @@ class RowResult:
             "chosen": self.chosen,
             "detail": self.detail,
             "error": self.error,
+            "source": self.source,
+            "note": self.note,
         }
 
 
@@ -210,3 +215,15 @@ class Row:
 
 
 RowValidator = Callable[[Row, Catalog], RowResult]
+
+# Where a ``source`` cell's leading words end: the first comma, colon, semicolon or opening
+# parenthesis ("Kokolis et al. (arXiv:...)" and "Kokolis et al., Revisiting ..." are one source).
+_SOURCE_END = re.compile(r"[,:;(]")
+NO_SOURCE = "(no source)"
+
+
+def source_key(source: str) -> str:
+    """The publication a row comes from, as the leading words of its ``source`` cell, so that
+    the rows of one table, paper or release are judged together."""
+    lead = _SOURCE_END.split(source, maxsplit=1)[0]
+    return " ".join(lead.split()) or NO_SOURCE
