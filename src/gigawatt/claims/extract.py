@@ -129,7 +129,7 @@ def _is_date(m: re.Match[str], value: float) -> bool:
 def _per_time(fields: dict[str, Any], per_s: float) -> dict[str, Any]:
     """A claim's fields as a rate: its value per second ("pro Monat", "a week")."""
     quantity, unit = fields["quantity"], fields["unit"]
-    rate = {
+    rate: dict[str, Any] = {
         "quantity": "rate" if quantity == "count" else f"{quantity}_rate",
         "unit": f"{unit}/s" if unit != "1" else "1/s",
     }
@@ -177,22 +177,28 @@ def _vague(text: str, g: Grammar, lang: Language) -> Iterator[Found]:
     """Vague amounts: the order of magnitude and the next one as low .. high."""
     for m in lang.vague_pattern.finditer(text):
         word = m["vague"] or m["money"]
-        phrase = next(p for p in lang.vague if p.money == bool(m["money"]) and p.pattern.fullmatch(word))
+        phrase = next(
+            p for p in lang.vague if p.money == bool(m["money"]) and p.pattern.fullmatch(word)
+        )
         item = _item(m["item"], g) if m["item"] else None
         if m["cur"]:
             quantity, unit = "money", _lookup(m["cur"], g.currencies) or NO_CURRENCY
         else:
             quantity, unit = ("money", NO_CURRENCY) if m["money"] else ("count", "1")
         qualifier = _lookup(m["qual"], lang.qualifiers) if m["qual"] else "vague"
-        yield m.start(), m.end(), {
-            "quantity": quantity,
-            "value": phrase.low,
-            "unit": unit,
-            "qualifier": qualifier,
-            "item": item,
-            "low": phrase.low,
-            "high": phrase.high,
-        }
+        yield (
+            m.start(),
+            m.end(),
+            {
+                "quantity": quantity,
+                "value": phrase.low,
+                "unit": unit,
+                "qualifier": qualifier,
+                "item": item,
+                "low": phrase.low,
+                "high": phrase.high,
+            },
+        )
 
 
 def _longest_first(found: list[Found]) -> list[Found]:
@@ -260,7 +266,9 @@ def iter_claims(text: str, file: str = "<text>", language: str | None = None) ->
         times = [f for f in here if f[2]["quantity"] in TIME_QUANTITIES]
         for start, end, fields in here:
             money = fields["quantity"].startswith("money")
-            when = None if fields["quantity"] in TIME_QUANTITIES else _nearest_time(start, end, times)
+            when = (
+                None if fields["quantity"] in TIME_QUANTITIES else _nearest_time(start, end, times)
+            )
             yield Claim(
                 file=file,
                 sentence=" ".join(text[a:b].split()),

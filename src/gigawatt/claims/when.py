@@ -153,4 +153,3 @@ def time_claims(
         fields = _time_fields(m, g, lang, _context_year(m.start(), sentence, years))
         if fields is not None:
             yield m.start(), m.end(), fields
-
