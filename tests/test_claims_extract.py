@@ -321,3 +321,11 @@ def test_precision_and_recall_on_the_sentence_gold() -> None:
     found = [c for s in texts for c in extract_claims(s, s)]
     precision, recall = precision_recall(found, gold, texts, "sentence")
     assert precision >= 0.9 and recall >= 0.9, (precision, recall)
+
+
+def test_a_year_earlier_is_no_rate_and_a_currency_takes_no_item() -> None:
+    found = extract_claims("The share fell to 17 percent from 41 percent a year earlier.")
+    assert [c.quantity for c in found] == ["share", "share"]
+    assert [round(c.value, 9) for c in found] == [0.17, 0.41]
+    money = only("Stargate will invest up to $500 billion in data centers.", "money")
+    assert (money.text, money.item) == ("up to $500 billion", None)

@@ -163,7 +163,8 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
     """The claim pattern of one language (case-insensitive; groups named for the parts).
 
     What is measured (currency, unit, percent, item) is required after the amount unless a
-    currency stands before it, so that bare numbers fail here and cost nothing later.
+    currency stands before it, so that bare numbers fail here and cost nothing later; after a
+    currency symbol no counted item follows ("$500 billion in data centers" is money).
     """
     scale = _alt(w for s in lang["scales"] for w in s["words"])
     units = _unit_words(raw)
@@ -185,7 +186,7 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
         rf"{GAP}(?:(?P<adj>{lang['currency_adjective']})\s+)?"
         rf"(?:(?P<cur_post>{after})(?![\w])|(?P<unit>{units})(?![\w])(?!-old)"
         rf"|(?P<pct>{_alt(lang['percent'])})(?![\w])"
-        rf"|(?P<gap>{ITEM_WORDS})(?P<item>(?:[\w.]+-)*(?:{items}))(?![\w]))"
+        rf"|(?(cur_pre)(?!)|(?P<gap>{ITEM_WORDS})(?P<item>(?:[\w.]+-)*(?:{items}))(?![\w])))"
     )
     return re.compile(
         rf"(?<![\w.,/-])(?:(?P<per_pre>{per})\s+)?(?:(?P<qual>{_quals(lang)})\s*)?"
@@ -193,7 +194,7 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
         rf"(?:(?P<cur_pre>{before})\s?)?{first}"
         rf"(?:(?:{DASH}|{join})(?:{before})?\s?{second})?"
         rf"(?:{tail}|(?(cur_pre)|(?!)))"
-        rf"(?:\s*(?P<per>{per})(?![\w]))?",
+        rf"(?:\s*(?P<per>{per})(?![\w])(?!\s+(?:{_alt(lang['not_a_rate'])})\b))?",
         re.IGNORECASE,
     )
 
