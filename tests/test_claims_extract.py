@@ -329,3 +329,19 @@ def test_a_year_earlier_is_no_rate_and_a_currency_takes_no_item() -> None:
     assert [round(c.value, 9) for c in found] == [0.17, 0.41]
     money = only("Stargate will invest up to $500 billion in data centers.", "money")
     assert (money.text, money.item) == ("up to $500 billion", None)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "quantities"),
+    [
+        ("Der Strom reicht für 2000 Haushalte in der Region.", []),
+        ("Bis 2027 Rechenzentren bauen ist das Ziel der Firma.", ["date"]),
+        ("By the end of 2027 GPUs will be cheaper.", ["date"]),
+        ("Die Firma kauft 2000 GPUs für die Halle.", ["count"]),
+        ("Die Prognose für 2026 ist gut.", ["date"]),
+    ],
+)
+def test_a_four_digit_number_is_a_year_or_a_count_by_its_context(
+    sentence: str, quantities: list[str]
+) -> None:
+    assert [c.quantity for c in extract_claims(sentence)] == quantities

@@ -23,6 +23,8 @@ from gigawatt.claims.when import Found, time_claims
 YEAR_LIKE = (1900, 2100)
 SENTENCE_END = re.compile(r"[.!?][\"'”“»)\]]*(?=\s)|\n\s*")
 TIME_QUANTITIES = ("date", "horizon")
+# characters before a number searched for a date cue ("bis Ende", "by the end of")
+CUE_WINDOW = 24
 # the currency code of a sum whose currency the text does not name (ISO 4217 "no currency")
 NO_CURRENCY = "XXX"
 
@@ -166,10 +168,20 @@ def _claim(m: re.Match[str], g: Grammar, lang: Language) -> dict[str, Any] | Non
     return fields
 
 
+def _after_date_cue(m: re.Match[str], lang: Language) -> bool:
+    """Whether a bare year-like count follows a date cue ("bis 2027 Rechenzentren")."""
+    if m["s1"] or m["qual"] or m["n2"] or not re.fullmatch(r"\d{4}", m["n1"]):
+        return False
+    before = m.string[max(0, m.start() - CUE_WINDOW) : m.start()]
+    return lang.time.date_cue_before.search(before) is not None
+
+
 def _quantities(text: str, g: Grammar, lang: Language) -> Iterator[Found]:
     for m in lang.pattern.finditer(text):
         fields = _claim(m, g, lang)
-        if fields is not None and not lang.reading_time.match(text, m.end()):
+        if fields is None or lang.reading_time.match(text, m.end()):
+            continue
+        if fields["item"] is None or not _after_date_cue(m, lang):
             yield m.start(), m.end(), fields
 
 

@@ -82,6 +82,9 @@ class TimeWords:
     relative: tuple[Phrase, ...]
     durations: tuple[Phrase, ...]
     pattern: re.Pattern[str]
+    count_cue: re.Pattern[str]
+    noun_after: re.Pattern[str]
+    date_cue_before: re.Pattern[str]
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,12 @@ def _time_words(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> TimeWords:
         relative=_phrases(t["relative"], "time"),
         durations=_phrases(t["durations"], "time"),
         pattern=_time_pattern(lang, raw),
+        count_cue=_full(t["count_cues"] or ["(?!)"]),
+        noun_after=re.compile(rf"\s+{t['noun']}"),
+        date_cue_before=re.compile(
+            rf"(?<![\w])(?:{_alt(w for k, ws in t['cues'].items() if k != 'at' for w in ws)})\s+\Z",
+            re.IGNORECASE,
+        ),
     )
 
 

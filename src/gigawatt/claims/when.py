@@ -107,11 +107,17 @@ def _years(m: re.Match[str], cue: str | None) -> dict[str, Any] | None:
     return {"date": f"{first}/{second}", "qualifier": "range", **_span(first, second)}
 
 
+def _a_count(m: re.Match[str], tw: TimeWords) -> bool:
+    """Whether a cued bare year is rather a count ("für 2000 Haushalte")."""
+    cued = bool(m["cue"]) and tw.count_cue.fullmatch(m["cue"]) is not None
+    return cued and not m["y2"] and tw.noun_after.match(m.string, m.end()) is not None
+
+
 def _date(
     m: re.Match[str], tw: TimeWords, cue: str | None, context: int | None
 ) -> dict[str, Any] | None:
     if m["y1"]:
-        return _years(m, cue)
+        return None if _a_count(m, tw) else _years(m, cue)
     found = _period(m, tw) if m["hqy"] else _day(m, tw, context)
     return None if found is None else {"date": found[0], **_span(found[1], found[1])}
 
