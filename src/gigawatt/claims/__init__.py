@@ -1,17 +1,32 @@
 """The claim desk: quantitative claims of programme reports, in German or English, extracted
-with their sentence and span and normalised to SI units or to a currency with its USD value.
+with their sentence and span and normalised to SI units or to a currency with its USD value;
+dates and horizons are claims of their own and are attached to the claims of their sentence.
 """
 
-from gigawatt.claims.extract import Claim, detect_language, extract_claims, iter_claims, sentences
-from gigawatt.claims.grammar import Grammar, load_grammar, parse_grammar
+from gigawatt.claims.extract import (
+    NO_CURRENCY,
+    Claim,
+    detect_language,
+    extract_claims,
+    iter_claims,
+    sentences,
+)
+from gigawatt.claims.grammar import Grammar, load_grammar, parse_grammar, parse_number
+from gigawatt.claims.read import html_text, read_report
+from gigawatt.claims.when import time_claims
 
 __all__ = [
+    "NO_CURRENCY",
     "Claim",
     "Grammar",
     "detect_language",
     "extract_claims",
+    "html_text",
     "iter_claims",
     "load_grammar",
     "parse_grammar",
+    "parse_number",
+    "read_report",
     "sentences",
+    "time_claims",
 ]

@@ -1,10 +1,11 @@
 """Rule-based extraction of quantitative claims from German and English text.
 
-Each match of the language's claim pattern (:mod:`gigawatt.claims.grammar`) becomes a
-:class:`Claim` when it names what is measured (a currency, a unit, a percent or a counted
-item); bare numbers (years, dates, page ids) are not claims. Numbers are read with the
-locale's separators (babel), except that a separator not followed by exactly three digits is
-a decimal mark whatever the locale ("1.65" in German text, "2,5" in English text).
+Three patterns of the language's grammar (:mod:`gigawatt.claims.grammar`) find candidates:
+numbers with what they measure (a currency, a unit, a percent or a counted item; bare
+numbers such as page ids are not claims), vague amounts ("Milliarden von Dollar") and times
+(:mod:`gigawatt.claims.when`). Where candidates overlap, the longest wins ("in den nächsten
+vier Jahren" is one horizon, not a duration). Each quantitative claim then carries the date or
+horizon written nearest to it in its sentence (``when``, ``when_date``).
 """
 
 from __future__ import annotations
@@ -14,25 +15,33 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from babel.numbers import NumberFormatError, parse_decimal
-
-from gigawatt.claims.grammar import Grammar, Language, load_grammar
-from gigawatt.units import MONTH_S, YEAR_S
+from gigawatt.claims.grammar import Grammar, Language, load_grammar, parse_number
+from gigawatt.claims.when import Found, time_claims
 
 # calendar years: a bare four-digit integer in this span, with words between it and a counted
 # item, is a date ("im Jahr 2024 neue Chips"), not a count
 YEAR_LIKE = (1900, 2100)
 SENTENCE_END = re.compile(r"[.!?][\"'”“»)\]]*(?=\s)|\n\s*")
+TIME_QUANTITIES = ("date", "horizon")
+# characters before a number searched for a date cue ("bis Ende", "by the end of")
+CUE_WINDOW = 24
+# the currency code of a sum whose currency the text does not name (ISO 4217 "no currency")
+NO_CURRENCY = "XXX"
 
 
 @dataclass(frozen=True)
 class Claim:
     """One quantitative claim: where it is, what it measures and its normalised value.
 
-    ``value`` is in SI units (W, J, 1/s for rates, 1 for counts and shares) or, for money, in
-    units of ``unit`` (a currency code), with ``value_usd`` converted at the catalog's dated
-    rate (None where the catalog has no rate). A range keeps ``low`` and ``high`` and its
-    midpoint as ``value``.
+    ``value`` is in SI units (W, J, s for durations and horizons, 1/s for rates of counts,
+    W/s for a power added per unit of time, 1 for counts and shares) or, for money, in units
+    of ``unit`` (a currency code; "XXX" where the text names none), with ``value_usd``
+    converted at the catalog's dated rate (None where the catalog has no rate). A date's
+    value is its calendar year (unit "year") and ``date`` its ISO 8601 form. A range keeps
+    ``low`` and ``high`` and its midpoint as ``value``; a vague amount ("Milliarden",
+    qualifier "vague") has its order of magnitude as ``value`` and ``low``. ``when`` and
+    ``when_date`` are the text and ISO date of the date or horizon nearest to the claim in
+    its sentence.
     """
 
     file: str
@@ -49,32 +58,25 @@ class Claim:
     high: float | None = None
     value_usd: float | None = None
     language: str = "de"
+    date: str | None = None
+    when: str | None = None
+    when_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def detect_language(text: str, grammar: Grammar | None = None) -> str:
-    """The grammar language whose function words are most frequent in ``text``."""
+    """The grammar language whose function words are most frequent in ``text``; on a tie
+    (a short text), the one whose own letters it uses, else one without letters of its own."""
     g = grammar or load_grammar()
     words = re.findall(r"[^\W\d_]+", text.lower())
     scores = {code: sum(w in lang.markers for w in words) for code, lang in g.languages.items()}
-    return max(scores, key=lambda code: scores[code])
-
-
-def parse_number(text: str, lang: Language) -> float:
-    """A number as written in ``lang``, or its number word ("eine" -> 1)."""
-    word = lang.number_words.get(text.lower())
-    if word is not None:
-        return word
-    cleaned = text.replace("\u00a0", "").replace("\u202f", "")
-    seps = re.findall(r"[.,]", cleaned)
-    if len(seps) == 1 and not re.search(r"[.,]\d{3}$", cleaned):
-        return float(cleaned.replace(",", "."))  # a decimal mark in either convention
-    try:
-        return float(parse_decimal(cleaned, locale=lang.locale))
-    except NumberFormatError:
-        return float(cleaned.replace(",", "").replace(".", ""))
+    best = max(scores.values())
+    tied = [g.languages[code] for code, score in scores.items() if score == best]
+    lettered = [lang for lang in tied if lang.letters and re.search(f"[{lang.letters}]", text)]
+    plain = [lang for lang in tied if not lang.letters]
+    return (lettered or plain or tied)[0].code
 
 
 def _scale(word: str | None, lang: Language) -> float:
@@ -98,7 +100,7 @@ def _item(word: str, g: Grammar) -> str | None:
 
 
 def _qualifier(m: re.Match[str], lang: Language) -> str | None:
-    if m["ropen"] or m["n2"]:
+    if m["n2"]:
         return "range"
     return _lookup(m["qual"], lang.qualifiers) if m["qual"] else None
 
@@ -126,6 +128,18 @@ def _is_date(m: re.Match[str], value: float) -> bool:
     return bool(bare and YEAR_LIKE[0] <= value <= YEAR_LIKE[1] and m["gap"])
 
 
+def _per_time(fields: dict[str, Any], per_s: float) -> dict[str, Any]:
+    """A claim's fields as a rate: its value per second ("pro Monat", "a week")."""
+    quantity, unit = fields["quantity"], fields["unit"]
+    rate: dict[str, Any] = {
+        "quantity": "rate" if quantity == "count" else f"{quantity}_rate",
+        "unit": f"{unit}/s" if unit != "1" else "1/s",
+    }
+    for key in ("value", "low", "high"):
+        rate[key] = None if fields[key] is None else fields[key] / per_s
+    return fields | rate
+
+
 def _claim(m: re.Match[str], g: Grammar, lang: Language) -> dict[str, Any] | None:
     """The fields of a claim from one pattern match (None if it measures nothing)."""
     kind = _kind(m, g)
@@ -138,21 +152,74 @@ def _claim(m: re.Match[str], g: Grammar, lang: Language) -> dict[str, Any] | Non
     if item is not None and _is_date(m, low):
         return None
     high = parse_number(m["n2"], lang) * scale2 * factor if m["n2"] else None
-    value = low if high is None else (low + high) / 2.0
-    per = MONTH_S if m["per_month"] else YEAR_S if m["per_year"] else None
-    if per is not None:
-        quantity, unit = "rate" if quantity == "count" else f"{quantity}_rate", f"{unit}/s"
-        value, low = value / per, low / per
-        high = None if high is None else high / per
-    return {
+    fields = {
         "quantity": quantity,
-        "value": value,
+        "value": low if high is None else (low + high) / 2.0,
         "unit": unit,
         "qualifier": _qualifier(m, lang),
         "item": item,
         "low": low if high is not None else None,
         "high": high,
     }
+    per = m["per"] or m["per_pre"]
+    if per:
+        per_s = next(s for p, s in lang.per if p.fullmatch(per.strip()))
+        return _per_time(fields, per_s)
+    return fields
+
+
+def _after_date_cue(m: re.Match[str], lang: Language) -> bool:
+    """Whether a bare year-like count follows a date cue ("bis 2027 Rechenzentren")."""
+    if m["s1"] or m["qual"] or m["n2"] or not re.fullmatch(r"\d{4}", m["n1"]):
+        return False
+    before = m.string[max(0, m.start() - CUE_WINDOW) : m.start()]
+    return lang.time.date_cue_before.search(before) is not None
+
+
+def _quantities(text: str, g: Grammar, lang: Language) -> Iterator[Found]:
+    for m in lang.pattern.finditer(text):
+        fields = _claim(m, g, lang)
+        if fields is None or lang.reading_time.match(text, m.end()):
+            continue
+        if fields["item"] is None or not _after_date_cue(m, lang):
+            yield m.start(), m.end(), fields
+
+
+def _vague(text: str, g: Grammar, lang: Language) -> Iterator[Found]:
+    """Vague amounts: the order of magnitude and the next one as low .. high."""
+    for m in lang.vague_pattern.finditer(text):
+        word = m["vague"] or m["money"]
+        phrase = next(
+            p for p in lang.vague if p.money == bool(m["money"]) and p.pattern.fullmatch(word)
+        )
+        item = _item(m["item"], g) if m["item"] else None
+        if m["cur"]:
+            quantity, unit = "money", _lookup(m["cur"], g.currencies) or NO_CURRENCY
+        else:
+            quantity, unit = ("money", NO_CURRENCY) if m["money"] else ("count", "1")
+        qualifier = _lookup(m["qual"], lang.qualifiers) if m["qual"] else "vague"
+        yield (
+            m.start(),
+            m.end(),
+            {
+                "quantity": quantity,
+                "value": phrase.low,
+                "unit": unit,
+                "qualifier": qualifier,
+                "item": item,
+                "low": phrase.low,
+                "high": phrase.high,
+            },
+        )
+
+
+def _longest_first(found: list[Found]) -> list[Found]:
+    """The candidates that overlap no longer one, in order of position."""
+    kept: list[Found] = []
+    for cand in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
+        if all(cand[1] <= k[0] or cand[0] >= k[1] for k in kept):
+            kept.append(cand)
+    return sorted(kept, key=lambda f: f[0])
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -182,37 +249,50 @@ def sentences(text: str) -> list[tuple[int, int]]:
     ]
 
 
-def _usd(value: float, code: str) -> float | None:
+def _usd(value: float, unit: str) -> float | None:
     from gigawatt.economics.pricebook import convert, load_price_book
-    from gigawatt.errors import CatalogError
+    from gigawatt.errors import CatalogError, InputError
 
     try:
-        return float(convert(value, code, "USD", load_price_book()))
-    except CatalogError:
+        return float(convert(value, unit.split("/")[0], "USD", load_price_book()))
+    except (CatalogError, InputError):  # a currency the catalog has no rate for
         return None
 
 
+def _nearest_time(start: int, end: int, times: list[Found]) -> Found | None:
+    if not times:
+        return None
+    return min(times, key=lambda t: max(t[0] - end, start - t[1]))
+
+
 def iter_claims(text: str, file: str = "<text>", language: str | None = None) -> Iterator[Claim]:
-    """Every quantitative claim of ``text`` in order of position."""
+    """Every claim of ``text`` in order of position."""
     g = load_grammar()
     lang = g.languages[language or detect_language(text, g)]
     spans = sentences(text)
-    for m in lang.pattern.finditer(text):
-        fields = _claim(m, g, lang)
-        if fields is None:
-            continue
-        a, b = next(((a, b) for a, b in spans if a <= m.start() < b), (m.start(), m.end()))
-        usd = _usd(fields["value"], fields["unit"]) if fields["quantity"] == "money" else None
-        yield Claim(
-            file=file,
-            sentence=" ".join(text[a:b].split()),
-            start=m.start(),
-            end=m.end(),
-            text=m.group().strip(),
-            value_usd=usd,
-            language=lang.code,
-            **fields,
-        )
+    found = _longest_first(
+        [*time_claims(text, g, lang, spans), *_quantities(text, g, lang), *_vague(text, g, lang)]
+    )
+    for a, b in spans:
+        here = [f for f in found if a <= f[0] < b]
+        times = [f for f in here if f[2]["quantity"] in TIME_QUANTITIES]
+        for start, end, fields in here:
+            money = fields["quantity"].startswith("money")
+            when = (
+                None if fields["quantity"] in TIME_QUANTITIES else _nearest_time(start, end, times)
+            )
+            yield Claim(
+                file=file,
+                sentence=" ".join(text[a:b].split()),
+                start=start,
+                end=end,
+                text=text[start:end].strip(),
+                value_usd=_usd(fields["value"], fields["unit"]) if money else None,
+                language=lang.code,
+                when=None if when is None else text[when[0] : when[1]].strip(),
+                when_date=None if when is None else when[2].get("date"),
+                **fields,
+            )
 
 
 def extract_claims(text: str, file: str = "<text>", language: str | None = None) -> list[Claim]:

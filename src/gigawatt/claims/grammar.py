@@ -2,10 +2,13 @@
 regular expression per language.
 
 A claim is ``[qualifier] [currency] amount [scale] [adjective] (currency | unit | percent |
-counted item) [per month | per year]``, where an amount is a number ("900.000", "2,5") or a
-number word before a scale word ("eine Milliarde"), and a range is two amounts ("zwischen 100
-und 200 Millionen", "100-200 MW"). Hyphens may join the parts ("752-Millionen-Dollar-Deal").
-The words live in the data file so that a new currency, unit or language is an edit there.
+counted item) [per day | week | month | year]``, where an amount is a number ("900.000",
+"2,5") or a number word before a scale word or unit ("eine Milliarde", "sechs Stunden"), and a
+range is two amounts ("zwischen 100 und 200 Millionen", "100-200 MW"). Hyphens may join the
+parts ("752-Millionen-Dollar-Deal"). Two more patterns per language find vague amounts
+("Milliarden von Dollar") and times: dates, horizons and durations named by a phrase ("bis
+2027", "in den nächsten Jahren", "am 14. Mai"). The words live in the data file so that a new
+currency, unit or language is an edit there.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from importlib import resources
 from typing import Any
 
 import yaml
+from babel.numbers import NumberFormatError, parse_decimal
 
 from gigawatt.errors import CatalogError, Problem
+from gigawatt.units import DAY_S, HOUR_S, MINUTE_S, MONTH_S, YEAR_S
 
 GRAMMAR_FILE = "grammar.yaml"
 # a digit group: "900.000", "1,234,567", "2,5", "53,6", "500"
@@ -28,8 +33,22 @@ NUMBER = r"\d{1,3}(?:[.,\u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 GAP = r"[ \u00a0\u202f]*-?[ \u00a0\u202f]*"
 DASH = r"[ \u00a0\u202f]*[-\u2013\u2014][ \u00a0\u202f]*"
 # up to two words between an amount and the item counted ("100.000 Nvidia-GPUs", "400,000
-# GB200 chips")
-ITEM_WORDS = r"(?:[\w.]+[ \u00a0])?(?:[\w.]+[ \u00a0])?"
+# GB200 chips"), as few as will do ("72 GPUs pro Rack" counts GPUs)
+ITEM_WORDS = r"(?:[^\W\d][\w.]*[ \u00a0])??(?:[^\W\d][\w.]*[ \u00a0])??"
+# a calendar year as reports write them; not part of a longer number or name
+YEAR = r"(?:19|20)\d{2}(?![\w]|[.,]\d)"
+DAYS_PER_WEEK = 7
+YEARS_PER_DECADE = 10
+# seconds of the time units the grammar names (Julian year and month, as everywhere in gigawatt)
+TIME_UNIT_S = {
+    "minute": MINUTE_S,
+    "hour": HOUR_S,
+    "day": DAY_S,
+    "week": DAYS_PER_WEEK * DAY_S,
+    "month": MONTH_S,
+    "year": YEAR_S,
+    "decade": YEARS_PER_DECADE * YEAR_S,
+}
 
 
 @dataclass(frozen=True)
@@ -42,17 +61,50 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A phrase that names a value without a number: a vague amount ("Milliarden von") or a
+    relative time ("in den nächsten Jahren"), with its range (SI seconds for times)."""
+
+    pattern: re.Pattern[str]
+    low: float
+    high: float
+    qualifier: str | None = None
+    money: bool = False
+
+
+@dataclass(frozen=True)
+class TimeWords:
+    """One language's words for dates, horizons and durations, and their compiled pattern."""
+
+    months: tuple[tuple[re.Pattern[str], int], ...]
+    cues: tuple[tuple[str, re.Pattern[str]], ...]
+    ordinals: tuple[tuple[re.Pattern[str], int], ...]
+    relative: tuple[Phrase, ...]
+    durations: tuple[Phrase, ...]
+    pattern: re.Pattern[str]
+    count_cue: re.Pattern[str]
+    noun_after: re.Pattern[str]
+    date_cue_before: re.Pattern[str]
+
+
+@dataclass(frozen=True)
 class Language:
-    """One language's words and the compiled claim pattern."""
+    """One language's words and the compiled claim patterns."""
 
     code: str
     locale: str
     markers: frozenset[str]
+    letters: str
     scales: tuple[tuple[re.Pattern[str], float], ...]
     number_words: Mapping[str, float]
     qualifiers: tuple[tuple[str, re.Pattern[str]], ...]
     abbreviations: tuple[str, ...]
     pattern: re.Pattern[str]
+    per: tuple[tuple[re.Pattern[str], float], ...]
+    reading_time: re.Pattern[str]
+    vague: tuple[Phrase, ...]
+    vague_pattern: re.Pattern[str]
+    time: TimeWords
 
 
 @dataclass(frozen=True)
@@ -79,39 +131,161 @@ def _all_words(raw: Mapping[str, Any], key: str, sub: str | None = None) -> list
     return [w for ws in values for w in ws]
 
 
+def _quals(lang: Mapping[str, Any]) -> str:
+    return _alt(w for ws in lang["qualifiers"].values() for w in ws)
+
+
+def _unit_words(raw: Mapping[str, Any], duration: bool | None = None) -> str:
+    """The unit words (all, or only those of durations / of other quantities)."""
+    return _alt(
+        w
+        for u in raw["units"]
+        if duration is None or (u["quantity"] == "duration") == duration
+        for w in u["words"]
+    )
+
+
+def parse_number(text: str, lang: Language) -> float:
+    """A number as written in ``lang``, or its number word ("eine" -> 1). A separator not
+    followed by exactly three digits is a decimal mark whatever the locale ("1.65" in German
+    text, "2,5" in English text); otherwise the locale's separators hold (babel)."""
+    word = lang.number_words.get(text.lower())
+    if word is not None:
+        return word
+    cleaned = text.replace("\u00a0", "").replace("\u202f", "")
+    seps = re.findall(r"[.,]", cleaned)
+    if len(seps) == 1 and not re.search(r"[.,]\d{3}$", cleaned):
+        return float(cleaned.replace(",", "."))
+    try:
+        return float(parse_decimal(cleaned, locale=lang.locale))
+    except NumberFormatError:
+        return float(cleaned.replace(",", "").replace(".", ""))
+
+
 def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]:
     """The claim pattern of one language (case-insensitive; groups named for the parts).
 
     What is measured (currency, unit, percent, item) is required after the amount unless a
-    currency stands before it, so that bare numbers fail here and cost nothing later.
+    currency stands before it, so that bare numbers fail here and cost nothing later; after a
+    currency symbol no counted item follows ("$500 billion in data centers" is money).
     """
     scale = _alt(w for s in lang["scales"] for w in s["words"])
-    words = _alt(re.escape(w) for w in lang["number_words"])
-    number = rf"(?:{NUMBER}|(?:{words})(?=\s+(?:{scale})))"
+    units = _unit_words(raw)
+    articles = _alt(re.escape(w) for w in lang["articles"])
+    words = _alt(re.escape(w) for w in lang["number_words"] if w not in lang["articles"])
+    number = (
+        rf"(?:{NUMBER}|(?:{articles})(?=[\s-]+(?:{scale})(?![\w]))"
+        rf"|(?:{words})(?=[\s-]+(?:{scale}|{units})(?![\w])))"
+    )
     amount = rf"(?P<NUM>{number})(?:{GAP}(?P<SCALE>{scale})(?![\w]))?"
     first = amount.replace("NUM", "n1").replace("SCALE", "s1")
     second = amount.replace("NUM", "n2").replace("SCALE", "s2")
-    quals = _alt(w for ws in lang["qualifiers"].values() for w in ws)
     before = _alt(_all_words(raw, "currencies", "before"))
     after = _alt(_all_words(raw, "currencies", "after"))
-    units = _alt(w for u in raw["units"] for w in u["words"])
     items = _alt(_all_words(raw, "items"))
     join = rf"(?(ropen)\s+(?:{_alt(lang['range_join'])})\s+|\s+(?:{_alt(lang['range_to'])})\s+)"
+    per = _alt(w for ws in lang["per"].values() for w in ws)
     tail = (
         rf"{GAP}(?:(?P<adj>{lang['currency_adjective']})\s+)?"
-        rf"(?:(?P<cur_post>{after})(?![\w])|(?P<unit>{units})(?![\w])"
+        rf"(?:(?P<cur_post>{after})(?![\w])|(?P<unit>{units})(?![\w])(?!-old)"
         rf"|(?P<pct>{_alt(lang['percent'])})(?![\w])"
-        rf"|(?P<gap>{ITEM_WORDS})(?P<item>(?:[\w.]+-)*(?:{items}))(?![\w]))"
+        rf"|(?(cur_pre)(?!)|(?P<gap>{ITEM_WORDS})(?P<item>(?:[\w.]+-)*(?:{items}))(?![\w])))"
     )
     return re.compile(
-        rf"(?<![\w.,/-])(?:(?P<qual>{quals})\s*)?"
+        rf"(?<![\w.,/-])(?:(?P<per_pre>{per})\s+)?(?:(?P<qual>{_quals(lang)})\s*)?"
         rf"(?:(?P<ropen>{_alt(lang['range_open'])})\s+)?"
         rf"(?:(?P<cur_pre>{before})\s?)?{first}"
         rf"(?:(?:{DASH}|{join})(?:{before})?\s?{second})?"
         rf"(?:{tail}|(?(cur_pre)|(?!)))"
-        rf"(?:\s*(?P<per_month>{_alt(lang['per_month'])})(?![\w])"
-        rf"|\s*(?P<per_year>{_alt(lang['per_year'])})(?![\w]))?",
+        rf"(?:\s*(?P<per>{per})(?![\w])(?!\s+(?:{_alt(lang['not_a_rate'])})\b))?",
         re.IGNORECASE,
+    )
+
+
+def _vague_pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]:
+    """Vague amounts: a plural scale word before a currency or a counted item ("Milliarden
+    von Dollar", "millions of devices"), or a word that is a sum by itself ("in
+    Milliardenhöhe"); never right after a number ("100 Millionen Dollar" is exact)."""
+    vague = _alt(w for v in lang["vague"] for w in v["words"])
+    money = _alt(w for v in lang["vague_money"] for w in v["words"]) or "(?!)"
+    after = _alt(_all_words(raw, "currencies", "after"))
+    items = _alt(_all_words(raw, "items"))
+    return re.compile(
+        rf"(?<![\w.,])(?<![\d.,]\s)(?:(?P<qual>{_quals(lang)})\s+)?"
+        rf"(?:(?P<vague>{vague})(?:[\s-]+(?:{_alt(lang['vague_of'])}))?[\s-]+"
+        rf"(?:(?P<adj>{lang['currency_adjective']})\s+)?"
+        rf"(?:(?P<cur>{after})(?![\w])|(?P<item>(?:[\w.]+-)*(?:{items}))(?![\w]))"
+        rf"|(?P<money>{money})(?![\w]))",
+        re.IGNORECASE,
+    )
+
+
+def _time_pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]:
+    """Dates ("am 14. Mai 2024", "H2 2026", "bis 2027", "von 2025 bis 2027"), relative
+    horizons ("in den nächsten Jahren", "over the next four years") and durations named by
+    a phrase ("ein Jahrzehnt"). A bare year needs a cue word before it."""
+    t = lang["time"]
+    months = _alt(t["months"])
+    number_words = (w for w in lang["number_words"] if w not in lang["articles"])
+    count = rf"\d+(?:[.,]\d+)?|{_alt(re.escape(w) for w in number_words)}"
+    join = rf"(?:\s*[-\u2013]\s*|\s+(?:{_alt(t['year_join'])})\s+)"
+    dates = (
+        rf"(?P<iy>{YEAR})-(?P<im>[01]\d)-(?P<id>[0-3]\d)(?!\d)"
+        rf"|(?P<nd>[0-3]?\d)\.(?P<nm>[01]?\d)\.(?P<ny>{YEAR})"
+        rf"|(?P<day>[0-3]?\d)(?:\.|st|nd|rd|th)?\s*(?:of\s+)?(?P<dmonth>{months})(?![\w])\.?"
+        rf"(?:,?\s+(?P<dyear>{YEAR}))?"
+        rf"|(?P<mmonth>{months})\.?\s+(?P<mday>[0-3]?\d)(?:st|nd|rd|th)?(?![\d:]|[.,]\d)"
+        rf"(?:,?\s+(?P<myear>{YEAR}))?"
+        rf"|(?P<ymonth>{months})\.?\s+(?P<yyear>{YEAR})"
+        rf"|(?:(?P<hq>[HQ])(?P<hqn>[1-4])|(?P<ord>{_alt(t['ordinals'])})\s+"
+        rf"(?:(?P<half>{_alt(t['half'])})|(?P<quarter>{_alt(t['quarter'])})))"
+        rf"(?:\s+(?:{_alt(t['of'])}))?[\s/-]+(?P<hqy>{YEAR})"
+        rf"|(?(cue)(?P<y1>{YEAR})(?:{join}(?P<y2>(?:19|20)?\d{{2}})(?![\w]|[.,]\d))?|(?!))"
+    )
+    cues = _alt(w for ws in t["cues"].values() for w in ws)
+    return re.compile(
+        rf"(?<![\w.,:/-])(?:(?P<tqual>{_quals(lang)})\s+)?(?:"
+        rf"(?P<rel>{_alt(w for r in t['relative'] for w in r['words'])})(?![\w])"
+        rf"|(?P<fixed>{_alt(w for r in t['durations'] for w in r['words'])})(?![\w])"
+        rf"|(?P<within>{_alt(t['within'])})\s+(?P<wn>{count})[\s-]+"
+        rf"(?P<wu>{_unit_words(raw, duration=True)})(?![\w])"
+        rf"|(?:(?P<cue>{cues})(?:\s+|-)(?:(?:{_alt(t['articles'])})\s+)?)?(?:{dates}))",
+        re.IGNORECASE,
+    )
+
+
+def _months_s(value: Any) -> tuple[float, float]:
+    """(low, high) seconds of a ``months`` entry: one number or a [low, high] pair."""
+    low, high = (value, value) if isinstance(value, (int, float)) else value
+    return float(low) * MONTH_S, float(high) * MONTH_S
+
+
+def _phrases(entries: Iterable[Mapping[str, Any]], kind: str) -> tuple[Phrase, ...]:
+    """Vague amounts (``value``/``high``) or relative times (``months``) as phrases."""
+    out = []
+    for e in entries:
+        low, high = (
+            _months_s(e["months"]) if kind == "time" else (float(e["value"]), float(e["high"]))
+        )
+        out.append(Phrase(_full(e["words"]), low, high, e.get("qualifier"), kind == "money"))
+    return tuple(out)
+
+
+def _time_words(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> TimeWords:
+    t = lang["time"]
+    return TimeWords(
+        months=tuple((_full([m]), int(n)) for m, n in t["months"].items()),
+        cues=tuple((kind, _full(ws)) for kind, ws in t["cues"].items()),
+        ordinals=tuple((_full([o]), int(n)) for o, n in t["ordinals"].items()),
+        relative=_phrases(t["relative"], "time"),
+        durations=_phrases(t["durations"], "time"),
+        pattern=_time_pattern(lang, raw),
+        count_cue=_full(t["count_cues"] or ["(?!)"]),
+        noun_after=re.compile(rf"\s+{t['noun']}"),
+        date_cue_before=re.compile(
+            rf"(?<![\w])(?:{_alt(w for k, ws in t['cues'].items() if k != 'at' for w in ws)})\s+\Z",
+            re.IGNORECASE,
+        ),
     )
 
 
@@ -120,12 +294,23 @@ def _language(code: str, lang: Mapping[str, Any], raw: Mapping[str, Any]) -> Lan
         code=code,
         locale=str(lang["locale"]),
         markers=frozenset(str(w) for w in lang["markers"]),
+        letters=str(lang.get("letters", "")),
         scales=tuple((_full(s["words"]), float(s["factor"])) for s in lang["scales"]),
         number_words={str(k): float(v) for k, v in lang["number_words"].items()},
         qualifiers=tuple((kind, _full(ws)) for kind, ws in lang["qualifiers"].items()),
         abbreviations=tuple(lang["abbreviations"]),
         pattern=_pattern(lang, raw),
+        per=tuple((_full(ws), TIME_UNIT_S[unit]) for unit, ws in lang["per"].items()),
+        reading_time=re.compile(rf"\s*(?:{_alt(lang['reading_time'])})\b", re.IGNORECASE),
+        vague=_phrases(lang["vague"], "amount") + _phrases(lang["vague_money"], "money"),
+        vague_pattern=_vague_pattern(lang, raw),
+        time=_time_words(lang, raw),
     )
+
+
+def _unit(u: Mapping[str, Any]) -> Unit:
+    factor = TIME_UNIT_S[u["time"]] if "time" in u else float(u["factor"])
+    return Unit(str(u["quantity"]), str(u["unit"]), factor)
 
 
 def parse_grammar(raw: Mapping[str, Any], where: str = GRAMMAR_FILE) -> Grammar:
@@ -136,6 +321,7 @@ def parse_grammar(raw: Mapping[str, Any], where: str = GRAMMAR_FILE) -> Grammar:
         raise CatalogError([Problem(where, k, "section missing") for k in missing])
     try:
         languages = {c: _language(c, lang, raw) for c, lang in raw["languages"].items()}
+        units = tuple((_full(u["words"]), _unit(u)) for u in raw["units"])
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise CatalogError([Problem(where, "languages", f"malformed: {exc}")]) from exc
     return Grammar(
@@ -143,10 +329,7 @@ def parse_grammar(raw: Mapping[str, Any], where: str = GRAMMAR_FILE) -> Grammar:
         currencies=tuple(
             (code, _full(c["after"] + c["before"])) for code, c in raw["currencies"].items()
         ),
-        units=tuple(
-            (_full(u["words"]), Unit(str(u["quantity"]), str(u["unit"]), float(u["factor"])))
-            for u in raw["units"]
-        ),
+        units=units,
         items=tuple((item, _full(words)) for item, words in raw["items"].items()),
     )
 

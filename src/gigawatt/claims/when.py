@@ -1,0 +1,161 @@
+"""Dates, horizons and durations named by a phrase, as claims of their own.
+
+A date ("bis 2027", "am 14. Mai 2024", "H2 2026") has ``quantity`` "date", its value is the
+calendar year (Gregorian, unit "year"; a span has its ends as low/high and its midpoint as
+value) and ``date`` is the ISO 8601 form ("2027", "2024-05-14", "2026-07/2026-12"). A day
+without a year takes the year written nearest to it (same sentence first), since reports
+state the year once; with no year in the text it is no claim. A horizon ("in den nächsten
+Jahren", "over the next four years", "letzten Monat") is a signed time from the report's
+date in seconds; a duration named without a number ("ein Jahrzehnt") is a duration in seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from gigawatt.claims.grammar import YEAR, Grammar, Language, Phrase, TimeWords, parse_number
+
+MONTHS_PER_HALF = 6
+MONTHS_PER_QUARTER = 3
+CENTURY = 100
+_YEAR_MENTION = re.compile(rf"(?<![\w.,:/-]){YEAR}")
+
+# (start, end, fields of a Claim)
+Found = tuple[int, int, dict[str, Any]]
+
+
+def _lookup_int(word: str, table: tuple[tuple[re.Pattern[str], int], ...]) -> int | None:
+    return next((n for p, n in table if p.fullmatch(word.strip().rstrip("."))), None)
+
+
+def _phrase(word: str, phrases: tuple[Phrase, ...]) -> Phrase:
+    return next(p for p in phrases if p.pattern.fullmatch(word))
+
+
+def _qualifier(word: str | None, lang: Language) -> str | None:
+    if not word:
+        return None
+    return next((kind for kind, p in lang.qualifiers if p.fullmatch(word)), None)
+
+
+def _span(low: float, high: float) -> dict[str, Any]:
+    """value, low and high of a point (no low/high) or of a span (midpoint as value)."""
+    if low == high:
+        return {"value": low, "low": None, "high": None}
+    return {"value": (low + high) / 2.0, "low": low, "high": high}
+
+
+def _context_year(at: int, sentence: tuple[int, int], years: list[tuple[int, int]]) -> int | None:
+    """The year written nearest ``at``: in its sentence, else the last before, else the first
+    after."""
+    inside = [(abs(p - at), y) for p, y in years if sentence[0] <= p < sentence[1]]
+    if inside:
+        return min(inside)[1]
+    before = [y for p, y in years if p < at]
+    after = [y for p, y in years if p > at]
+    return before[-1] if before else after[0] if after else None
+
+
+def _day(m: re.Match[str], tw: TimeWords, context: int | None) -> tuple[str, float] | None:
+    """ISO date and year of a day, a month or a numeric date; None if it is no valid date."""
+    if m["iy"] or m["ny"]:
+        y, mo, d = (m["iy"], m["im"], m["id"]) if m["iy"] else (m["ny"], m["nm"], m["nd"])
+        parts: tuple[int | None, int | None, int | None] = (int(y), int(mo), int(d))
+    elif m["dmonth"]:
+        year = int(m["dyear"]) if m["dyear"] else context
+        parts = (year, _lookup_int(m["dmonth"], tw.months), int(m["day"]))
+    elif m["mmonth"]:
+        year = int(m["myear"]) if m["myear"] else context
+        parts = (year, _lookup_int(m["mmonth"], tw.months), int(m["mday"]))
+    else:
+        parts = (int(m["yyear"]), _lookup_int(m["ymonth"], tw.months), None)
+    year, month, day = parts
+    if year is None or month is None:
+        return None
+    try:
+        iso = date(year, month, day or 1).isoformat()
+    except ValueError:
+        return None
+    return (iso if day else iso[:7]), float(year)
+
+
+def _period(m: re.Match[str], tw: TimeWords) -> tuple[str, float] | None:
+    """ISO interval of a half or quarter year ("H2 2026", "zweites Quartal 2025")."""
+    n = int(m["hqn"]) if m["hq"] else _lookup_int(m["ord"], tw.ordinals)
+    half = (m["hq"] or "").upper() == "H" or bool(m["half"])
+    size = MONTHS_PER_HALF if half else MONTHS_PER_QUARTER
+    if n is None or n * size > MONTHS_PER_HALF * 2:
+        return None
+    y = m["hqy"]
+    return f"{y}-{(n - 1) * size + 1:02d}/{y}-{n * size:02d}", float(y)
+
+
+def _years(m: re.Match[str], cue: str | None) -> dict[str, Any] | None:
+    """A cued year or span of years ("bis 2027", "von 2025 bis 27"); a cue that opens a
+    span ("von", "between") makes no date without its second year."""
+    first = int(m["y1"])
+    if not m["y2"]:
+        return None if cue == "range" else {"date": str(first), **_span(first, first)}
+    second = int(m["y2"])
+    if second < CENTURY:
+        second += first - first % CENTURY
+    if second <= first:
+        return None
+    return {"date": f"{first}/{second}", "qualifier": "range", **_span(first, second)}
+
+
+def _a_count(m: re.Match[str], tw: TimeWords) -> bool:
+    """Whether a cued bare year is rather a count ("für 2000 Haushalte")."""
+    cued = bool(m["cue"]) and tw.count_cue.fullmatch(m["cue"]) is not None
+    return cued and not m["y2"] and tw.noun_after.match(m.string, m.end()) is not None
+
+
+def _date(
+    m: re.Match[str], tw: TimeWords, cue: str | None, context: int | None
+) -> dict[str, Any] | None:
+    if m["y1"]:
+        return None if _a_count(m, tw) else _years(m, cue)
+    found = _period(m, tw) if m["hqy"] else _day(m, tw, context)
+    return None if found is None else {"date": found[0], **_span(found[1], found[1])}
+
+
+def _time_fields(m: re.Match[str], g: Grammar, lang: Language, context: int | None) -> Any:
+    """The fields of a time claim from a match, or None."""
+    qual = _qualifier(m["tqual"], lang)
+    if m["rel"] or m["fixed"]:
+        p = _phrase(m["rel"] or m["fixed"], lang.time.relative + lang.time.durations)
+        kind = "horizon" if m["rel"] else "duration"
+        return {"quantity": kind, "unit": "s", "qualifier": qual or p.qualifier} | _span(
+            p.low, p.high
+        )
+    if m["within"]:
+        unit = next(u for p, u in g.units if p.fullmatch(m["wu"]))
+        seconds = parse_number(m["wn"], lang) * unit.factor
+        return {"quantity": "horizon", "unit": "s", "qualifier": qual or "within"} | _span(
+            seconds, seconds
+        )
+    cue = _lookup_str(m["cue"], lang.time.cues) if m["cue"] else None
+    fields = _date(m, lang.time, cue, context)
+    if fields is None:
+        return None
+    qualifier = fields.pop("qualifier", None) or (None if cue == "at" else cue) or qual
+    return {"quantity": "date", "unit": "year", "qualifier": qualifier, **fields}
+
+
+def _lookup_str(word: str, table: tuple[tuple[str, re.Pattern[str]], ...]) -> str | None:
+    return next((k for k, p in table if p.fullmatch(word)), None)
+
+
+def time_claims(
+    text: str, g: Grammar, lang: Language, spans: list[tuple[int, int]]
+) -> Iterator[Found]:
+    """(start, end, fields) of every date, horizon and phrase-named duration of ``text``."""
+    years = [(y.start(), int(y.group())) for y in _YEAR_MENTION.finditer(text)]
+    for m in lang.time.pattern.finditer(text):
+        sentence = next(((a, b) for a, b in spans if a <= m.start() < b), (0, len(text)))
+        fields = _time_fields(m, g, lang, _context_year(m.start(), sentence, years))
+        if fields is not None:
+            yield m.start(), m.end(), fields
