@@ -12,6 +12,9 @@ from gigawatt.claims.read import MAX_REPORT_BYTES, html_text
 from gigawatt.cli import app
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+# a small scenario keeps the one plan per call quick; the verdicts are tested in test_claims_link
+KOREA = ["--scenario", str(ROOT / "scenarios" / "korea-national-ai-centre.yaml")]
 REPORT = (
     "Der Bedarf von bis zu 900.000 DRAM-Wafern pro Monat ist hoch. Es fließen 2,5 Billionen Won."
 )
@@ -20,26 +23,53 @@ REPORT = (
 def test_json_lists_every_claim_with_its_fields(tmp_path: Path) -> None:
     f = tmp_path / "report.txt"
     f.write_text(REPORT, encoding="utf-8")
-    result = runner.invoke(app, ["claims", str(f), "--json"])
+    result = runner.invoke(app, ["claims", str(f), "--json", *KOREA])
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)["claims"]
     assert [c["quantity"] for c in found] == ["rate", "money"]
     for key in ("file", "sentence", "quantity", "value", "unit", "qualifier", "verdict", "model"):
         assert all(key in c for c in found)
     assert found[1]["unit"] == "KRW" and found[1]["value"] == 2.5e12
+    wafers = found[0]
+    assert wafers["verdict"] in ("consistent", "implausible") and wafers["fits"] is not None
+    assert {"low", "likely", "high", "unit"} <= set(wafers["model"]) and wafers["sources"]
+    assert len(wafers["readings"]) == 3
 
 
 def test_table_names_the_claims(tmp_path: Path) -> None:
     f = tmp_path / "report.md"
     f.write_text(REPORT, encoding="utf-8")
-    result = runner.invoke(app, ["claims", str(f)])
+    result = runner.invoke(app, ["claims", str(f), *KOREA])
     assert result.exit_code == 0 and "2,5 Billionen Won" in result.stdout
+    assert "verdict" in result.stdout and "Korea National AI Computing Center" in result.stdout
+
+
+def test_out_writes_the_html_claim_report_and_json(tmp_path: Path) -> None:
+    f = tmp_path / "report.txt"
+    f.write_text(REPORT + ' <img src=x onerror="alert(1)"> Es sind 3 GW.', encoding="utf-8")
+    result = runner.invoke(app, ["claims", str(f), "--out", str(tmp_path / "o"), *KOREA])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "o" / "claims.html").read_text(encoding="utf-8")
+    assert "<img" not in page and "&lt;img" in page and 'href="#sentence-1"' in page
+    data = json.loads((tmp_path / "o" / "claims.json").read_text(encoding="utf-8"))
+    assert len(data["claims"]) == 3
+
+
+def test_bad_scenario_and_output_place_get_one_error_line(tmp_path: Path) -> None:
+    f = tmp_path / "report.txt"
+    f.write_text(REPORT, encoding="utf-8")
+    missing = runner.invoke(app, ["claims", str(f), "--scenario", str(tmp_path / "none.yaml")])
+    assert missing.exit_code == 2 and "Traceback" not in missing.output
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")
+    result = runner.invoke(app, ["claims", str(f), "--out", str(blocked), *KOREA])
+    assert result.exit_code == 2 and "is a file" in result.stderr
 
 
 def test_html_reports_are_read_as_their_visible_text(tmp_path: Path) -> None:
     f = tmp_path / "report.html"
     f.write_text(f"<html><script>var x = '9 GW';</script><p>{REPORT}</p></html>", "utf-8")
-    result = runner.invoke(app, ["claims", str(f), "--json"])
+    result = runner.invoke(app, ["claims", str(f), "--json", *KOREA])
     assert len(json.loads(result.stdout)["claims"]) == 2
     assert html_text("<p>3&nbsp;GW</p>").strip() == "3\u00a0GW"
 

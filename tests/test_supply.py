@@ -229,7 +229,7 @@ def _schedule(n: float):  # type: ignore[no-untyped-def]
 def test_plan_supply_lead_times_conservation_and_claim() -> None:
     from gigawatt.supply.schedule import SupplySection, plan_supply
 
-    sec = SupplySection(samples=0)
+    sec = SupplySection(samples=0, claim_wafers_per_month=900_000)  # a stated claim
     res = plan_supply(_schedule(250_000.0), sec)
     q = res["supply_quarterly"]
     # wafers start more than two quarters before the first deployment
@@ -299,7 +299,8 @@ def test_unique_columns_equal_numpy() -> None:
 def test_claim_summary_plain_numbers_and_text() -> None:
     from gigawatt.supply.schedule import SupplySection, claim_summary, plan_supply
 
-    res = plan_supply(_schedule(250_000.0), SupplySection(samples=300, seed=2))
+    sec = SupplySection(samples=300, seed=2, claim_wafers_per_month=900_000)
+    res = plan_supply(_schedule(250_000.0), sec)
     out = claim_summary(res)
     json.dumps(out)  # plain floats, dicts and strings only
     peak, ratio = out["dram_wafers_per_month_peak"], out["dram_wafers_claim_ratio"]

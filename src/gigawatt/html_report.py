@@ -415,15 +415,18 @@ def _accelerator_cards(plan: Plan, src: Sources) -> list[Card]:
         )
     if h.get("dram_wafers_per_month_peak"):
         value, spread = _r(h["dram_wafers_per_month_peak"], lambda x: f"{x:,.0f}")
-        ratio, rspread = _r(h.get("dram_wafers_claim_ratio"), lambda x: f"{x:.3g}")
-        claim = h.get("dram_wafers_claim_wafers_per_month") or 0
+        claim = h.get("dram_wafers_claim_wafers_per_month")
         quarter = f" in {plan.claim.peak_quarter}" if plan.claim else ""
+        note = f"peak{quarter}"
+        if claim and h.get("dram_wafers_claim_ratio"):
+            ratio, rspread = _r(h["dram_wafers_claim_ratio"], lambda x: f"{x:.3g}")
+            note = f"{ratio} [{rspread}] × the {claim:,.0f} wafers/month claim{quarter}"
         cards.append(
             Card(
                 "DRAM wafer starts at peak",
                 f"{value} wafers/month",
                 spread,
-                f"{ratio} [{rspread}] × the {claim:,.0f} wafers/month claim{quarter}",
+                note,
                 _supply_refs(src),
             )
         )
@@ -804,15 +807,19 @@ def _sankey_dram(
     if claim is None or not stacks:
         return ""
     peak = claim.peak_dram_wafers_per_month
-    ratio = peak.likely / claim.claim_wafers_per_month
     refs = Sources.text(src.of_kind("dram_products") + src.of_kind("fab") + src.of_kind("capacity"))
+    stated = claim.claim_wafers_per_month
+    against = (
+        f", {peak.likely / stated:.1%} of the claimed {stated:,.0f}<br>"
+        f"claim {stated:,.0f}: {claim.claim_source}"
+        if stated
+        else ""
+    )
     flow.node(
         "dram",
         f"DRAM: {_count(peak.likely)} wafers/month",
         f"peak DRAM wafer starts {peak.likely:,.0f} [{peak.low:,.0f}–{peak.high:,.0f}] "
-        f"wafers/month in {claim.peak_quarter} (HBM and host memory), {ratio:.1%} of the "
-        f"claimed {claim.claim_wafers_per_month:,.0f}<br>"
-        f"claim {claim.claim_wafers_per_month:,.0f}: {claim.claim_source}<br>{refs}",
+        f"wafers/month in {claim.peak_quarter} (HBM and host memory){against}<br>{refs}",
         RED,
         3,
     )
@@ -1635,7 +1642,7 @@ def budget_html(plan: Plan) -> str:
 
 def claim_html(plan: Plan) -> str:
     claim = plan.claim
-    if claim is None:
+    if claim is None or claim.ratio is None:
         return ""
     items = "".join(f"<li>{_esc(a)}</li>" for a in claim.assumptions_to_close_gap)
     return (

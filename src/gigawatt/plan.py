@@ -621,8 +621,9 @@ def _supply_headline(h: dict[str, Any], result: Plan) -> None:
         peak = claim.peak_dram_wafers_per_month
         h["dram_wafers_per_month_peak"] = _rng(peak.low, peak.likely, peak.high)
         c = claim.claim_wafers_per_month
-        h["dram_wafers_claim_ratio"] = _rng(peak.low / c, peak.likely / c, peak.high / c)
-        h["dram_wafers_claim_wafers_per_month"] = c
+        if c:  # only a claim the scenario states is checked
+            h["dram_wafers_claim_ratio"] = _rng(peak.low / c, peak.likely / c, peak.high / c)
+            h["dram_wafers_claim_wafers_per_month"] = c
     quarterly = result.tables.get("supply_quarterly")
     if quarterly is None or quarterly.empty:
         return

@@ -220,14 +220,17 @@ def _supply_rows(h: Mapping[str, Any]) -> Rows:
         ("HBM stacks", f"{h.get('hbm_stacks', 0):,.0f}"),
     ]
     if h.get("dram_wafers_per_month_peak"):
-        claim = h.get("dram_wafers_claim_wafers_per_month", 0)
-        rows += [
+        claim = h.get("dram_wafers_claim_wafers_per_month")
+        rows.append(
             (
                 "DRAM wafers/month at peak",
                 _r(h["dram_wafers_per_month_peak"], lambda x: f"{x:,.0f}"),
-            ),
-            (f"… ratio to the {claim:,.0f} claim", _r(h["dram_wafers_claim_ratio"], _ratio)),
-        ]
+            )
+        )
+        if claim and h.get("dram_wafers_claim_ratio"):
+            rows.append(
+                (f"… ratio to the {claim:,.0f} claim", _r(h["dram_wafers_claim_ratio"], _ratio))
+            )
     if h.get("binding_summary"):
         rows.append(("supply constraints", str(h["binding_summary"])))
     first = h.get("first_constraint")
@@ -355,7 +358,7 @@ def print_plan(plan: Plan, console: Console | None = None) -> None:
             c.print(table)
     for note in plan.notes:
         c.print(f"[yellow]note:[/] {note}")
-    if plan.claim is not None and plan.claim_is_scenarios:
+    if plan.claim is not None and plan.claim.ratio is not None and plan.claim_is_scenarios:
         c.print(f"[bold]memory claim check:[/] {plan.claim}")
         for line in plan.claim.assumptions_to_close_gap:
             c.print(f"  - {line}")

@@ -52,8 +52,9 @@ class SupplySection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     schedule: list[Deployment] = Field(default_factory=list)
-    claim_wafers_per_month: float = Field(900_000.0, ge=0, le=MAX_WAFERS_PER_MONTH)
-    claim_source: str = "Samsung / SK hynix LOIs with OpenAI (2025-10-01)"
+    # a claimed DRAM wafers/month figure the scenario wants checked (None: no claim)
+    claim_wafers_per_month: float | None = Field(None, ge=0, le=MAX_WAFERS_PER_MONTH)
+    claim_source: str = ""
     samples: int = Field(20_000, ge=0, le=MAX_SAMPLES)
     seed: int = Field(0, ge=0, le=MAX_SEED)
     yield_model: Literal["poisson", "murphy", "negative_binomial", "bose_einstein"] = (

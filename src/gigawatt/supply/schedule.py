@@ -66,10 +66,6 @@ _TINY = 1e-30
 PRODUCT_TABLE_SAMPLES = 4000
 
 
-
-
-
-
 # --- schedule parsing --------------------------------------------------------------------------
 def quarter_index(label: str) -> int:
     """'2026Q3' -> 2026 * 4 + 2."""
@@ -114,14 +110,15 @@ def _rows(schedule: Any) -> list[tuple[int, str, float]]:
 # --- results -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ClaimCheck:
-    """The programme's peak DRAM wafer starts per month against a claimed figure."""
+    """The programme's peak DRAM wafer starts per month, against a claimed figure where the
+    scenario states one (``claim_wafers_per_month`` and ``ratio`` None otherwise)."""
 
-    claim_wafers_per_month: float
+    claim_wafers_per_month: float | None
     claim_source: str
     peak_dram_wafers_per_month: Range
     peak_quarter: str
     peak_hbm_wafers_per_month: Range
-    ratio: Range  # claim / estimate
+    ratio: Range | None  # claim / estimate
     assumptions_to_close_gap: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,7 +128,7 @@ class ClaimCheck:
             "peak_dram_wafers_per_month": self.peak_dram_wafers_per_month.to_dict(),
             "peak_quarter": self.peak_quarter,
             "peak_hbm_wafers_per_month": self.peak_hbm_wafers_per_month.to_dict(),
-            "ratio_claim_to_estimate": self.ratio.to_dict(),
+            "ratio_claim_to_estimate": None if self.ratio is None else self.ratio.to_dict(),
             "assumptions_to_close_gap": self.assumptions_to_close_gap,
             "text": self.text(),
         }
@@ -139,12 +136,16 @@ class ClaimCheck:
     def text(self) -> str:
         """A short paragraph for the report: estimate, claim, ratio and what would close it."""
         p, h, r = self.peak_dram_wafers_per_month, self.peak_hbm_wafers_per_month, self.ratio
-        who = self.claim_source.split(": ")[0]
         out = (
             f"This schedule's DRAM wafer starts peak at {_round_sig(p.likely)} wafers/month "
             f"({_round_sig(p.low)}-{_round_sig(p.high)}, P5-P95) in {self.peak_quarter}, "
-            f"{_round_sig(h.likely)} of them for HBM. The claim of "
-            f"{self.claim_wafers_per_month:,.0f} wafers/month ({who}) is "
+            f"{_round_sig(h.likely)} of them for HBM."
+        )
+        if r is None or self.claim_wafers_per_month is None:
+            return out
+        who = self.claim_source.split(": ")[0]
+        out += (
+            f" The claim of {self.claim_wafers_per_month:,.0f} wafers/month ({who}) is "
             f"{r.likely:.1f}x that estimate ({r.low:.1f}-{r.high:.1f}x)."
         )
         if r.low > 1.0 and len(self.assumptions_to_close_gap) > 1:
@@ -154,9 +155,13 @@ class ClaimCheck:
         return out
 
     def __str__(self) -> str:
-        return (
+        out = (
             f"peak DRAM wafer starts {self.peak_dram_wafers_per_month} /month ({self.peak_quarter})"
-            f" vs claim {self.claim_wafers_per_month:,.0f}: claim is {self.ratio.likely:.1f}x"
+        )
+        if self.ratio is None or self.claim_wafers_per_month is None:
+            return out
+        return (
+            f"{out} vs claim {self.claim_wafers_per_month:,.0f}: claim is {self.ratio.likely:.1f}x"
         )
 
 
@@ -173,7 +178,7 @@ def claim_summary(plan_tables: Mapping[str, Any]) -> dict[str, Any]:
 
     ``plan_tables`` is what ``plan_supply`` returns (or a Plan's tables holding its
     ``claim`` / ``supply_claim`` ClaimCheck). Without a ClaimCheck, the peak is taken from
-    ``supply_quarterly`` (peak of the P5 / P50 / P95 series) against a claim of 900,000.
+    ``supply_quarterly`` (peak of the P5 / P50 / P95 series) and no claim.
 
     Returns ``{"claim_wafers_per_month", "claim_source", "dram_wafers_per_month_peak":
     {low, likely, high}, "hbm_wafers_per_month_peak": {...}, "dram_wafers_claim_ratio":
@@ -204,17 +209,14 @@ def claim_summary(plan_tables: Mapping[str, Any]) -> dict[str, Any]:
             if hcol in q
             else Range(0.0, 0.0, 0.0)
         )
-        claim = SupplySection().claim_wafers_per_month
-        ratio = _ratio(claim, peak)
-        check = ClaimCheck(
-            claim, SupplySection().claim_source, peak, str(q["quarter"].iloc[i]), hbm, ratio
-        )
+        check = ClaimCheck(None, "", peak, str(q["quarter"].iloc[i]), hbm, None)
+    c, r = check.claim_wafers_per_month, check.ratio
     return {
-        "claim_wafers_per_month": float(check.claim_wafers_per_month),
+        "claim_wafers_per_month": None if c is None else float(c),
         "claim_source": check.claim_source,
         "dram_wafers_per_month_peak": check.peak_dram_wafers_per_month.to_dict(),
         "hbm_wafers_per_month_peak": check.peak_hbm_wafers_per_month.to_dict(),
-        "dram_wafers_claim_ratio": check.ratio.to_dict(),
+        "dram_wafers_claim_ratio": None if r is None else r.to_dict(),
         "peak_quarter": check.peak_quarter,
         "text": check.text(),
         "assumptions_to_close_gap": list(check.assumptions_to_close_gap),
@@ -731,6 +733,8 @@ def _claim_check(
     peak = Range.of(dram.max(axis=1))
     peak_hbm = Range.of(hbm.max(axis=1))
     claim = sec.claim_wafers_per_month
+    if claim is None:
+        return ClaimCheck(None, sec.claim_source, peak, peak_quarter, peak_hbm, None)
     ratio = _ratio(claim, peak)
     k = ratio.likely
     total = req.sum()

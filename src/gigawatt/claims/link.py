@@ -1,0 +1,693 @@
+"""Linking claims to model quantities and checking them against the scenario's plan.
+
+A plain registry (:data:`LINKS`) maps a claim's kind, unit, counted item and the words of its
+sentence to the model quantity it speaks of and an evaluator. Evaluators read the figures
+of one plan of the scenario (planned once, by :meth:`Desk.of`) and the catalog; they never
+recompute what a stage owns. Each returns a :class:`Verdict`: consistent / implausible /
+cannot check / no model quantity, the model's low / likely / high, the ratio claim / model,
+what would have to be true, and the figures and sources used.
+
+A claim whose scope the report leaves open is read against several scopes (the scenario's
+programme, the buyer's announced deals, a stated ambition; catalog/claims.yaml) and the
+verdict names the reading it fits best.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from gigawatt.catalog import Catalog, Entry, Quantity, load_catalog
+from gigawatt.units import MONTH_S, YEAR_S
+
+if TYPE_CHECKING:
+    from gigawatt.claims.extract import Claim
+    from gigawatt.economics.pricebook import PriceBook
+    from gigawatt.plan import Plan
+    from gigawatt.scenario import Scenario
+
+CONSISTENT = "consistent"
+IMPLAUSIBLE = "implausible"
+CANNOT_CHECK = "cannot check"
+NO_MODEL = "no model quantity"
+VERDICTS = (CONSISTENT, IMPLAUSIBLE, CANNOT_CHECK, NO_MODEL)
+WORDS_FILE = Path(__file__).with_name("link.yaml")
+W_PER_GW = 1e9  # display only
+# a four-digit calendar year in a sentence ("im Jahr 2023"): the year a share speaks of
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A model figure behind a verdict: low / likely / high in SI (or USD) and its source."""
+
+    name: str
+    low: float
+    likely: float
+    high: float
+    unit: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "low": _finite(self.low),
+            "likely": _finite(self.likely),
+            "high": _finite(self.high),
+            "unit": self.unit,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A claim read against one scope: the model figure there, the ratio and the verdict."""
+
+    scope: str
+    model: Figure
+    ratio: float
+    verdict: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "model": self.model.to_dict(),
+            "ratio": _finite(self.ratio),
+            "verdict": self.verdict,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The check of one claim against the model."""
+
+    verdict: str
+    model_quantity: str | None = None
+    model: Figure | None = None
+    ratio: float | None = None
+    why: str = ""
+    fits: str | None = None
+    readings: tuple[Reading, ...] = ()
+    figures: tuple[Figure, ...] = ()  # what the claim implies, beyond ``model``
+
+    @property
+    def sources(self) -> list[str]:
+        """Every distinct source of the figures used, in order of first use."""
+        figs = [self.model] if self.model else []
+        figs += [r.model for r in self.readings] + list(self.figures)
+        return list(dict.fromkeys(f.source for f in figs))
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.model
+        return {
+            "verdict": self.verdict,
+            "model_quantity": self.model_quantity,
+            "model": None if m is None else m.to_dict(),
+            "ratio": None if self.ratio is None else _finite(self.ratio),
+            "why": self.why,
+            "fits": self.fits,
+            "readings": [r.to_dict() for r in self.readings],
+            "figures": [f.to_dict() for f in self.figures],
+            "sources": self.sources,
+        }
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+# --- what the desk reads: one plan of the scenario and the catalog -----------------------------
+@dataclass(frozen=True)
+class Desk:
+    """The figures of one planned scenario that claims are checked against."""
+
+    scenario: str
+    plan: Plan
+    catalog: Catalog
+    book: PriceBook
+    words: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, scenario: Scenario, catalog: Catalog | None = None) -> Desk:
+        """Plan ``scenario`` once and read claims against that plan (and its prices)."""
+        from gigawatt.plan import plan
+
+        cat = catalog or load_catalog()
+        return cls.from_plan(plan(scenario, catalog=cat), cat, scenario)
+
+    @classmethod
+    def from_plan(
+        cls, plan: Plan, catalog: Catalog | None = None, scenario: Scenario | None = None
+    ) -> Desk:
+        """A desk on an existing plan; the scenario's price overrides apply where given."""
+        from gigawatt.economics.pricebook import load_price_book
+
+        cat = catalog or load_catalog()
+        book = load_price_book(cat)
+        econ = None if scenario is None else scenario.economics
+        if econ is not None:
+            book = book.with_overrides(econ.prices)
+        return cls(plan.scenario, plan, cat, book, load_words())
+
+    # figures of the plan (None where the scenario has no such stage)
+    def headline(self, key: str) -> tuple[float, float, float] | None:
+        v = self.plan.headline.get(key)
+        if v is None:
+            return None
+        if isinstance(v, Mapping):
+            return float(v["low"]), float(v["likely"]), float(v["high"])
+        return float(v), float(v), float(v)
+
+    @property
+    def accelerators(self) -> Mapping[str, float]:
+        acc = self.plan.headline.get("accelerators") or {}
+        return {str(k): float(n) for k, n in (acc.get("by_type") or {}).items()}
+
+    def wafers_per_w(self) -> float | None:
+        """DRAM wafers (HBM + host memory) per W of IT at the build-out's accelerator mix,
+        from the supply stage's per-unit bill of materials."""
+        bom, build = self.plan.tables.get("supply_bom"), self.plan.tables.get("build_out")
+        if bom is None or build is None or bom.empty or build.empty:
+            return None
+        n = build.groupby("accelerator")["count"].sum()
+        b = bom.set_index("accelerator")
+        wafers = (b["hbm_dram_wafers_per_unit"] + b["host_dram_wafers_per_unit"]) * n
+        watts = float((b["it_power_w"] * n).sum())
+        return float(wafers.sum()) / watts if watts > 0 else None
+
+    def build_span_s(self) -> float | None:
+        """Time from the first to the end of the last quarter of the build-out."""
+        from gigawatt.supply.schedule import quarter_index
+
+        build = self.plan.tables.get("build_out")
+        if build is None or build.empty:
+            return None
+        q = [quarter_index(str(x)) for x in build["quarter"]]
+        return (max(q) - min(q) + 1) * YEAR_S / 4.0
+
+    def names(self, sentence: str) -> bool:
+        """Whether ``sentence`` names the scenario: its name's words (four letters or more,
+        outside brackets), two of them where the name has two or more."""
+        words = re.findall(r"[^\W\d_]{4,}", re.sub(r"\(.*?\)", "", self.scenario).lower())
+        if not words:
+            return False
+        said = set(re.findall(r"[^\W\d_]+", sentence.lower()))
+        hits = sum(any(w in s for s in said) for w in set(words))
+        return hits >= min(2, len(set(words)))
+
+    def scope(self, entry_id: str) -> Entry:
+        return self.catalog.get("claims", entry_id)
+
+    @property
+    def tolerance(self) -> Quantity:
+        return self.scope("claim-tolerance").q("factor")
+
+
+@lru_cache(maxsize=1)
+def load_words(path: Path = WORDS_FILE) -> Mapping[str, re.Pattern[str]]:
+    """The sentence-word patterns of link.yaml, one compiled pattern per name."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["words"]
+    return {
+        name: re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
+        for name, words in raw.items()
+    }
+
+
+# --- judging a claim against a figure ----------------------------------------------------------
+def claim_values(c: Claim) -> tuple[float, float, float] | None:
+    """(low, value, high) of a claim in model units: USD for money, SI otherwise."""
+    scale = 1.0
+    if c.quantity == "money":
+        if c.value_usd is None or c.value == 0:
+            return None
+        scale = c.value_usd / c.value
+    lo = c.low if c.low is not None else c.value
+    hi = c.high if c.high is not None else c.value
+    return lo * scale, c.value * scale, hi * scale
+
+
+def judge(
+    values: tuple[float, float, float], qualifier: str | None, fig: Figure, tol: float
+) -> str:
+    """Consistent when the claim meets the figure's range widened by ``tol`` either way; a
+    floor ("more than") only needs to lie below its top, a ceiling ("less than") above its
+    bottom. "Up to" is read as the figure meant: a stated need or plan."""
+    lo, _, hi = values
+    bottom, top = fig.low / tol, fig.high * tol
+    if qualifier in ("more_than", "at_least"):
+        ok = lo <= top
+    elif qualifier == "less_than":
+        ok = hi >= bottom
+    else:
+        ok = lo <= top and hi >= bottom
+    return CONSISTENT if ok else IMPLAUSIBLE
+
+
+def _ratio(value: float, fig: Figure) -> float:
+    return value / fig.likely if fig.likely > 0 else math.inf
+
+
+def read_scopes(c: Claim, desk: Desk, scopes: Sequence[tuple[str, Figure]]) -> list[Reading]:
+    """The claim read against each (scope, figure)."""
+    values = claim_values(c)
+    if values is None:
+        return []
+    tol = desk.tolerance.get()
+    return [
+        Reading(s, f, _ratio(values[1], f), judge(values, c.qualifier, f, tol)) for s, f in scopes
+    ]
+
+
+def best(readings: Sequence[Reading]) -> Reading:
+    """The reading the claim fits best: the smallest |log ratio|."""
+    return min(readings, key=lambda r: abs(math.log(r.ratio)) if 0 < r.ratio < math.inf else 1e9)
+
+
+def _verdict_of(
+    quantity: str, readings: Sequence[Reading], why: str, figures: Iterable[Figure] = ()
+) -> Verdict:
+    b = best(readings)
+    others = "; ".join(f"{r.scope}: {r.ratio:.2g}x ({r.verdict})" for r in readings if r is not b)
+    fits = b.scope if b.verdict == CONSISTENT else None
+    lead = (
+        f"Fits {b.scope} (claim/model {b.ratio:.2g}x)."
+        if fits
+        else f"Fits no scope; closest is {b.scope} at {b.ratio:.2g}x."
+    )
+    text = " ".join(x for x in (lead, f"Other readings: {others}." if others else "", why) if x)
+    return Verdict(
+        b.verdict, quantity, b.model, b.ratio, text, fits, tuple(readings), tuple(figures)
+    )
+
+
+def _scaled(name: str, base: Figure, factors: tuple[float, float, float], source: str) -> Figure:
+    lo, mid, hi = factors
+    return Figure(name, base.low * lo, base.likely * mid, base.high * hi, base.unit, source)
+
+
+def _range(q: Quantity) -> tuple[float, float, float]:
+    return q.range
+
+
+def _plan_source(desk: Desk, what: str) -> str:
+    return f"plan of scenario {desk.scenario!r} (gigawatt {what})"
+
+
+# --- evaluators --------------------------------------------------------------------------------
+Evaluator = Callable[["Claim", Desk, Sequence["Claim"]], Verdict]
+
+
+def _wafers(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+    """DRAM wafers per month against the supply stage's peak, read as the scenario's
+    programme, as all the buyer's announced deals and as an ambition of GW per week."""
+    claim = desk.plan.claim
+    wpw, it = desk.wafers_per_w(), desk.headline("it_power_w")
+    if claim is None or wpw is None or it is None or it[1] <= 0:
+        return Verdict(
+            CANNOT_CHECK, "dram_wafers_per_month", why="the scenario has no supply stage"
+        )
+    p = claim.peak_dram_wafers_per_month
+    src = _plan_source(desk, "supply: peak DRAM wafer starts, P5-P95")
+    per_s = (p.low / MONTH_S, p.likely / MONTH_S, p.high / MONTH_S)  # wafers/month -> 1/s
+    prog = Figure("peak DRAM wafer starts of the scenario", *per_s, "1/s", src)
+    deals = desk.scope("scope-announced-deals")
+    d_lo, d_mid, d_hi = _range(deals.q("power"))
+    deal_fig = _scaled(
+        f"the scenario's peak scaled to {d_lo / W_PER_GW:.0f}-{d_hi / W_PER_GW:.0f} GW",
+        prog,
+        (d_lo / it[1], d_mid / it[1], d_hi / it[1]),
+        deals.q("power").source,
+    )
+    amb = desk.scope("scope-gigawatt-a-week")
+    rate_w_per_s = amb.q("power").get() / amb.q("period").get()
+    spread = (p.low / p.likely, 1.0, p.high / p.likely) if p.likely > 0 else (1.0, 1.0, 1.0)
+    lo, mid, hi = (wpw * rate_w_per_s * s for s in spread)
+    amb_fig = Figure(
+        "DRAM wafers/month to equip the ambition at the scenario's memory per W",
+        lo, mid, hi, "1/s", amb.q("power").source,
+    )  # fmt: skip
+    scopes = [
+        (f"the scenario's programme ({it[1] / W_PER_GW:.1f} GW IT)", prog),
+        (str(deals.name), deal_fig),
+        (str(amb.name), amb_fig),
+    ]
+    values = claim_values(c)
+    assert values is not None
+    added_w_per_week = values[1] / wpw * amb.q("period").get()
+    why = (
+        f"What would have to be true: {values[1] * MONTH_S:,.0f} wafers/month equip "
+        f"{added_w_per_week / W_PER_GW:.2g} GW of IT a week "
+        f"({added_w_per_week / amb.q('period').get() * YEAR_S / W_PER_GW:.3g} GW a year) at the "
+        f"scenario's {wpw * W_PER_GW:,.0f} DRAM wafers per GW of IT (HBM and host memory)."
+    )
+    return _verdict_of("dram_wafers_per_month", read_scopes(c, desk, scopes), why)
+
+
+def _hbm_vendors(desk: Desk) -> dict[str, list[Entry]]:
+    out: dict[str, list[Entry]] = {}
+    for e in desk.catalog.kind("capacity").values():
+        if e.get("constraint") == "hbm_tsv":
+            out.setdefault(str(e.get("vendor")), []).append(e)
+    return out
+
+
+def _year_key(wpm: Mapping[str, Any], year: int | None) -> str:
+    years = sorted(int(k[1:]) for k in wpm)
+    pick = years[-1] if year is None else min(years, key=lambda y: abs(y - year))
+    return f"y{pick}"
+
+
+def _hbm_share(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+    """A market share of HBM against the named makers' share of HBM (TSV) wafer capacity."""
+    vendors = _hbm_vendors(desk)
+    said = c.sentence.lower()
+    named = [v for v in vendors if re.search(rf"\b{re.escape(v.split('-')[0])}\b", said)]
+    if not named:
+        return Verdict(CANNOT_CHECK, "hbm_market_share", why="the sentence names no HBM maker")
+    found = _YEAR.search(c.sentence)
+    year = int(found.group(1)) if found else None
+    caps: dict[str, tuple[float, float, float]] = {}
+    srcs: list[str] = []
+    for v, entries in vendors.items():
+        wpm = entries[0]["wpm"]
+        q = wpm[_year_key(wpm, year)]
+        caps[v] = q.range
+        srcs.append(f"{entries[0].name}: {q.source}")
+    key = _year_key(vendors[named[0]][0]["wpm"], year)
+    ours = [caps[v] for v in named]
+    rest = [caps[v] for v in caps if v not in named]
+
+    def share(i: int, j: int) -> float:
+        a, b = sum(x[i] for x in ours), sum(x[j] for x in rest)
+        return a / (a + b) if a + b > 0 else 0.0
+
+    fig = Figure(
+        f"share of {' + '.join(named)} in HBM TSV wafer capacity (end of {key[1:]})",
+        share(0, 2),
+        share(1, 1),
+        share(2, 0),
+        "1",
+        "; ".join(srcs),
+    )
+    when = "" if year is None or str(year) == key[1:] else f" (no figure for {year}; nearest year)"
+    why = f"Read against vendor HBM capacity in the catalog at the end of {key[1:]}{when}."
+    return _verdict_of("hbm_market_share", read_scopes(c, desk, [("HBM makers", fig)]), why)
+
+
+def _named_accelerator(sentence: str, desk: Desk) -> str | None:
+    for acc in desk.catalog.kind("accelerators"):
+        if re.search(rf"(?<![\w-]){re.escape(acc)}(?![\w])", sentence, re.IGNORECASE):
+            return acc
+    return None
+
+
+def _main_accelerator(desk: Desk) -> str | None:
+    acc = desk.accelerators
+    return max(acc, key=lambda a: acc[a]) if acc else None
+
+
+def _units_bought(usd: float, acc: str, desk: Desk) -> Figure | None:
+    from gigawatt.errors import CatalogError, InputError
+
+    try:
+        item = desk.book.compute_item(acc)
+        lo, mid, hi = item.unit_price()
+    except (CatalogError, InputError):
+        return None
+    return Figure(
+        f"{acc} accelerators bought at catalog prices", usd / hi, usd / mid, usd / lo, "1",
+        f"{item.name}: {item.source}",
+    )  # fmt: skip
+
+
+def _counts(mates: Sequence[Claim]) -> list[Claim]:
+    return [m for m in mates if m.quantity == "count" and m.item in ACCELERATOR_ITEMS]
+
+
+def _deal(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+    """A chip deal's value: the units it buys at catalog prices, and against a count of
+    units stated in the same sentence."""
+    values = claim_values(c)
+    named = _named_accelerator(c.sentence, desk)
+    acc = named or _main_accelerator(desk)
+    if values is None or acc is None:
+        return Verdict(CANNOT_CHECK, "chip_deal_units", why="no USD value or no priced accelerator")
+    units = _units_bought(values[1], acc, desk)
+    if units is None:
+        return Verdict(CANNOT_CHECK, "chip_deal_units", why=f"{acc} has no catalog price")
+    note = "" if named else f" (the sentence names no catalog accelerator; read at {acc} prices)"
+    what = f"At catalog prices the deal buys {units.likely:,.0f} {acc} accelerators{note}."
+    counts = _counts(mates)
+    if not counts:
+        return Verdict(CANNOT_CHECK, "chip_deal_units", why=what, figures=(units,))
+    n = counts[0].value
+    value = Figure(
+        f"{n:,.0f} {acc} at catalog prices",
+        n * values[0] / units.high,
+        n * values[1] / units.likely,
+        n * values[2] / units.low,
+        "USD",
+        units.source,
+    )
+    return _verdict_of("chip_deal_units", read_scopes(c, desk, [("the units stated", value)]), what)
+
+
+def _budget_figures(usd: float, desk: Desk) -> list[Figure]:
+    """What ``usd`` builds: GW at the catalog's all-in capex per W, and accelerators at the
+    scenario's own capex per accelerator."""
+    item = desk.book.item("stargate-all-in")
+    lo, mid, hi = item.unit_price()
+    figs = [
+        Figure("facility power at all-in capex per W", usd / hi, usd / mid, usd / lo, "W",
+               f"{item.name}: {item.source}"),
+    ]  # fmt: skip
+    capex, total = desk.headline("capex_usd"), sum(desk.accelerators.values())
+    if capex is not None and total > 0 and capex[1] > 0:
+        figs.append(
+            Figure(
+                "accelerators at the scenario's capex per accelerator",
+                usd * total / capex[2],
+                usd * total / capex[1],
+                usd * total / capex[0],
+                "1",
+                _plan_source(desk, "economics: capex and build-out"),
+            )
+        )
+    return figs
+
+
+def _budget(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+    """A budget: what it buys (GW, accelerators, years of operation); against the scenario's
+    capex where the sentence names the scenario, and against the all-in capex of a power
+    stated in the same sentence."""
+    values = claim_values(c)
+    if values is None:
+        return Verdict(CANNOT_CHECK, "budget", why=f"no USD rate for {c.unit} in the catalog")
+    usd = values[1]
+    figs = _budget_figures(usd, desk)
+    what = (
+        f"It builds {figs[0].low / W_PER_GW:.2g}-{figs[0].high / W_PER_GW:.2g} GW (facility) "
+        "at the catalog's all-in capex per W"
+    )
+    what += f" or {figs[1].likely:,.0f} accelerators at the scenario's mix." if figs[1:] else "."
+    scopes: list[tuple[str, Figure]] = []
+    capex, opex = desk.headline("capex_usd"), desk.headline("opex_usd_per_year")
+    if capex is not None and desk.names(c.sentence):
+        fig = Figure("capex of the scenario", *capex, "USD", _plan_source(desk, "economics"))
+        scopes.append((f"the scenario {desk.scenario!r}", fig))
+        if opex is not None and usd > capex[1] and opex[1] > 0:
+            what += f" Beyond the capex it pays {(usd - capex[1]) / opex[1]:.1f} years of opex."
+    powers = [m for m in mates if m.quantity == "power" and m.value > 0]
+    if powers:
+        item = desk.book.item("stargate-all-in")
+        lo, mid, hi = item.unit_price()
+        w, text = powers[0].value, powers[0].text
+        cost = Figure(f"all-in capex of {text}", w * lo, w * mid, w * hi, "USD",
+                      f"{item.name}: {item.source}")  # fmt: skip
+        scopes.append((f"the {text} stated", cost))
+    if not scopes:
+        return Verdict(CANNOT_CHECK, "budget", why=what, figures=tuple(figs))
+    return _verdict_of("budget", read_scopes(c, desk, scopes), what, figs)
+
+
+def _power_scopes(c: Claim, desk: Desk) -> list[tuple[str, Figure]]:
+    """The scopes a power claim's sentence names: the scenario, one of its sites, the buyer."""
+    scopes: list[tuple[str, Figure]] = []
+    it, fac = desk.headline("it_power_w"), desk.headline("facility_power_w")
+    if it is not None and desk.names(c.sentence):
+        top = fac[1] if fac is not None else it[1]
+        src = _plan_source(desk, "bom and facility: IT and facility power")
+        fig = Figure("IT to facility power", it[1], it[1], top, "W", src)
+        scopes.append((f"the scenario {desk.scenario!r}", fig))
+    sites = desk.plan.tables.get("sites")
+    if sites is not None and not sites.empty:
+        said = c.sentence.lower()
+        for _, row in sites.iterrows():
+            site = str(row["site"])
+            if re.search(rf"\b{re.escape(site.split('-')[0])}\b", said):
+                fig = Figure(
+                    f"IT to peak facility power of {site}",
+                    float(row["it_w"]), float(row["it_w"]), float(row["facility_w_peak"]), "W",
+                    _plan_source(desk, "facility: sites"),
+                )  # fmt: skip
+                scopes.append((f"the site {site}", fig))
+    deals = desk.scope("scope-announced-deals")
+    if re.search(rf"\b{re.escape(str(deals.get('buyer')))}\b", c.sentence, re.IGNORECASE):
+        q = deals.q("power")
+        scopes.append((str(deals.name), Figure("power of the deals", *q.range, "W", q.source)))
+    return scopes
+
+
+def _power(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+    """A power: against the scenario, a named site or the buyer's deals; what it implies in
+    accelerators and DRAM wafers at the scenario's mix."""
+    figs: list[Figure] = []
+    it, total = desk.headline("it_power_w"), sum(desk.accelerators.values())
+    if it is not None and it[1] > 0 and total > 0:
+        n = c.value * total / it[1]
+        src = _plan_source(desk, "bom: IT power per accelerator")
+        figs.append(
+            Figure("accelerators at the scenario's IT W per accelerator", n, n, n, "1", src)
+        )
+    wpw = desk.wafers_per_w()
+    what = (
+        f"As IT power it holds {figs[0].likely:,.0f} accelerators at the scenario's mix"
+        if figs
+        else ""
+    )
+    if wpw is not None and what:
+        what += f", whose memory takes {c.value * wpw:,.0f} DRAM wafers"
+    what = what + "." if what else ""
+    scopes = _power_scopes(c, desk)
+    if not scopes:
+        return Verdict(CANNOT_CHECK, "power", why=what, figures=tuple(figs))
+    return _verdict_of("power", read_scopes(c, desk, scopes), what, figs)
+
+
+def _power_rate(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+    """Power added per second ("1 GW a week") against the stated ambition and the
+    scenario's average build rate."""
+    amb = desk.scope("scope-gigawatt-a-week")
+    rate = amb.q("power").get() / amb.q("period").get()
+    scopes = [
+        (str(amb.name), Figure("the ambition", rate, rate, rate, "W/s", amb.q("power").source))
+    ]
+    it, span = desk.headline("it_power_w"), desk.build_span_s()
+    if it is not None and span:
+        r = it[1] / span
+        src = _plan_source(desk, "build-out schedule")
+        scopes.insert(
+            0,
+            ("the scenario's average build rate", Figure("IT W added per s", r, r, r, "W/s", src)),
+        )
+    week = amb.q("period").get()
+    why = f"The claim adds {c.value * week / W_PER_GW:.3g} GW a week."
+    return _verdict_of("power_added_per_s", read_scopes(c, desk, scopes), why)
+
+
+def _fleet(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+    """A count of accelerators in a sentence naming the scenario against its fleet (of the
+    accelerator named, if any); otherwise the IT power it implies."""
+    acc = desk.accelerators
+    named = _named_accelerator(c.sentence, desk)
+    it = desk.headline("it_power_w")
+    total = sum(acc.values())
+    figs: list[Figure] = []
+    if it is not None and total > 0:
+        w = c.value * it[1] / total
+        figs.append(Figure("IT power at the scenario's W per accelerator", w, w, w, "W",
+                           _plan_source(desk, "bom: IT power")))  # fmt: skip
+    what = f"At the scenario's mix they draw {figs[0].likely / 1e6:,.0f} MW of IT." if figs else ""
+    src = _plan_source(desk, "build-out")
+    scopes: list[tuple[str, Figure]] = []
+    if not desk.names(c.sentence):
+        return Verdict(CANNOT_CHECK, "fleet_accelerators", why=what, figures=tuple(figs))
+    if named in acc:
+        n = acc[str(named)]
+        scopes.append(
+            (
+                f"the scenario's {named} fleet",
+                Figure(f"{named} in the build-out", n, n, n, "1", src),
+            )
+        )
+    elif total > 0:
+        scopes.append(
+            (
+                "the scenario's fleet",
+                Figure("accelerators in the build-out", total, total, total, "1", src),
+            )
+        )
+    if not scopes:
+        return Verdict(CANNOT_CHECK, "fleet_accelerators", why=what, figures=tuple(figs))
+    return _verdict_of("fleet_accelerators", read_scopes(c, desk, scopes), what, figs)
+
+
+# --- the registry ------------------------------------------------------------------------------
+ACCELERATOR_ITEMS = ("gpu", "accelerator", "chip")
+
+
+@dataclass(frozen=True)
+class Link:
+    """Claims of these kinds, units and items (empty: any), whose sentence matches ``words``
+    (a name in link.yaml; None: any), speak of ``model_quantity``."""
+
+    model_quantity: str
+    kinds: tuple[str, ...]
+    evaluate: Evaluator
+    units: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+    words: str | None = None
+
+    def matches(self, c: Claim, words: Mapping[str, re.Pattern[str]]) -> bool:
+        return (
+            c.quantity in self.kinds
+            and (not self.units or c.unit in self.units)
+            and (not self.items or c.item in self.items)
+            and (self.words is None or bool(words[self.words].search(c.sentence)))
+        )
+
+
+LINKS: tuple[Link, ...] = (
+    Link("dram_wafers_per_month", ("rate",), _wafers, ("1/s",), ("wafer",)),
+    Link("hbm_market_share", ("share",), _hbm_share, ("1",), words="hbm"),
+    Link("chip_deal_units", ("money",), _deal, words="deal"),
+    Link("budget", ("money",), _budget),
+    Link("power", ("power",), _power, ("W",)),
+    Link("power_added_per_s", ("power_rate",), _power_rate, ("W/s",)),
+    Link("fleet_accelerators", ("count",), _fleet, ("1",), ACCELERATOR_ITEMS),
+)
+
+
+def link(c: Claim, words: Mapping[str, re.Pattern[str]] | None = None) -> Link | None:
+    """The first link of :data:`LINKS` that the claim matches, or None."""
+    w = words or load_words()
+    return next((x for x in LINKS if x.matches(c, w)), None)
+
+
+def check_claim(c: Claim, desk: Desk, mates: Sequence[Claim] = ()) -> Verdict:
+    """The verdict on one claim; ``mates`` are the other claims of its sentence."""
+    found = link(c, desk.words)
+    if found is None:
+        return Verdict(NO_MODEL, why=f"no model quantity for a {c.quantity} in {c.unit}")
+    return found.evaluate(c, desk, [m for m in mates if m is not c])
+
+
+def check_claims(claims: Sequence[Claim], desk: Desk) -> list[Verdict]:
+    """A verdict for each claim, each read with the other claims of its sentence."""
+    by_sentence: dict[tuple[str, str], list[Claim]] = {}
+    for c in claims:
+        by_sentence.setdefault((c.file, c.sentence), []).append(c)
+    return [check_claim(c, desk, by_sentence[(c.file, c.sentence)]) for c in claims]
+
+
+def needs_plan(claims: Iterable[Claim]) -> bool:
+    """Whether any claim links to a model quantity (else planning can be skipped)."""
+    w = load_words()
+    return any(link(c, w) is not None for c in claims)
