@@ -12,10 +12,10 @@ with a small margin so that a regression fails; the targets (median <= 5 %, >= 9
 12 %) are not yet met.
 
 The MoE rows (tests/data/training_published_moe.csv: Qwen3 30B-A3B / 235B-A22B and DeepSeek-V3
-on H100, B200, GB200) are predicted (no false out-of-memory) but not yet accurate: median
-19 %, worst +162 % (expert-parallel all-to-all across nodes, which Megatron-Core overlaps with
-the other micro-batch's compute, is charged in full; grouped-GEMM efficiency of small experts
-is not represented); their bounds only stop a regression.
+on H100, B200, GB200) state the MoE software of their recipes (forced router balance,
+``ep_overlap``, ``moe_dispatcher``). With the dispatch that crosses each remote node once, the
+1F1B all-to-all overlap and the per-expert cost of grouped linear layers: median 4.5 %, worst
+25 % (GB200 DeepSeek-V3, whose MLA and recomputed up-projections are not represented).
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ MEDIAN_BOUND = 0.075
 WITHIN = 0.12
 WITHIN_SHARE_BOUND = 0.77
 WORST_BOUND = 0.30
-MOE_MEDIAN_BOUND = 0.21
+MOE_MEDIAN_BOUND = 0.06
+MOE_WORST_BOUND = 0.30
 LONG_SEQUENCE = 65536
 
 
@@ -58,7 +59,7 @@ def test_the_set_is_broad_and_sourced() -> None:
 
 
 def test_the_moe_set_is_predicted() -> None:
-    """MoE rows: every one predicted; the median only guards against a regression."""
+    """MoE rows: every one predicted, the median within the target."""
     with MOE_DATA.open() as fh:
         rows = list(csv.DictReader(fh))
     assert rows and all(r["source"].strip() and int(r["moe_experts"]) > 0 for r in rows)
@@ -66,6 +67,7 @@ def test_the_moe_set_is_predicted() -> None:
     assert [(r.id, r.error) for r in moe.rows if r.error is not None] == []
     errors = [abs(r.predicted / r.measured - 1.0) for r in moe.rows]
     assert statistics.median(errors) <= MOE_MEDIAN_BOUND
+    assert max(errors) <= MOE_WORST_BOUND
 
 
 def test_every_published_run_is_predicted(report) -> None:  # type: ignore[no-untyped-def]

@@ -30,9 +30,12 @@ def collective_time(
     n: ArrayLike,
     stride: ArrayLike,
     system: System,
+    inter_scale: ArrayLike = 1.0,
 ) -> FloatArray:
     """Seconds for one collective of ``size_bytes`` (the full, un-sharded buffer) over ``n``
-    ranks whose ids are ``stride`` apart (tensor parallel: 1; data parallel: tp * cp)."""
+    ranks whose ids are ``stride`` apart (tensor parallel: 1; data parallel: tp * cp).
+    ``inter_scale`` scales the bytes an all-to-all sends across domains (a dispatcher that
+    sends a token once per remote domain and forwards it inside, see ``moe_ffn_time``)."""
     size = np.asarray(size_bytes, dtype=np.float64)
     ranks = np.asarray(n, dtype=np.float64)
     step = np.asarray(stride, dtype=np.float64)
@@ -55,7 +58,7 @@ def collective_time(
     inter_bytes = phases * (nodes - 1.0) / nodes * size / k
     if kind == "all_to_all":
         # every rank exchanges with every other: the share that leaves the domain crosses NICs
-        inter_bytes = (ranks - k) / ranks * size
+        inter_bytes = (ranks - k) / ranks * size * np.asarray(inter_scale, dtype=np.float64)
         intra = (k - 1.0) / ranks * size / up_bw + (k - 1.0) * system.scale_up_latency_s
     inter = inter_bytes / out_bw + phases * (nodes - 1.0) * system.scale_out_latency_s
     t = intra + inter

@@ -26,6 +26,8 @@ _FASTER_WHEN_HIGH = {
     "fp8_gemm_peak_fraction",
     "training_gemm_peak_fraction",
     "triton_attention_peak_fraction",
+    "ep_overlap_share",
+    "ep_dispatch_dedup_share",
 }
 AttentionKernel = Literal["flash", "unfused", "triton"]
 
@@ -59,6 +61,16 @@ class Efficiency:
     fp8_gemm_peak_fraction: float | None = None
     # the Triton FlashAttention kernel's share of peak; None: as the fused kernels
     triton_attention_peak_fraction: float | None = None
+    # share of the expert-parallel all-to-all the software hides under the other
+    # micro-batch's compute (catalog ep_overlap_share; 0: serialised)
+    ep_overlap_share: float = 0.0
+    # share of the duplicate cross-domain token copies the dispatcher removes by sending a
+    # token once per scale-up domain (catalog ep_dispatch_dedup_share; 0: one copy per expert)
+    ep_dispatch_dedup_share: float = 0.0
+    # seconds each local expert adds to one pass of an MoE layer beyond its GEMM FLOPs
+    # (per-expert quantize and GEMM dispatch of grouped linear layers; catalog
+    # moe_expert_overhead; 0: none)
+    moe_expert_overhead_s: float = 0.0
 
     def training_gemm_fraction(self, fp8: bool) -> float:
         """Large-GEMM share of the datasheet peak a training step sustains at its GEMM
@@ -122,6 +134,9 @@ class Efficiency:
             triton_attention_peak_fraction=optional("triton_attention_peak_fraction", None),
             dp_overlap_share=optional("dp_overlap_share", 1.0) or 0.0,
             tp_overlap_share=optional("tp_overlap_share", 0.0) or 0.0,
+            ep_overlap_share=optional("ep_overlap_share", 0.0) or 0.0,
+            ep_dispatch_dedup_share=optional("ep_dispatch_dedup_share", 0.0) or 0.0,
+            moe_expert_overhead_s=optional("moe_expert_overhead", 0.0) or 0.0,
         )
 
 

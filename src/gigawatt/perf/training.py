@@ -405,7 +405,10 @@ def moe_ffn_time(
     t_routed = _gemm(sh, system, (mats - 1.0) * ffe / t, h, m_e) + _gemm(
         sh, system, h, ffe / t, m_e
     )
-    t_ffn = n_local * t_routed * imbalance
+    # grouped linear layers run one quantize + GEMM (and its host dispatch) per local expert:
+    # a fixed cost per expert and pass that small experts cannot amortise
+    t_fixed = n_local * system.efficiency.moe_expert_overhead_s
+    t_ffn = n_local * t_routed * imbalance + t_fixed
     if model.moe_shared_experts:
         ffs = ffe * model.moe_shared_experts
         t_ffn = t_ffn + _gemm(sh, system, (mats - 1.0) * ffs / t, h) + _gemm(sh, system, h, ffs / t)
@@ -413,8 +416,28 @@ def moe_ffn_time(
     routed = k_top + model.moe_shared_experts
     elt = _act_rw_elements(model) * ACT_BYTES * T * routed * ffe / t
     elt = elt + MOE_PERMUTE_RW_ELEMENTS * ACT_BYTES * T * sh.r * k_top * h
-    a2a = collective_time("all_to_all", T * k_top * h * ACT_BYTES / t, sh.e, t, system)
+    a2a_bytes = T * k_top * h * ACT_BYTES / t
+    inter = dispatch_inter_scale(system, sh, k_top)
+    a2a = collective_time("all_to_all", a2a_bytes, sh.e, t, system, inter)
     return t_ffn, elt, A2A_PER_MOE_LAYER * a2a * imbalance
+
+
+def dispatch_inter_scale(system: System, sh: PlanShape, k_top: float) -> FloatArray:
+    """Cross-domain bytes of an expert-parallel dispatch relative to one copy per routed
+    expert. A token routed to several experts of one remote scale-up domain crosses the
+    network once and is forwarded over the scale-up links (DeepSeek-V3 report 2024,
+    arXiv:2412.19437, sec. 3.2.2; DeepEP normal kernels; Megatron-Core flex dispatcher). With
+    uniform routing over N domains a token reaches (N - 1)(1 - (1 - 1/N)^k) remote domains on
+    average instead of k (N - 1)/N remote experts; the family's ``ep_dispatch_dedup_share``
+    says how much of that saving its software takes."""
+    domain = float(system.scale_up_domain)
+    per_domain = np.clip(np.floor(domain / np.maximum(sh.t, 1.0)), 1.0, sh.e)
+    n_dom = np.maximum(sh.e / per_domain, 1.0)
+    copies = k_top * (n_dom - 1.0) / n_dom
+    distinct = (n_dom - 1.0) * (1.0 - (1.0 - 1.0 / n_dom) ** k_top)
+    ratio = np.where(n_dom > 1.0, distinct / np.maximum(copies, 1e-30), 1.0)
+    dedup = system.efficiency.ep_dispatch_dedup_share
+    return np.asarray(1.0 - dedup * (1.0 - ratio), dtype=np.float64)
 
 
 def elementwise_time(
@@ -480,6 +503,7 @@ class LayerTimes:
     tp_s: FloatArray
     cp_fwd_s: FloatArray
     cp_bwd_s: FloatArray
+    ep_hidden_share: float = 0.0  # ep_overlap_share x comm_overlap_fraction of the family
 
 
 def layer_step_time(
@@ -503,7 +527,12 @@ def layer_step_time(
         + BACKWARD_FORWARD_RATIO * t_elt
         + BACKWARD_FORWARD_RATIO * lt.overhead_s
     )
-    bwd = bwd + lt.tp_s + lt.cp_bwd_s + t_ep
+    # 1F1B all-to-all overlap (Megatron-Core overlap_moe_expert_parallel_comm, 2025): the
+    # forward of one micro-batch runs merged with the backward of another, so each pass's
+    # dispatch and combine hide under the other pass's compute (less the contention share)
+    fwd_compute = fwd - lt.tp_s - lt.cp_fwd_s - t_ep
+    hidden = np.minimum(t_ep, bwd) + np.minimum(t_ep, fwd_compute)
+    bwd = bwd + lt.tp_s + lt.cp_bwd_s + t_ep - hidden * lt.ep_hidden_share
     selective = lt.core.fwd_s + lt.elt_recompute_s
     recompute = np.where(
         rc == RECOMPUTE_CODES["full"],
@@ -534,6 +563,8 @@ def mean_layer_time(
         tp_s=t_tp,
         cp_fwd_s=t_cp_fwd,
         cp_bwd_s=t_cp_bwd,
+        ep_hidden_share=system.efficiency.ep_overlap_share
+        * system.efficiency.comm_overlap_fraction,
     )
     n_moe = float(model.moe_layers)
     t_layer = (sh.L - n_moe) * layer_step_time(

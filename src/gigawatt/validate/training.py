@@ -3,12 +3,13 @@ the plan search, and the choice is reported."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from gigawatt.catalog import Catalog
 from gigawatt.perf.execution import ATTENTION_CODES
 from gigawatt.perf.search import search
-from gigawatt.perf.system import get_system
+from gigawatt.perf.system import System, get_system
 from gigawatt.validate.core import COMMON_RANGES, Range, Row, RowResult
 from gigawatt.validate.model import MODEL_RANGES, model_from_row
 
@@ -32,6 +33,9 @@ RANGES: dict[str, Range] = {
     "ep": Range(1, MAX_GPUS, integer=True),
     "vpp": Range(1, MODEL_RANGES["n_layers"].high, integer=True),
     "zero": Range(0, 3, integer=True),
+    # busiest expert's tokens / mean: 1 (forced balance) up to every token on one expert is
+    # beyond any router; 4x is ~3x the worst aux-loss-balanced imbalance published (1.4)
+    "moe_load_imbalance": Range(1.0, 4.0),
 }
 # zero: the published sharding (0 none, 1 distributed optimizer, 2 also gradients -- FSDP
 # SHARD_GRAD_OP --, 3 also parameters -- FSDP FULL_SHARD, Megatron-FSDP)
@@ -41,6 +45,27 @@ CHOSEN_KEYS: tuple[str, ...] = ("vpp", "micro_batch", "recompute", "sequence_par
 CHOSEN_KEYS += ("tp", "pp", "dp", "cp", "ep")
 # the attention kernel a row's software used (blank: the family's baseline, see efficiency.yaml)
 ATTENTION_KERNELS = tuple(ATTENTION_CODES)
+# MoE token dispatchers: `alltoall` sends one copy per routed expert; `flex` (Megatron-Core
+# flex dispatcher with the DeepEP / HybridEP backends) one per remote scale-up domain
+MOE_DISPATCHERS = ("alltoall", "flex")
+
+
+def _software(row: Row, system: System) -> System:
+    """The system with the MoE software a row publishes in place of the family defaults:
+    ``moe_load_imbalance`` (1.0 for benchmarks that force-balance the router,
+    Megatron-Core --moe-router-force-load-balancing), ``ep_overlap`` (1F1B all-to-all overlap,
+    --overlap-moe-expert-parallel-comm) and ``moe_dispatcher``."""
+    eff = system.efficiency
+    imbalance = row.float_("moe_load_imbalance", required=False)
+    if imbalance is not None:
+        eff = replace(eff, moe_load_imbalance=imbalance)
+    overlap = row.bool_("ep_overlap")
+    if overlap is not None:
+        eff = replace(eff, ep_overlap_share=1.0 if overlap else 0.0)
+    dispatcher = row.choice("moe_dispatcher", MOE_DISPATCHERS)
+    if dispatcher is not None:
+        eff = replace(eff, ep_dispatch_dedup_share=1.0 if dispatcher == "flex" else 0.0)
+    return system if eff is system.efficiency else system.with_(efficiency=eff)
 
 
 def _fixed(row: Row) -> dict[str, Any]:
@@ -74,7 +99,7 @@ def validate_training_row(row: Row, catalog: Catalog) -> RowResult:
     if gpu not in catalog.kind("accelerators"):
         known = ", ".join(sorted(catalog.kind("accelerators")))
         raise row.fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
-    system = get_system(gpu, catalog)
+    system = _software(row, get_system(gpu, catalog))
     n_gpus = row.req_int("n_gpus")
     global_batch = row.req_int("global_batch")
     precision = row.choice("precision", ("bf16", "fp16", "fp8"), "bf16") or "bf16"
