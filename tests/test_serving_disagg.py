@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -140,3 +143,20 @@ def test_service_schema_defaults_and_bounds() -> None:
         ServiceDemand(**base, prefix_cache_hit_rate=1.2)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         ServiceDemand(**base, disaggregation="sometimes")  # type: ignore[arg-type]
+
+
+def test_published_rows_may_give_a_prefix_hit_rate(tmp_path: Path) -> None:
+    from gigawatt.validate import validate_file
+
+    src = Path(__file__).parent / "data" / "serving_published.csv"
+    with src.open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["metric"] == "ttft_s"][:1]
+    out = tmp_path / "serving.csv"
+    with out.open("w", newline="") as f:
+        w = csv.DictWriter(f, [*rows[0], "prefix_hit_rate"])
+        w.writeheader()
+        w.writerow({**rows[0], "id": "cold", "prefix_hit_rate": ""})
+        w.writerow({**rows[0], "id": "warm", "prefix_hit_rate": "0.5"})
+    cold, warm = validate_file(out).rows
+    assert cold.predicted is not None and warm.predicted is not None
+    assert warm.predicted < cold.predicted
