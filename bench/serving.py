@@ -6,6 +6,7 @@
    output lengths drawn uniformly; bursty gamma arrivals, cv^2 = 4) on one core.
 2. Analytic sweep: 10^4 (model, GPU, TP, precision, batch) points, static batches and the
    closed loop.
+3. The same closed-loop grid as prefill/decode disaggregated units (1:1 and 1:2 pools).
 Runs on one core (BLAS threads pinned to 1); targets in TARGETS (CPU seconds).
 """
 
@@ -23,6 +24,7 @@ import numpy as np  # noqa: E402
 
 from gigawatt.perf import get_system  # noqa: E402
 from gigawatt.perf.serving import get_software, predict_serving  # noqa: E402
+from gigawatt.perf.serving_disagg import predict_disaggregated  # noqa: E402
 from gigawatt.perf.serving_sim import simulate  # noqa: E402
 from gigawatt.workload import get_model  # noqa: E402
 
@@ -81,6 +83,14 @@ def _sweep(mode: str, software: Any) -> int:
             np.array(TPS, float), np.array(PRECISIONS, dtype=object), batches, indexing="ij"
         )
         load = {"batch": b.ravel()} if mode == "static" else {"concurrency": b.ravel()}
+        if mode == "disaggregated":
+            for decode in (1, 2):
+                res = predict_disaggregated(
+                    model, system, 1024, 256, tp.ravel(), 1, prec.ravel(), None, 1, decode,
+                    software=software, **load,
+                )  # fmt: skip
+                points += res.tokens_per_s.size
+            continue
         res = predict_serving(
             model, system, 1024, 256, tp.ravel(), 1, prec.ravel(), software=software, **load
         )
@@ -107,6 +117,12 @@ TARGETS = [
         1.0,
         "the closed-loop SLO search runs over the same grid as the static one",
     ),
+    benchkit.Target(
+        "analytic_disaggregated.cpu_s",
+        "<",
+        4.0,
+        "the search tries disaggregated units beside co-located replicas (two pool ratios here)",
+    ),
 ]
 
 
@@ -120,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "simulation": bench_sim(args.requests),
         "analytic_static": bench_sweep("static"),
         "analytic_closed_loop": bench_sweep("closed"),
+        "analytic_disaggregated": bench_sweep("disaggregated"),
     }
     return benchkit.finish("serving", figures, TARGETS, args.out, args.target)
 

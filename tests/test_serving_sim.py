@@ -8,7 +8,8 @@ import pytest
 from gigawatt.errors import InputError
 from gigawatt.perf import get_system
 from gigawatt.perf.serving import predict_serving
-from gigawatt.perf.serving_sim import simulate
+from gigawatt.perf.serving_disagg import predict_disaggregated
+from gigawatt.perf.serving_sim import simulate, simulate_disaggregated
 from gigawatt.workload import get_model
 
 L70 = get_model("llama3-70b")
@@ -92,3 +93,52 @@ def test_open_arrivals_near_capacity_follow_the_simulation() -> None:
         L70, H200, 1000, 200, 6000, tp=4, weights="fp8", arrivals="poisson", rate_per_s=lam
     ).summary()
     assert float(ana.tpot_s) == pytest.approx(sim["tpot_mean_s"], rel=0.30)
+
+
+def _lengths(n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.integers(1500, 2501, n), rng.integers(100, 301, n)
+
+
+@pytest.mark.parametrize("hit", [0.0, 0.5])
+def test_prefix_hits_and_paged_slots_agree_with_analytic(hit: float) -> None:
+    n = 3000
+    s_in, s_out = _lengths(n)
+    sim = simulate(
+        L70, H200, s_in, s_out, n, tp=4, weights="fp8", concurrency=64, prefix_hit_rate=hit
+    ).summary()
+    ana = predict_serving(
+        L70, H200, 2000, 200, tp=4, weights="fp8", concurrency=64, prefix_hit_rate=hit
+    )
+    assert sim["max_batch"] == float(ana.max_batch)  # the same paged KV occupancy
+    assert sim["tokens_per_s"] == pytest.approx(float(ana.tokens_per_s), rel=0.10)
+    assert sim["tpot_mean_s"] == pytest.approx(float(ana.tpot_s), rel=0.10)
+
+
+def test_paged_slots_exceed_full_length_slots() -> None:
+    """Pages are allocated as tokens are produced: more sequences run than full-length
+    reservations of the 90th-percentile sequence would allow."""
+    from gigawatt.perf.serving import memory_per_gpu
+
+    s_in, s_out = _lengths(200)
+    sim = simulate(L70, H200, s_in, s_out, 200, tp=4, weights="fp8", concurrency=8)
+    slot = float(np.percentile(s_in + s_out, 90))
+    _, _, whole = memory_per_gpu(L70, H200, 4, 1, 1.0, 1.0, slot)
+    assert sim.max_batch > float(whole)
+
+
+@pytest.mark.parametrize("rate", [1.0, 3.0])
+def test_disaggregated_simulation_agrees_with_analytic(rate: float) -> None:
+    n = 3000
+    s_in, s_out = _lengths(n)
+    sim = simulate_disaggregated(L70, H200, s_in, s_out, n, rate, tp=4, weights="fp8").summary()
+    ana = predict_disaggregated(L70, H200, 2000, 200, tp=4, weights="fp8", rate_per_s=rate)
+    assert sim["tokens_per_s"] == pytest.approx(float(ana.tokens_per_s), rel=0.05)
+    assert sim["ttft_mean_s"] == pytest.approx(float(ana.ttft_s), rel=0.10)
+    assert sim["tpot_mean_s"] == pytest.approx(float(ana.tpot_s), rel=0.05)
+    assert sim["ttft_p99_s"] == pytest.approx(float(ana.ttft_p99_s), rel=0.30)
+
+
+def test_disaggregated_simulation_rejects_bad_pools() -> None:
+    with pytest.raises(InputError, match="replicas"):
+        simulate_disaggregated(L70, H200, 100, 10, 10, 1.0, tp=4, decode_replicas=0)

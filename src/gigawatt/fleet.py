@@ -27,7 +27,8 @@ from gigawatt.bom import ClusterBOM, build_line, cluster_bom, server_power
 from gigawatt.catalog import Catalog, Entry, load_catalog
 from gigawatt.demand import FleetRun, ServiceDemand
 from gigawatt.errors import CatalogError, InputError, Problem
-from gigawatt.perf.serving import Software, get_software, predict_serving
+from gigawatt.perf.serving import ServingBatch, Software, get_software, predict_serving
+from gigawatt.perf.serving_disagg import predict_disaggregated
 from gigawatt.perf.system import Efficiency, System, get_system
 from gigawatt.reliability import checkpoint_bytes_of
 from gigawatt.workload import TransformerModel, get_model
@@ -39,6 +40,14 @@ MAX_REPLICA_GPUS = 64  # largest replica searched (or one scale-up domain, if la
 # KV-cache precision served with each weight precision (integer weights keep an FP8 cache)
 KV_CACHE_OF = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "int8": "fp8", "int4": "fp8"}
 CONCURRENCY_GRID = np.unique(np.round(np.geomspace(1, 2048, 34))).astype(float)
+# (prefill, decode) replicas of a disaggregated unit the search tries: DistServe (OSDI 2024,
+# sec. 4) and Splitwise (ISCA 2024, sec. 5) find optima from 2:1 to 1:3 by prompt/output mix
+DISAGG_RATIOS = ((1, 1), (1, 2), (1, 3), (2, 1), (3, 1), (2, 3), (3, 2))
+
+
+def service_options(svc: ServiceDemand) -> dict[str, Any]:
+    """The serving search's options a service sets (prefix caching, disaggregation)."""
+    return {"prefix_hit_rate": svc.prefix_cache_hit_rate, "disaggregation": svc.disaggregation}
 
 
 def parallel_layouts(
@@ -74,74 +83,73 @@ def serving_configs(
     weights: Sequence[str] = ("bf16", "fp8", "int4"),
     software: Software | None = None,
     where: str = "serving",
+    prefix_hit_rate: float = 0.0,
+    disaggregation: str = "off",
 ) -> pd.DataFrame:
     """All configurations that meet the SLO, best tokens/s per GPU first.
 
     The search covers every (tp, pp, ep) layout of ``parallel_layouts`` (TP, pipeline
     parallel within and across scale-up domains, expert parallel for MoE), each weight
     precision and a geometric grid of concurrencies per replica. ``gpus_per_replica`` is
-    pp * max(tp, ep). Raises InputError naming ``where`` when the model fits no
-    configuration or no configuration meets the SLO (with the best achievable latencies).
+    pp * max(tp, ep). ``disaggregation`` "allow" / "only" adds / keeps only prefill/decode
+    units of ``DISAGG_RATIOS`` replicas (``perf.serving_disagg``; ``gpus_per_replica`` is
+    then the whole unit's and the concurrency the unit's). Raises InputError naming
+    ``where`` when the model fits no configuration or no configuration meets the SLO (with
+    the best achievable latencies).
     """
     if ttft_p99_s <= 0 or tpot_p50_s <= 0:
         raise InputError([Problem(where, "slo", "TTFT and TPOT targets must be > 0")])
+    if disaggregation not in ("off", "allow", "only"):
+        raise InputError(
+            [Problem(where, "disaggregation", f"{disaggregation!r} (allowed: off, allow, only)")]
+        )
     sw = software or get_software()
     layouts = parallel_layouts(model, system)
     tps = sorted({t for t, _, _ in layouts})
-    grid = [(lay, w, c) for lay in layouts for w in weights for c in CONCURRENCY_GRID]
-    tp_a = np.array([g[0][0] for g in grid], dtype=np.float64)
-    pp_a = np.array([g[0][1] for g in grid], dtype=np.float64)
-    ep_a = np.array([g[0][2] for g in grid], dtype=np.float64)
-    w_a = np.array([g[1] for g in grid], dtype=object)
-    kv_a = np.array([KV_CACHE_OF[g[1]] for g in grid], dtype=object)
-    c_a = np.array([g[2] for g in grid], dtype=np.float64)
-    res = predict_serving(
-        model,
-        system,
-        input_len,
-        output_len,
-        tp_a,
-        pp_a,
-        w_a,
-        kv_a,
-        concurrency=c_a,
-        software=sw,
-        chunked_prefill=True,
-        ep=ep_a,
-    )
-    df = pd.DataFrame(
-        {
-            "model": model.name,
-            "accelerator": system.accelerator,
-            "tp": tp_a.astype(int),
-            "pp": pp_a.astype(int),
-            "ep": ep_a.astype(int),
-            "gpus_per_replica": res.n_gpus.astype(int),
-            "weights": w_a.astype(str),
-            "kv_cache": kv_a.astype(str),
-            "concurrency": c_a.astype(int),
-            "running_batch": res.running_batch,
-            "tokens_per_s": res.tokens_per_s,
-            "tokens_per_s_per_gpu": res.tokens_per_s_per_gpu,
-            "requests_per_s": res.requests_per_s,
-            "ttft_p99_s": res.ttft_p99_s,
-            "ttft_mean_s": res.ttft_s,
-            "tpot_p50_s": res.tpot_p50_s,
-            "tpot_mean_s": res.tpot_s,
-            "max_batch": res.max_batch,
-            "fits": res.fits,
-        }
-    )
+    frames = []
+    if disaggregation != "only":
+        frames.append(
+            _candidates(
+                model,
+                system,
+                input_len,
+                output_len,
+                layouts,
+                weights,
+                sw,
+                prefix_hit_rate,
+                ((0, 0),),
+            )
+        )
+    if disaggregation != "off" and output_len >= 2:
+        frames.append(
+            _candidates(
+                model,
+                system,
+                input_len,
+                output_len,
+                layouts,
+                weights,
+                sw,
+                prefix_hit_rate,
+                DISAGG_RATIOS,
+            )
+        )
+    if not frames:
+        raise InputError(
+            [Problem(where, "disaggregation", "a decode pool needs output tokens >= 2")]
+        )
+    df = pd.concat(frames, ignore_index=True)
     fit = df[df["fits"] & (df["concurrency"] <= df["max_batch"])]
     if fit.empty:
-        weights_gb = float(res.memory_bytes["weights"].min()) / 1e9
+        weights_gb = float(df["weights_bytes_per_gpu"].min()) / 1e9
         raise InputError(
             [
                 Problem(
                     where,
                     "model",
                     f"{model.name} fits no configuration on {system.name} (TP up to "
-                    f"{max(tps)}, up to {int(res.n_gpus.max())} GPUs per replica, "
+                    f"{max(tps)}, up to {int(df['gpus_per_replica'].max())} GPUs per replica, "
                     f"{'/'.join(weights)}): >= {weights_gb:.0f} GB of weights per "
                     f"GPU of {system.memory_bytes / 1e9:.0f} GB plus KV cache; use a larger "
                     "scale-up domain, lower precision or a bigger-memory accelerator",
@@ -163,6 +171,80 @@ def serving_configs(
             ]
         )
     return ok.sort_values("tokens_per_s_per_gpu", ascending=False).reset_index(drop=True)
+
+
+def _candidates(
+    model: TransformerModel,
+    system: System,
+    input_len: float,
+    output_len: float,
+    layouts: Sequence[tuple[int, int, int]],
+    weights: Sequence[str],
+    sw: Software,
+    prefix_hit_rate: float,
+    ratios: Sequence[tuple[int, int]],
+) -> pd.DataFrame:
+    """The search's candidates, one row each: co-located replicas (ratio (0, 0)) or
+    disaggregated units of (prefill, decode) replicas, over layouts x precisions x the
+    concurrency grid."""
+    grid = [
+        (lay, w, c, r) for lay in layouts for w in weights for c in CONCURRENCY_GRID for r in ratios
+    ]
+    tp_a, pp_a, ep_a = (np.array([g[0][i] for g in grid], dtype=np.float64) for i in range(3))
+    w_a = np.array([g[1] for g in grid], dtype=object)
+    kv_a = np.array([KV_CACHE_OF[g[1]] for g in grid], dtype=object)
+    c_a = np.array([g[2] for g in grid], dtype=np.float64)
+    n_p = np.array([g[3][0] for g in grid], dtype=np.float64)
+    n_d = np.array([g[3][1] for g in grid], dtype=np.float64)
+    args = (model, system, input_len, output_len, tp_a, pp_a, w_a, kv_a)
+    res: ServingBatch
+    if ratios[0] == (0, 0):
+        res = predict_serving(
+            *args,
+            concurrency=c_a,
+            software=sw,
+            chunked_prefill=True,
+            ep=ep_a,
+            prefix_hit_rate=prefix_hit_rate,
+        )
+        slots, running = res.max_batch, res.running_batch
+    else:
+        res = predict_disaggregated(
+            *args,
+            n_p,
+            n_d,
+            concurrency=c_a,
+            software=sw,
+            ep=ep_a,
+            prefix_hit_rate=prefix_hit_rate,
+        )
+        slots, running = res.max_batch * n_d, res.running_batch * n_d
+    return pd.DataFrame(
+        {
+            "model": model.name,
+            "accelerator": system.accelerator,
+            "tp": tp_a.astype(int),
+            "pp": pp_a.astype(int),
+            "ep": ep_a.astype(int),
+            "prefill_replicas": n_p.astype(int),
+            "decode_replicas": n_d.astype(int),
+            "gpus_per_replica": res.n_gpus.astype(int),
+            "weights": w_a.astype(str),
+            "kv_cache": kv_a.astype(str),
+            "concurrency": c_a.astype(int),
+            "running_batch": running,
+            "tokens_per_s": res.tokens_per_s,
+            "tokens_per_s_per_gpu": res.tokens_per_s_per_gpu,
+            "requests_per_s": res.requests_per_s,
+            "ttft_p99_s": res.ttft_p99_s,
+            "ttft_mean_s": res.ttft_s,
+            "tpot_p50_s": res.tpot_p50_s,
+            "tpot_mean_s": res.tpot_s,
+            "max_batch": slots,
+            "fits": res.fits,
+            "weights_bytes_per_gpu": res.memory_bytes["weights"],
+        }
+    )
 
 
 RANKS = ("throughput", "cost")
@@ -231,6 +313,8 @@ def _service_row(
         "tp": int(best["tp"]),
         "pp": int(best["pp"]),
         "ep": int(best["ep"]),
+        "prefill_replicas": int(best["prefill_replicas"]),
+        "decode_replicas": int(best["decode_replicas"]),
         "gpus_per_replica": gpus_per_replica,
         "weights": best["weights"],
         "kv_cache": best["kv_cache"],
@@ -280,6 +364,7 @@ def plan_services(
             svc.tpot_p50_s,
             svc.precisions,
             where=where,
+            **service_options(svc),
         )
         price = (usd_per_gpu_hour or {}).get(svc.accelerator)
         rows.append(_service_row(svc, model, _best_config(configs, rank, price, where), quarter))

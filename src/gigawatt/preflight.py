@@ -194,7 +194,7 @@ def serving_problems(
     concurrency 1 that fits and meets the SLO proves the search finds one (a sufficient
     test, cheap); only when there is none is the full search run, so ``check`` rejects
     exactly what ``run`` rejects, with the search's own message."""
-    from gigawatt.fleet import serving_configs
+    from gigawatt.fleet import service_options, serving_configs
     from gigawatt.perf.system import get_system
     from gigawatt.workload import get_model
 
@@ -216,6 +216,7 @@ def serving_problems(
                 svc.ttft_p99_s,
                 svc.tpot_p50_s,
                 weights,
+                **service_options(svc),
             )
         except GigawattError as exc:
             for p in exc.problems:

@@ -651,6 +651,42 @@ def memory_per_gpu(
     return breakdown, np.asarray(per_seq, dtype=np.float64), np.asarray(max_batch, np.float64)
 
 
+def prefill_tokens(input_len: ArrayLike, prefix_hit_rate: ArrayLike = 0.0) -> FloatArray:
+    """Prompt tokens a request computes when the share ``prefix_hit_rate`` of its prompt is
+    already in the engine's prefix cache (vLLM automatic prefix caching; SGLang
+    RadixAttention, Zheng et al. 2024, arXiv:2312.07104): the rest, and at least the last
+    token, whose logits the first output token needs (vLLM recomputes it on a full hit)."""
+    s = np.asarray(input_len, dtype=np.float64)
+    h = np.asarray(prefix_hit_rate, dtype=np.float64)
+    return np.asarray(np.where(h > 0.0, np.maximum(s * (1.0 - h), 1.0), s), dtype=np.float64)
+
+
+def prefill_context(input_len: ArrayLike, prefix_hit_rate: ArrayLike = 0.0) -> FloatArray:
+    """Mean earlier tokens each computed prompt token attends to: the cached prefix plus,
+    causally, half of the computed part (s / 2 without a hit)."""
+    s = np.asarray(input_len, dtype=np.float64)
+    h = np.asarray(prefix_hit_rate, dtype=np.float64)
+    return np.asarray(s * h + prefill_tokens(s, h) / 2.0, dtype=np.float64)
+
+
+def kv_resident_tokens(
+    input_len: ArrayLike, output_len: ArrayLike, prefix_hit_rate: ArrayLike = 0.0
+) -> FloatArray:
+    """Mean KV-cache tokens one running sequence holds alone under paged continuous batching.
+
+    Pages are allocated as tokens are produced (Kwon et al. 2023, PagedAttention, sec. 4), and
+    in steady state the running sequences are spread evenly over their output, so one holds
+    s_in + s_out / 2 tokens on average rather than its final length. A cached prefix's pages
+    are shared by every sequence that hits it (copy-on-write blocks, PagedAttention sec. 4.4;
+    RadixAttention), so a sequence holds only its own share; the shared copies, one per
+    distinct prefix, are left out (small beside a pool of hundreds of sequences).
+    """
+    return np.asarray(
+        prefill_tokens(input_len, prefix_hit_rate) + np.asarray(output_len, np.float64) / 2.0,
+        dtype=np.float64,
+    )
+
+
 def _paged_cap(
     model: TransformerModel,
     system: System,
@@ -663,17 +699,15 @@ def _paged_cap(
     sw: Software,
     e: FloatArray,
     full_cap: FloatArray,
+    hit: ArrayLike = 0.0,
 ) -> FloatArray:
-    """Sequences a paged KV cache holds under continuous batching.
-
-    Pages are allocated as tokens are produced (Kwon et al. 2023, PagedAttention, sec. 4), and
-    in steady state the running sequences are spread evenly over their output, so one holds
-    s_in + s_out / 2 tokens on average rather than its final length; only a sequence that
-    cannot fit whole (``full_cap`` < 1) is refused. MLPerf Inference v4.1 (NVIDIA, closed,
-    Llama 2 70B on H100 TP2) runs 806-1,300 sequences per replica where the final lengths
-    fit ~670.
+    """Sequences a paged KV cache holds under continuous batching: the pool over each
+    sequence's mean resident tokens (``kv_resident_tokens``); only a sequence that cannot fit
+    whole (``full_cap`` < 1) is refused. MLPerf Inference v4.1 (NVIDIA, closed, Llama 2 70B
+    on H100 TP2) runs 806-1,300 sequences per replica where the final lengths fit ~670.
     """
-    _, _, mean_cap = memory_per_gpu(model, system, t, p, wb, kvb, s_in + s_out / 2.0, sw, e)
+    resident = kv_resident_tokens(s_in, s_out, hit)
+    _, _, mean_cap = memory_per_gpu(model, system, t, p, wb, kvb, resident, sw, e)
     return np.asarray(np.where(full_cap >= 1.0, np.maximum(mean_cap, full_cap), 0.0), np.float64)
 
 
@@ -704,6 +738,12 @@ class _Replica:
     shape: tuple[int, ...]
     chunked: bool
     chunk_tokens: float
+    hit: FloatArray = field(default_factory=lambda: np.zeros(()))  # prefix-cache hit share
+
+    @property
+    def new_in(self) -> FloatArray:
+        """Prompt tokens a request must prefill (``prefill_tokens``)."""
+        return prefill_tokens(self.s_in, self.hit)
 
     def full(self, x: ArrayLike) -> FloatArray:
         return np.asarray(np.broadcast_to(np.asarray(x, dtype=np.float64), self.shape), np.float64)
@@ -736,7 +776,7 @@ class _Replica:
                 self.model,
                 self.system,
                 tokens,
-                self.s_in / 2.0,
+                prefill_context(self.s_in, self.hit),
                 self.t,
                 self.p,
                 self.wb,
@@ -787,10 +827,18 @@ def _check_serving_inputs(
         raise InputError([Problem("<input>", "ep", "must be a multiple of tp (or 1)")])
 
 
+def check_prefix_hit_rate(prefix_hit_rate: ArrayLike) -> FloatArray:
+    """The prefix-cache hit share as an array, rejected outside [0, 1]."""
+    h = np.asarray(prefix_hit_rate, dtype=np.float64)
+    if np.any(~np.isfinite(h)) or np.any(h < 0.0) or np.any(h > 1.0):
+        raise InputError([Problem("<input>", "prefix_hit_rate", "must be in [0, 1]")])
+    return h
+
+
 def _static_batch(r: _Replica, B: FloatArray) -> _LoadResult:
     """All ``B`` requests start together: one prefill of all prompts, then s_out - 1 decode
     steps at batch B; the batch ends with its longest member."""
-    ttft = r.prefill(B * r.s_in, B)
+    ttft = r.prefill(B * r.new_in, B)
     step = r.decode_step(B)
     total = ttft + (r.s_out - 1.0) * step
     return _LoadResult(
@@ -839,14 +887,14 @@ def _little_law(r: _Replica, running: FloatArray, b: FloatArray, chunk_s: FloatA
     if r.chunked:
         t_pf = chunk_s
         budget = np.maximum(r.chunk_tokens - b, MIN_CHUNK_BUDGET_TOKENS)
-        steps = HALF_STEP + np.ceil(r.full(r.s_in) / budget)
+        steps = HALF_STEP + np.ceil(r.full(r.new_in) / budget)
         X = running / ((steps + out - 1.0) * Td + t_pf + running * t_pf)
         X = np.minimum(X, MAX_PREFILL_UTILISATION / t_pf)
         tpot = Td / (1.0 - X * t_pf)
         ttft = steps * tpot + t_pf
     else:
         k = np.maximum(1.0, running / out)
-        t_pf = r.prefill(k * r.s_in, k) / k
+        t_pf = r.prefill(k * r.new_in, k) / k
         # a mixed iteration takes the prompt at the next step boundary (where a closed
         # loop's requests arrive) and decodes the running batch before its first token
         a0 = np.where(r.sw.mixed_batching, Td, HALF_STEP * Td) + k * t_pf
@@ -935,7 +983,7 @@ def _continuous_batching(
         # busy share uses the stage-wide (amortised) chunk time
         groups = _dp_groups(r.t, r.e)
         per_tok = r.prefill(r.chunk_tokens * groups, groups, overheads=False)
-        chunk_s = per_tok / (r.chunk_tokens * groups) * r.full(r.s_in)
+        chunk_s = per_tok / (r.chunk_tokens * groups) * r.full(r.new_in)
     stable = np.ones(r.shape, dtype=bool)
     if rate_per_s is None:
         assert concurrency is not None
@@ -1053,6 +1101,7 @@ def predict_serving(
     chunk_tokens: float = 2048.0,
     software: Software | str | None = None,
     ep: ArrayLike = 1,
+    prefix_hit_rate: ArrayLike = 0.0,
 ) -> ServingBatch:
     """Serving throughput and latency of one replica (tp * pp GPUs) for every configuration.
 
@@ -1063,6 +1112,8 @@ def predict_serving(
     ``tp``): expert parallel over ep GPUs per stage with ep / tp attention (DP) groups; a
     replica then has pp * ep GPUs. The closed load is solved by a damped fixed-point
     iteration, the open one by bisection (``_closed_loop``, ``_open_population``).
+    ``prefix_hit_rate`` in [0, 1]: the share of each prompt found in the prefix cache, not
+    prefilled again and its KV pages shared (``prefill_tokens``, ``kv_resident_tokens``).
     """
     loads = [x for x in (batch, concurrency, rate_per_s) if x is not None]
     if len(loads) != 1:
@@ -1078,11 +1129,12 @@ def predict_serving(
     p = np.asarray(pp, dtype=np.float64)
     e = np.asarray(ep, dtype=np.float64)
     _check_serving_inputs(model, s_in, s_out, t, p, e)
+    hit = check_prefix_hit_rate(prefix_hit_rate)
     mem, per_seq, max_batch = memory_per_gpu(model, system, t, p, wb, kvb, s_in + s_out, sw, e)
     mem["kv_per_sequence"] = per_seq
     fits = max_batch >= 1.0
     n_gpus = gpus_per_replica(t, p, e)
-    arrays = (s_in, s_out, t, p, e, wb, kvb, max_batch, np.asarray(loads[0]))
+    arrays = (s_in, s_out, t, p, e, wb, kvb, max_batch, hit, np.asarray(loads[0]))
     shape = np.broadcast_shapes(*(np.shape(x) for x in arrays))
     r = _Replica(
         model=model,
@@ -1099,8 +1151,11 @@ def predict_serving(
         shape=shape,
         chunked=chunked_prefill,
         chunk_tokens=chunk_tokens,
+        hit=hit,
     )
-    one_prefill = prefill_time(model, system, s_in, s_in / 2.0, t, p, wb, peak, 1.0, sw, ep=e)
+    one_prefill = prefill_time(
+        model, system, r.new_in, prefill_context(s_in, hit), t, p, wb, peak, 1.0, sw, ep=e
+    )
     stable = np.ones(shape, dtype=bool)
     if batch is not None:
         B = r.full(batch)
@@ -1109,7 +1164,7 @@ def predict_serving(
         fits = fits & (max_batch >= B)
         res = _static_batch(r, B)
     else:
-        max_batch = _paged_cap(model, system, t, p, wb, kvb, s_in, s_out, sw, e, max_batch)
+        max_batch = _paged_cap(model, system, t, p, wb, kvb, s_in, s_out, sw, e, max_batch, hit)
         cap = np.maximum(r.full(max_batch), 1.0)
         res, stable = _continuous_batching(r, cap, concurrency, rate_per_s)
     return _serving_batch(r, res, one_prefill, max_batch, fits, stable, n_gpus, mem)

@@ -3,8 +3,12 @@ continuous batching, for tail latency (p99 TTFT / TPOT) under bursty load.
 
 The engine follows Orca-style iteration-level scheduling (Yu et al., OSDI 2022) as vLLM and
 TensorRT-LLM implement it: at each iteration boundary waiting requests are admitted while a
-KV-cache slot is free (``max_batch`` from ``serving.memory_per_gpu``), their prompts are
-prefilled in that iteration (no chunking), and every running sequence gains one token.
+KV-cache slot is free, their prompts are prefilled in that iteration (no chunking), and
+every running sequence gains one token. The slots are the paged KV pool over a sequence's
+mean resident tokens, as in the analytic model (``serving.kv_resident_tokens``: PagedAttention
+allocates pages as tokens are produced, so a running sequence holds s_in + s_out / 2 on
+average), provided the 90th-percentile sequence fits whole. A prefix-cache hit share
+(``prefix_hit_rate``) shortens every prompt's prefill (``serving.prefill_tokens``).
 Step and prefill times come from the analytic model (``serving.decode_step_time``,
 ``serving.prefill_time``) tabulated once, so both agree where both apply.
 
@@ -31,17 +35,21 @@ from gigawatt.perf.serving import (
     BYTES_PER_VALUE,
     COMPUTE_PRECISION,
     Software,
+    _paged_cap,
+    check_prefix_hit_rate,
     decode_step_time,
     get_software,
     memory_per_gpu,
+    prefill_context,
     prefill_time,
+    prefill_tokens,
 )
 from gigawatt.perf.system import System
 from gigawatt.workload import TransformerModel
 
 FloatArray = NDArray[np.float64]
 Arrivals = Literal["closed", "poisson", "bursty"]
-SLOT_SEQUENCE_PERCENTILE = 90.0  # KV slots sized for this percentile of sequence length
+SLOT_SEQUENCE_PERCENTILE = 90.0  # this percentile of sequence length must fit whole
 
 
 @dataclass
@@ -201,16 +209,23 @@ def _service_tables(
     kv: str,
     sw: Software,
     max_batch: int | None,
+    hit: float = 0.0,
 ) -> tuple[int, list[float], float, list[float]]:
     """(KV-cache slots, decode step seconds by batch, per-iteration prefill overhead, each
-    request's prefill seconds) from the analytic model, tabulated once. The KV slots are
-    sized for the 90th-percentile sequence (``SLOT_SEQUENCE_PERCENTILE``)."""
+    request's prefill seconds) from the analytic model, tabulated once. The KV slots are the
+    paged pool at the mean resident tokens (``serving._paged_cap``) when the
+    90th-percentile sequence (``SLOT_SEQUENCE_PERCENTILE``) fits whole."""
     wb, kvb = BYTES_PER_VALUE[weights], BYTES_PER_VALUE[kv]
     peak = system.peak(COMPUTE_PRECISION[weights])
     mean_ctx = float(np.mean(s_in) + np.mean(s_out) / 2.0)
     slot_tokens = float(np.percentile(s_in + s_out, SLOT_SEQUENCE_PERCENTILE))
-    _, _, cap_arr = memory_per_gpu(model, system, tp, pp, wb, kvb, slot_tokens, sw)
-    cap = int(max_batch if max_batch is not None else cap_arr)
+    _, _, whole = memory_per_gpu(model, system, tp, pp, wb, kvb, slot_tokens, sw)
+    one = np.ones(())
+    paged = _paged_cap(
+        model, system, tp * one, pp * one, wb * one, kvb * one, float(np.mean(s_in)) * one,
+        float(np.mean(s_out)) * one, sw, one, whole, hit,
+    )  # fmt: skip
+    cap = int(max_batch if max_batch is not None else paged)
     if cap < 1:
         raise InputError(
             [Problem("<input>", "model", f"{model.name} does not fit on tp={tp} pp={pp}")]
@@ -224,8 +239,11 @@ def _service_tables(
         - prefill_time(model, system, 1.0, 0.0, tp, pp, wb, peak, 1.0, sw, overheads=False)
     )
     pf = (
-        prefill_time(model, system, s_in, s_in / 2.0, tp, pp, wb, peak, 1.0, sw, overheads=False)
-    ).tolist()
+        prefill_time(
+            model, system, prefill_tokens(s_in, hit), prefill_context(s_in, hit), tp, pp, wb,
+            peak, 1.0, sw, overheads=False,
+        )
+    ).tolist()  # fmt: skip
     return cap, td_table, fixed, pf
 
 
@@ -273,11 +291,13 @@ def simulate(
     seed: int = 0,
     software: Software | str | None = None,
     max_batch: int | None = None,
+    prefix_hit_rate: float = 0.0,
 ) -> SimResult:
     """Simulate ``n_requests`` requests through one replica (tp x pp GPUs).
 
     ``input_len`` / ``output_len``: one length for all, or an array of ``n_requests``
-    lengths (e.g. drawn from a service's distributions).
+    lengths (e.g. drawn from a service's distributions). ``prefix_hit_rate``: the share of
+    each prompt already in the prefix cache.
     """
     _check_inputs(n_requests, arrivals, concurrency, rate_per_s, burst_cv2)
     sw = software if isinstance(software, Software) else get_software(software)
@@ -290,8 +310,9 @@ def simulate(
     s_out = np.broadcast_to(np.asarray(output_len, dtype=np.int64), (n_requests,)).copy()
     if np.any(s_in < 1) or np.any(s_out < 1):
         raise InputError([Problem("<input>", "input_len/output_len", "must be >= 1")])
+    hit = float(check_prefix_hit_rate(prefix_hit_rate))
     cap, td_table, fixed, pf = _service_tables(
-        model, system, s_in, s_out, tp, pp, weights, kv, sw, max_batch
+        model, system, s_in, s_out, tp, pp, weights, kv, sw, max_batch, hit
     )
     c0 = min(concurrency, n_requests)
     span0 = float(np.mean(s_out)) * td_table[min(c0, cap)] + c0 * float(np.mean(pf))
@@ -330,4 +351,91 @@ def _result(r: _Replica, s_out: NDArray[np.int64], cap: int, warmup: int) -> Sim
         max_batch=cap,
         sim_time_s=span,
         warmup=warmup,
+    )
+
+
+def _prefill_pool(arrive: FloatArray, pf: FloatArray, n_prefill: int) -> FloatArray:
+    """First-token times of a prefill pool of ``n_prefill`` replicas, each request sent in
+    arrival order to the replica that frees first, one prompt per pass."""
+    free = [0.0] * n_prefill
+    first = np.empty_like(arrive)
+    for i in np.argsort(arrive, kind="stable").tolist():
+        at = heapq.heappop(free)
+        first[i] = max(at, float(arrive[i])) + float(pf[i])
+        heapq.heappush(free, float(first[i]))
+    return first
+
+
+def simulate_disaggregated(
+    model: TransformerModel,
+    system: System,
+    input_len: NDArray[Any] | int,
+    output_len: NDArray[Any] | int,
+    n_requests: int,
+    rate_per_s: float,
+    tp: int = 1,
+    pp: int = 1,
+    weights: str = "bf16",
+    kv_cache: str | None = None,
+    prefill_replicas: int = 1,
+    decode_replicas: int = 1,
+    burst_cv2: float = 1.0,
+    seed: int = 0,
+    software: Software | str | None = None,
+    prefix_hit_rate: float = 0.0,
+) -> SimResult:
+    """Simulate a disaggregated unit (``perf.serving_disagg``) under open arrivals: a prefill
+    pool returns each first token, the prompt's KV cache moves (``kv_transfer_time``) to a
+    decode replica (round robin), which decodes the remaining tokens in continuous batches
+    with no prefill (the replica engine above with zero prefill time)."""
+    from gigawatt.perf.serving_disagg import kv_transfer_time
+
+    arrivals: Arrivals = "poisson" if burst_cv2 == 1.0 else "bursty"
+    _check_inputs(n_requests, arrivals, 1, rate_per_s, burst_cv2)
+    if prefill_replicas < 1 or decode_replicas < 1:
+        raise InputError([Problem("<input>", "prefill_replicas/decode_replicas", "must be >= 1")])
+    sw = software if isinstance(software, Software) else get_software(software)
+    kv = kv_cache or weights
+    rng = np.random.default_rng(seed)
+    s_in = np.broadcast_to(np.asarray(input_len, dtype=np.int64), (n_requests,)).copy()
+    s_out = np.broadcast_to(np.asarray(output_len, dtype=np.int64), (n_requests,)).copy()
+    if np.any(s_in < 1) or np.any(s_out < 2):
+        raise InputError([Problem("<input>", "input_len/output_len", "must be >= 1 / >= 2")])
+    hit = float(check_prefix_hit_rate(prefix_hit_rate))
+    wb, kvb = BYTES_PER_VALUE[weights], BYTES_PER_VALUE[kv]
+    peak = system.peak(COMPUTE_PRECISION[weights])
+    pf = prefill_time(
+        model, system, prefill_tokens(s_in, hit), prefill_context(s_in, hit), tp, pp, wb, peak,
+        1.0, sw,
+    )  # fmt: skip
+    arrive = _arrival_times(rng, n_requests, arrivals, 1, rate_per_s, burst_cv2, 0.0)
+    first = _prefill_pool(arrive, np.asarray(pf, np.float64), prefill_replicas)
+    unit = (prefill_replicas + decode_replicas) * tp * pp
+    ready = first + kv_transfer_time(model, system, s_in, tp, pp, kvb, unit)
+    finish = np.empty(n_requests)
+    cap, td_table, _, _ = _service_tables(model, system, s_in, s_out, tp, pp, weights, kv, sw, None)
+    for d in range(decode_replicas):
+        mine = np.flatnonzero(np.arange(n_requests) % decode_replicas == d)
+        order = mine[np.argsort(ready[mine], kind="stable")]
+        replica = _Replica(
+            cap=cap,
+            td_table=td_table,
+            fixed_s=0.0,
+            prefill_s=[0.0] * order.size,
+            arrive=ready[order].tolist(),
+            out_len=(s_out[order] - 1).tolist(),
+            closed=False,
+            released=order.size,
+        )
+        run_events(replica)
+        finish[order] = replica.finish
+    span = float(np.max(finish) - np.min(arrive))
+    return SimResult(
+        ttft_s=first - arrive,
+        tpot_s=(finish - first) / (s_out - 1),
+        finish_s=finish,
+        tokens_per_s=float(np.sum(s_out) / span),
+        requests=n_requests,
+        max_batch=cap,
+        sim_time_s=span,
     )

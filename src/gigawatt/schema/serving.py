@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +23,11 @@ from gigawatt.units import DAY_S
 
 # precisions a service is served at when it names none (the engines' common deployments)
 DEFAULT_PRECISIONS = ("bf16", "fp8")
+# how a service's replicas may split prefill and decode: "off" co-located only (continuous
+# batching with chunked prefill), "allow" the search also tries prefill/decode pools,
+# "only" disaggregated pools only
+DISAGGREGATION_MODES = ("off", "allow", "only")
+Disaggregation = Literal["off", "allow", "only"]
 
 
 class ServiceDemand(Strict):
@@ -47,6 +52,17 @@ class ServiceDemand(Strict):
         1, ge=0, le=MAX_SPARE_REPLICAS, description="N+k: spare replicas per service"
     )
     weights: list[str] | None = Field(None, description="precisions to consider")
+    prefix_cache_hit_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="share of prompt tokens found in the engine's prefix cache (shared system "
+        "prompts, multi-turn history); 0 assumes none",
+    )
+    disaggregation: Disaggregation = Field(
+        "off",
+        description="prefill/decode disaggregation: off (co-located), allow (search both), only",
+    )
     source: str = ""
 
     @model_validator(mode="after")

@@ -36,6 +36,7 @@ RANGES: dict[str, Range] = {
     "output_len": Range(1, 2**24, integer=True),
     "batch": Range(1, 2**24, integer=True),
     "concurrency": Range(1, 2**24, integer=True),
+    "prefix_hit_rate": Range(0, 1),
 }
 
 
@@ -81,6 +82,8 @@ def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
     Blank ``tp``/``pp`` are chosen as the feasible split with the highest output tokens/s;
     GPUs beyond tp * pp serve as data-parallel replicas sharing the load. The engine is the
     row's ``software`` column, else the one its citation names (catalog/serving_software).
+    An optional ``prefix_hit_rate`` column gives the share of each prompt served from the
+    engine's prefix cache (blank: none).
     """
     metric = row.raw("metric")
     if metric not in METRICS:
@@ -116,9 +119,11 @@ def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
         if batch is not None
         else {"concurrency": np.maximum(float(concurrency or 1) / replicas, 1.0)}
     )
+    hit = row.float_("prefix_hit_rate", required=False) or 0.0
     res = predict_serving(
-        model, system, s_in, s_out, ts, ps, weights, kv_cache, software=sw, **load
-    )
+        model, system, s_in, s_out, ts, ps, weights, kv_cache, software=sw, prefix_hit_rate=hit,
+        **load,
+    )  # fmt: skip
     system_tps = res.tokens_per_s * replicas
     if not np.any(res.fits):
         need = res.memory_bytes["weights"][0] / 1e9

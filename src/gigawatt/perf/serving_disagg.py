@@ -1,0 +1,262 @@
+"""Prefill/decode disaggregated serving: a prefill pool and a decode pool sized separately.
+
+Co-located continuous batching makes every running sequence wait while new prompts are
+prefilled (``serving._little_law``: TPOT = Td / (1 - X t_pf)), so a long-prompt service
+cannot meet a tight TPOT and a tight TTFT with the same GPUs. Disaggregated serving runs the
+prompts on prefill-only replicas and the decoding on decode-only replicas, and moves each
+prompt's KV cache between them (DistServe, Zhong et al., OSDI 2024; Splitwise, Patel et al.,
+ISCA 2024; Mooncake, Qin et al., FAST 2025; NVIDIA Dynamo, 2025). A serving *unit* here is
+``prefill_replicas`` + ``decode_replicas`` replicas of one (tp, pp, ep) layout; the ratio is
+the search's to choose.
+
+- **Prefill pool**: each replica serves prompts one pass at a time, first come first served;
+  a replica gets 1 / n_p of the requests, an M/D/1 queue (Pollaczek-Khinchine mean wait,
+  Kingman tail). The prefill replica returns the first token (DistServe sec. 2), so
+  TTFT = wait + prefill.
+- **KV transfer**: each GPU of the prefill replica sends its shard of the prompt's KV cache
+  to its peer in the decode replica, point to point over the scale-up fabric when the unit
+  fits one scale-up domain, else over the scale-out NICs (``perf.comm.collective_time``,
+  bandwidths and latencies from the system catalog); not overlapped with the prefill
+  (conservative: DistServe and Splitwise pipeline it layer by layer). The second token waits
+  for it, so it adds transfer / (out - 1) to the mean TPOT.
+- **Decode pool**: decode-only continuous batching, no prefill interference: TPOT = Td(b)
+  at the running batch b, which Little's law ties to the request rate:
+  X = n_d b / ((out - 1) Td(b)). The batch is capped by the paged KV pool holding the whole
+  prompt (``serving.kv_resident_tokens`` without prefix sharing: decode replicas receive
+  full caches).
+
+Solved by bisection on the decode batch b (X grows with b since Td(b) / b falls), so the
+closed loop (``concurrency`` per unit) and open arrivals (``rate_per_s`` per unit) are each
+one vectorised bisection. Prefix caching (``prefix_hit_rate``) acts on the prefill pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from gigawatt.errors import InputError, Problem
+from gigawatt.perf.comm import collective_time
+from gigawatt.perf.serving import (
+    MAX_PREFILL_UTILISATION,
+    P99_TAIL,
+    ServingBatch,
+    Software,
+    _check_serving_inputs,
+    _kingman_wait_quantile,
+    _precision_arrays,
+    check_prefix_hit_rate,
+    decode_step_time,
+    get_software,
+    gpus_per_replica,
+    kv_resident_tokens,
+    kv_shards,
+    memory_per_gpu,
+    prefill_context,
+    prefill_time,
+    prefill_tokens,
+)
+from gigawatt.perf.system import System
+from gigawatt.workload import TransformerModel
+
+FloatArray = NDArray[np.float64]
+BATCH_BISECTIONS = 48  # halvings of [0, cap] for the decode batch (to ~cap / 2^48)
+MIN_DECODE_BATCH = 1e-9  # the decode batch's lower bracket (an idle pool)
+
+
+def kv_transfer_time(
+    model: TransformerModel,
+    system: System,
+    input_len: ArrayLike,
+    tp: ArrayLike,
+    pp: ArrayLike,
+    kv_bytes: ArrayLike,
+    unit_gpus: ArrayLike,
+) -> FloatArray:
+    """Seconds to move one prompt's KV cache from its prefill replica to a decode replica.
+
+    Every GPU of the prefill replica holds the KV of its layers (1 / pp) and heads
+    (``serving.kv_shards``) and sends it to its peer at the same time: bytes per GPU / link
+    bandwidth + latency, over the scale-up fabric when the whole unit (``unit_gpus``) fits
+    one scale-up domain, else over the scale-out network."""
+    s = np.asarray(input_len, dtype=np.float64)
+    p = np.asarray(pp, dtype=np.float64)
+    per_gpu = (
+        s
+        * model.kv_width
+        * np.asarray(kv_bytes, np.float64)
+        * (model.n_layers / p)
+        / kv_shards(model, tp)
+    )
+    domain = float(system.scale_up_domain)
+    stride = np.where(np.asarray(unit_gpus, np.float64) <= domain, 1.0, domain)
+    return collective_time("p2p", per_gpu, 2.0, stride, system)
+
+
+def _check_pools(n_p: FloatArray, n_d: FloatArray, s_out: FloatArray) -> None:
+    for name, arr in (("prefill_replicas", n_p), ("decode_replicas", n_d)):
+        if np.any(~np.isfinite(arr)) or np.any(arr < 1.0):
+            raise InputError([Problem("<input>", name, "must be finite and >= 1")])
+    if np.any(s_out < 2.0):
+        raise InputError(
+            [Problem("<input>", "output_len", "must be >= 2: a decode pool needs tokens to make")]
+        )
+
+
+def _decode_rate(
+    b: FloatArray, n_d: FloatArray, dec_tokens: FloatArray, step: Any
+) -> tuple[FloatArray, FloatArray]:
+    """(requests/s the decode pool carries, decode step) at a running batch ``b`` per replica:
+    Little's law over the (out - 1) steps each request decodes."""
+    td = np.asarray(step(np.maximum(b, 1.0)), dtype=np.float64)
+    return np.asarray(n_d * b / (dec_tokens * td), np.float64), td
+
+
+def _bisect_batch(lo: FloatArray, hi: FloatArray, too_big: Any) -> FloatArray:
+    """The decode batch in [lo, hi] where the increasing test ``too_big(b)`` turns true."""
+    for _ in range(BATCH_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        big = too_big(mid)
+        lo = np.where(big, lo, mid)
+        hi = np.where(big, mid, hi)
+    return np.asarray(0.5 * (lo + hi), dtype=np.float64)
+
+
+def predict_disaggregated(
+    model: TransformerModel,
+    system: System,
+    input_len: ArrayLike,
+    output_len: ArrayLike,
+    tp: ArrayLike = 1,
+    pp: ArrayLike = 1,
+    weights: str | Sequence[str] | NDArray[Any] = "bf16",
+    kv_cache: str | Sequence[str] | NDArray[Any] | None = None,
+    prefill_replicas: ArrayLike = 1,
+    decode_replicas: ArrayLike = 1,
+    concurrency: ArrayLike | None = None,
+    rate_per_s: ArrayLike | None = None,
+    software: Software | str | None = None,
+    ep: ArrayLike = 1,
+    prefix_hit_rate: ArrayLike = 0.0,
+) -> ServingBatch:
+    """Throughput and latency of one disaggregated unit (``prefill_replicas`` +
+    ``decode_replicas`` replicas of the (tp, pp, ep) layout) under ``concurrency`` requests in
+    flight (closed loop) or ``rate_per_s`` Poisson arrivals, both per unit; arrays broadcast.
+
+    ``running_batch`` and ``max_batch`` are per decode replica, ``prefill_s`` one prompt's
+    prefill, ``decode_step_s`` the decode step; ``n_gpus`` counts both pools."""
+    if (concurrency is None) == (rate_per_s is None):
+        raise InputError(
+            [Problem("<input>", "load", "give exactly one of concurrency, rate_per_s")]
+        )
+    sw = software if isinstance(software, Software) else get_software(software)
+    wb, peak = _precision_arrays(weights, system, "weights")
+    kvb, _ = _precision_arrays(weights if kv_cache is None else kv_cache, system, "kv_cache")
+    s_in, s_out = np.asarray(input_len, np.float64), np.asarray(output_len, np.float64)
+    t, p, e = (np.asarray(x, np.float64) for x in (tp, pp, ep))
+    n_p, n_d = np.asarray(prefill_replicas, np.float64), np.asarray(decode_replicas, np.float64)
+    _check_serving_inputs(model, s_in, s_out, t, p, e)
+    _check_pools(n_p, n_d, s_out)
+    hit = check_prefix_hit_rate(prefix_hit_rate)
+    load = np.asarray(concurrency if rate_per_s is None else rate_per_s, np.float64)
+    if np.any(~(load > 0.0)):
+        name = "concurrency" if rate_per_s is None else "rate_per_s"
+        raise InputError([Problem("<input>", name, "must be > 0")])
+    shape = np.broadcast_shapes(
+        *(np.shape(x) for x in (s_in, s_out, t, p, e, wb, kvb, n_p, n_d, hit, load))
+    )
+
+    def full(x: ArrayLike) -> FloatArray:
+        return np.asarray(np.broadcast_to(np.asarray(x, np.float64), shape), np.float64)
+
+    mem, _, whole_cap = memory_per_gpu(model, system, t, p, wb, kvb, s_in + s_out, sw, e)
+    _, _, paged_cap = memory_per_gpu(
+        model, system, t, p, wb, kvb, kv_resident_tokens(s_in, s_out), sw, e
+    )
+    fits = full(whole_cap) >= 1.0
+    cap = np.maximum(full(np.where(fits, np.maximum(paged_cap, whole_cap), 0.0)), 1.0)
+    t_pf = full(
+        prefill_time(
+            model,
+            system,
+            prefill_tokens(s_in, hit),
+            prefill_context(s_in, hit),
+            t,
+            p,
+            wb,
+            peak,
+            1.0,
+            sw,
+            ep=e,
+        )
+    )
+    g = gpus_per_replica(t, p, e)
+    n_gpus = full((n_p + n_d) * g)
+    t_x = full(kv_transfer_time(model, system, s_in, t, p, kvb, n_gpus))
+    dec = full(s_out - 1.0)
+    mean_ctx = s_in + s_out / 2.0
+
+    def step(b: FloatArray) -> FloatArray:
+        return full(decode_step_time(model, system, b, mean_ctx, t, p, wb, kvb, peak, sw, e))
+
+    x_prefill = full(n_p) * MAX_PREFILL_UTILISATION / t_pf
+    lo, hi = np.full(shape, MIN_DECODE_BATCH), cap
+
+    def rate(b: FloatArray) -> FloatArray:
+        return _decode_rate(b, full(n_d), dec, step)[0]
+
+    # the largest batch the prefill pool can feed, then the batch carrying the load
+    hi = np.minimum(hi, _bisect_batch(lo, hi, lambda b: rate(b) > x_prefill))
+    if rate_per_s is None:
+        N = full(load)
+
+        def in_flight(b: FloatArray) -> FloatArray:
+            X, td = _decode_rate(b, full(n_d), dec, step)
+            return X * (_prefill_latency(X, t_pf, full(n_p))[0] + t_x + dec * td)
+
+        b = _bisect_batch(lo, hi, lambda b: in_flight(b) > N)
+    else:
+        b = _bisect_batch(lo, hi, lambda b: rate(b) > full(load))
+    X, td = _decode_rate(b, full(n_d), dec, step)
+    ttft, ttft99, rho = _prefill_latency(X, t_pf, full(n_p))
+    tpot = td + t_x / dec
+    R = ttft + dec * tpot
+    stable = np.ones(shape, dtype=bool)
+    if rate_per_s is None:
+        queue_wait = np.maximum(full(load) / X - R, 0.0)  # clients beyond what the unit holds
+        ttft, ttft99 = ttft + queue_wait, ttft99 + queue_wait
+    else:
+        stable = full(load) <= X * (1.0 + 1e-6)
+    out = dec + 1.0
+    return ServingBatch(
+        tokens_per_s=X * out,
+        tokens_per_s_per_gpu=X * out / n_gpus,
+        requests_per_s=X,
+        ttft_s=ttft,
+        ttft_p50_s=ttft,
+        ttft_p99_s=ttft99,
+        tpot_s=tpot,
+        tpot_p50_s=tpot,
+        tpot_p99_s=tpot,
+        running_batch=b,
+        max_batch=cap,
+        fits=fits,
+        stable=np.asarray(stable & (rho < MAX_PREFILL_UTILISATION), dtype=bool),
+        prefill_s=t_pf,
+        decode_step_s=td,
+        n_gpus=n_gpus,
+        memory_bytes={k: full(v) for k, v in mem.items()},
+    )
+
+
+def _prefill_latency(
+    X: FloatArray, t_pf: FloatArray, n_p: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(mean TTFT, p99 TTFT, utilisation) of a prefill pool of ``n_p`` replicas, each an M/D/1
+    queue of prompts taking ``t_pf`` each at 1 / n_p of the rate ``X``."""
+    rho = np.minimum(X * t_pf / n_p, MAX_PREFILL_UTILISATION)
+    W = rho * t_pf / (2.0 * (1.0 - rho))
+    return t_pf + W, t_pf + _kingman_wait_quantile(W, rho, P99_TAIL), rho
