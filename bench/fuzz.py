@@ -38,6 +38,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -414,7 +415,7 @@ def _scenario_phase(
     for i in cases:
         path = folder / f"s{i % 64}.yaml"
         path.write_bytes(mutant(case_chooser(seed, "scenario", i)))
-        got, wall, cpu = _timed(lambda p=path: check_file(p))
+        got, wall, cpu = _timed(partial(check_file, path))
         outcome = got[0] if got else "hang"
         if outcome in ("traceback", "hang"):
             detail = got[1] if got else f"over {HANG_S:g} s"
@@ -431,7 +432,7 @@ def _scenario_phase(
 def _run_phase(accepted: list[tuple[int, Path, Any]], rec: Record) -> None:
     """Plan every accepted file: each must plan, since check accepted it."""
     for i, keep, scenario in accepted:
-        ran, wall, cpu = _timed(lambda s=scenario: run_scenario(s))
+        ran, wall, cpu = _timed(partial(run_scenario, scenario))
         outcome = ran[0] if ran else "hang"
         if outcome == "planned":
             rec.case("run", i, outcome, wall, cpu)
@@ -446,7 +447,7 @@ def _cli_phase(seed: int, cases: list[int], folder: Path, rec: Record) -> None:
     flags = numeric_flags()
     for i in cases:
         argv = cli_case(case_chooser(seed, "cli", i), flags)
-        res, wall, cpu = _timed(lambda a=argv: invoke(a, folder))
+        res, wall, cpu = _timed(partial(invoke, argv, folder))
         outcome = res[0] if res else "hang"
         info: dict[str, Any] = {"argv": _shown(argv)}
         if res is None or res[0] == "traceback":
