@@ -339,6 +339,7 @@ def invoke(argv: list[str], out_dir: Path) -> tuple[str, str, int]:
 
 
 # ---- campaign --------------------------------------------------------------------------------
+PROGRESS_EVERY = 500  # a line on stderr every this many check cases (a tenth for CLI cases)
 SLOW_KEPT = 10  # the slowest cases of each worker are listed with their seconds
 
 
@@ -412,7 +413,11 @@ def _scenario_phase(
 ) -> list[tuple[int, Path, Any]]:
     """Check each case's mutant; the accepted ones kept (up to ``n_runs``) to plan."""
     accepted: list[tuple[int, Path, Any]] = []
-    for i in cases:
+    for n, i in enumerate(cases):
+        if n % PROGRESS_EVERY == 0:
+            print(
+                f"fuzz: check case {i} ({time.strftime('%H:%M:%S')})", file=sys.stderr, flush=True
+            )
         path = folder / f"s{i % 64}.yaml"
         path.write_bytes(mutant(case_chooser(seed, "scenario", i)))
         got, wall, cpu = _timed(partial(check_file, path))
@@ -445,7 +450,9 @@ def _run_phase(accepted: list[tuple[int, Path, Any]], rec: Record) -> None:
 
 def _cli_phase(seed: int, cases: list[int], folder: Path, rec: Record) -> None:
     flags = numeric_flags()
-    for i in cases:
+    for n, i in enumerate(cases):
+        if n % (PROGRESS_EVERY // 10) == 0:
+            print(f"fuzz: cli case {i} ({time.strftime('%H:%M:%S')})", file=sys.stderr, flush=True)
         argv = cli_case(case_chooser(seed, "cli", i), flags)
         res, wall, cpu = _timed(partial(invoke, argv, folder))
         outcome = res[0] if res else "hang"
