@@ -8,11 +8,11 @@ the store, complete, and the store must still open.
 A small scenario (one training run) is planned into a fresh store once without a kill: its
 wall time ``T`` and its tables' row counts are the reference. Each kill trial starts the same
 command on the shared store and sends SIGKILL after a random delay drawn from the whole run
-(half the trials near its end, where the store is written: 0.6-1.2 T), then checks the
-store: it opens (a file a writer killed before its first commit left without tables counts
-as an empty store: a writer appends to it), each run any process printed "stored as run ID"
-for is listed, and every listed run has every table it names with the reference's row
-count (a run is all or nothing).
+or, in half the trials, within 1.5 s of the moment the store file or its write-ahead log
+changes (the write), then checks the store: it opens (a file a writer killed before its
+first commit left without tables counts as an empty store: a writer appends to it), each
+run any process printed "stored as run ID" for is listed, and every listed run has every
+table it names with the reference's row count (a run is all or nothing).
 Then 2 (and 4) processes write to one store at once: all must exit 0 and each run be stored
 complete. Targets (issue "Hardening"): >= 30 kill trials, 2 concurrent writers, no reported
 run lost or incomplete, the store always opens.
@@ -46,7 +46,9 @@ training:
 """
 STORED = re.compile(r"stored as run ([0-9a-f]+)")
 RUN_TIMEOUT_S = 600.0  # one plan of the small scenario takes seconds; this is a hang
-LATE_SHARE = 0.5  # share of kill trials aimed at the last third of a run (the store write)
+LATE_SHARE = 0.5  # share of kill trials aimed at the store write
+WRITE_WINDOW_S = 1.5  # such a kill comes within this many seconds of the write's start
+POLL_S = 0.005  # how often the store file is watched for the write's start
 
 
 def _command(scenario: Path, store: Path, out: Path) -> list[str]:
@@ -71,6 +73,16 @@ def _start(scenario: Path, store: Path, out: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _stamp(store: Path) -> tuple[float, int, bool]:
+    """The store's modification time and size, and whether DuckDB's write-ahead log exists:
+    a change means a writer has begun."""
+    wal = store.with_name(store.name + ".wal")
+    if not store.exists():
+        return (0.0, 0, wal.exists())
+    st = store.stat()
+    return (st.st_mtime, st.st_size, wal.exists())
 
 
 def _reported(stdout: str) -> list[str]:
@@ -147,14 +159,22 @@ def kill_trials(
     open_failures = 0
     for i in range(n):
         late = rng.random() < LATE_SHARE
-        delay = wall_s * (rng.uniform(0.6, 1.2) if late else rng.uniform(0.0, 1.0))
+        before = _stamp(store)
+        t0 = time.perf_counter()
         proc = _start(scenario, store, folder / f"out-kill{i}")
+        if late:  # wait for the write to begin, then kill within the next WRITE_WINDOW_S
+            while proc.poll() is None and _stamp(store) == before:
+                time.sleep(POLL_S)
+            deadline = rng.uniform(0.0, WRITE_WINDOW_S)
+        else:
+            deadline = rng.uniform(0.0, wall_s)
         try:
-            proc.wait(timeout=delay)
+            proc.wait(timeout=deadline)
             killed = False
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             killed = True
+        delay = time.perf_counter() - t0
         stdout, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
         reported += _reported(stdout)
         state = inspect(store, reference)
@@ -163,6 +183,7 @@ def kill_trials(
         incomplete |= set(state["incomplete"])
         trials.append(
             {
+                "at_write": late,
                 "delay_s": round(delay, 3),
                 "killed": killed,
                 "exit": proc.returncode,
