@@ -27,4 +27,10 @@ def test_count_is_the_largest_that_fits_from_any_start(budget_usd: float, start:
 def test_budget_years_beyond_the_bound_are_refused_with_the_range() -> None:
     result = CliRunner().invoke(app, ["budget", "-a", "h100-sxm", "--amount", "1e7", "--years=100"])
     assert result.exit_code == 2
-    assert "--years" in result.output and "<= 15" in result.output
+    assert "--years" in result.output and "<= 10" in result.output
+
+
+def test_a_budget_beyond_the_largest_plan_names_the_amount() -> None:
+    result = CliRunner().invoke(app, ["budget", "-a", "h100-sxm", "--amount", "1e18"])
+    assert result.exit_code == 2
+    assert "--amount" in result.output and "100,000,000 accelerators" in result.output

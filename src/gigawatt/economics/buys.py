@@ -10,6 +10,7 @@ from gigawatt.economics.cluster import WHERE, Cluster, ClusterCost, cluster_cost
 from gigawatt.economics.pricebook import CASES, PriceBook, _cols, convert, load_price_book
 from gigawatt.economics.stage import plan_economics
 from gigawatt.errors import InputError, Problem
+from gigawatt.limits import MAX_ACCELERATORS
 from gigawatt.units import DEFAULT_HORIZON_YEARS
 
 if TYPE_CHECKING:
@@ -59,9 +60,6 @@ def _total_cost(cluster: Cluster, book: PriceBook, run_years: int, case: int) ->
     return capex + opex
 
 
-_SEARCH_CAP = 2**30  # no count at or above this is tried (the count search's ceiling)
-
-
 def max_accelerators(
     budget_usd: float,
     cluster: Cluster,
@@ -78,7 +76,8 @@ def max_accelerators(
     (regula falsi with the Illinois weighting, so a kept end does not stall it; halving
     after four kept in a row, at a network tier's step): a few cost evaluations instead of
     two per bit of the count. ``start`` (e.g. the count for fewer years of opex) is where
-    the bracket is sought first; the answer does not depend on it.
+    the bracket is sought first; the answer does not depend on it. A budget that buys more
+    than MAX_ACCELERATORS is an InputError on ``amount``.
     """
     if budget_usd <= 0:
         raise InputError([Problem(WHERE, "amount", f"must be > 0, got {budget_usd}")])
@@ -87,13 +86,22 @@ def max_accelerators(
         return _total_cost(replace(cluster, accelerators=n), book, run_years, case)
 
     lo, g_lo = 0, -budget_usd  # g: cost minus budget (<= 0 fits)
-    hi = min(max(start, 1), _SEARCH_CAP)
+    hi = min(max(start, 1), MAX_ACCELERATORS)
     g_hi = cost(hi) - budget_usd
     while g_hi <= 0:  # grow the bracket (by the cost's slope so far) until its top misfits
-        if hi >= _SEARCH_CAP:
-            return _SEARCH_CAP - 1
+        if hi >= MAX_ACCELERATORS:
+            raise InputError(
+                [
+                    Problem(
+                        WHERE,
+                        "amount",
+                        f"buys more than {MAX_ACCELERATORS:,} accelerators, the most a plan "
+                        f"may hold (USD {budget_usd:,.4g}; allowed: an amount that buys fewer)",
+                    )
+                ]
+            )
         step = max(2 * hi, int(hi * budget_usd / (g_hi + budget_usd)) + 1)
-        lo, g_lo, hi = hi, g_hi, min(step, _SEARCH_CAP)
+        lo, g_lo, hi = hi, g_hi, min(step, MAX_ACCELERATORS)
         g_hi = cost(hi) - budget_usd
     kept = 0  # +k: the top kept k times in a row, -k: the bottom (Illinois weighting)
     while hi - lo > 1:
