@@ -22,6 +22,11 @@ MAX_YEAR = 2100
 
 # Durations in years (economic horizon, budget span, leases): one row per year in tables.
 MAX_YEARS = 100
+# Years of operation a budget must also pay: the budget table has a row for each of 0..years,
+# each a search of the cluster's cost (~5 economics plans, ~1.3 CPU s a row at 1e8
+# accelerators), so this bounds its time. Accelerators are depreciated over 4-6 years:
+# 10 years outlives two generations.
+MAX_BUDGET_RUN_YEARS = 10
 
 # Training: tokens (1e17 is ~7,000x Llama 3's 15T) and model shape. Memory models multiply
 # these, so a shape beyond them only produces overflows.

@@ -4,8 +4,8 @@
 ``gigawatt check`` and ``gigawatt run`` accept exactly the same files: a currency the catalog
 does not know, a price override that does not fit its item, an accelerator whose servers,
 power or price the plan cannot find, and a training run at a fixed GPU count that no parallel
-plan fits — each names the field and line that causes it. A service's reachable SLO is
-checked by :func:`serving_problems`, which ``check`` does not call (see there why).
+plan fits, a service whose SLO no serving configuration meets — each names the field and
+line that causes it.
 """
 
 from __future__ import annotations
@@ -184,22 +184,22 @@ def serving_problems(
 ) -> list[Problem]:
     """Each service's model must fit its accelerator and its SLO be reachable.
 
-    Not part of :func:`preflight` (so not of ``check``): the serving model's tail latencies
-    need SciPy and the search pandas, ~1.5 s of imports that ``check`` must not pay (its
-    start-up budget is 1.5 s and it imports no heavy library). ``run`` meets these problems
-    in its serving stage; the fuzzing campaign counts them apart.
+    The serving model's tail latencies need SciPy and the search pandas: they are imported
+    here, only for a scenario with services (``check`` of one without pays nothing).
 
     The full serving search (every layout, precision and concurrency) takes seconds for a
     large MoE model. The search's grid includes concurrency 1, so a configuration at
     concurrency 1 that fits and meets the SLO proves the search finds one (a sufficient
     test, cheap); only when there is none is the full search run, so ``check`` rejects
     exactly what ``run`` rejects, with the search's own message."""
+    services = scenario.serving.services if scenario.serving is not None else []
+    if not services:
+        return []
     from gigawatt.fleet import service_options, serving_configs
     from gigawatt.perf.system import get_system
     from gigawatt.workload import get_model
 
     problems: list[Problem] = []
-    services = scenario.serving.services if scenario.serving is not None else []
     for i, svc in enumerate(services):
         loc: Loc = ("serving", "services", i)
         weights = svc.precisions
@@ -231,4 +231,5 @@ def preflight(scenario: Scenario, catalog: Catalog, file: str, lines: Lines) -> 
     book = _price_book(scenario, catalog, file, lines, problems)
     problems += _check_accelerators(scenario, catalog, book, file, lines)
     problems += _check_training(scenario, catalog, file, lines)
+    problems += serving_problems(scenario, catalog, file, lines)
     return problems

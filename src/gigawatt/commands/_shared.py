@@ -110,6 +110,7 @@ FLAG_RANGES: dict[str, FlagRange] = {
     "amount": FlagRange(0, L.MAX_AMOUNT, "in --currency", low_open=True),
     "it_mw": FlagRange(0, L.MAX_SITE_MW, "MW", low_open=True),
     "days": FlagRange(0, L.MAX_DAYS, "days", low_open=True),
+    "budget.years": FlagRange(0, L.MAX_BUDGET_RUN_YEARS, "years"),
     "ops.days": FlagRange(0, L.MAX_OPS_DAYS, "days", low_open=True),
     "step_h": FlagRange(L.MIN_STEP_H, L.MAX_OPS_DAYS * 24, "hours"),
     "age_years": FlagRange(0, 30, "years"),

@@ -10,6 +10,7 @@ from gigawatt.economics.cluster import WHERE, Cluster, ClusterCost, cluster_cost
 from gigawatt.economics.pricebook import CASES, PriceBook, _cols, convert, load_price_book
 from gigawatt.economics.stage import plan_economics
 from gigawatt.errors import InputError, Problem
+from gigawatt.limits import MAX_ACCELERATORS
 from gigawatt.units import DEFAULT_HORIZON_YEARS
 
 if TYPE_CHECKING:
@@ -60,25 +61,61 @@ def _total_cost(cluster: Cluster, book: PriceBook, run_years: int, case: int) ->
 
 
 def max_accelerators(
-    budget_usd: float, cluster: Cluster, book: PriceBook, run_years: int, case: int = 1
+    budget_usd: float,
+    cluster: Cluster,
+    book: PriceBook,
+    run_years: int,
+    case: int = 1,
+    start: int = 1,
 ) -> int:
     """Largest accelerator count whose capex plus ``run_years`` of opex fits the budget.
 
-    Cost rises monotonically with the count (network tiers step up), so bisection finds it.
+    Cost rises monotonically with the count (network tiers step up), so a bracket [feasible,
+    infeasible] narrowed to width one finds it. Cost is nearly linear in the count, so each
+    step tries the count where the line through the bracket's ends meets the budget
+    (regula falsi with the Illinois weighting, so a kept end does not stall it; halving
+    after four kept in a row, at a network tier's step): a few cost evaluations instead of
+    two per bit of the count. ``start`` (e.g. the count for fewer years of opex) is where
+    the bracket is sought first; the answer does not depend on it. A budget that buys more
+    than MAX_ACCELERATORS is an InputError on ``amount``.
     """
     if budget_usd <= 0:
         raise InputError([Problem(WHERE, "amount", f"must be > 0, got {budget_usd}")])
-    lo, hi = 0, 1
-    while _total_cost(replace(cluster, accelerators=hi), book, run_years, case) <= budget_usd:
-        lo, hi = hi, hi * 2
-        if hi > 10**9:
-            break
+
+    def cost(n: int) -> float:
+        return _total_cost(replace(cluster, accelerators=n), book, run_years, case)
+
+    lo, g_lo = 0, -budget_usd  # g: cost minus budget (<= 0 fits)
+    hi = min(max(start, 1), MAX_ACCELERATORS)
+    g_hi = cost(hi) - budget_usd
+    while g_hi <= 0:  # grow the bracket (by the cost's slope so far) until its top misfits
+        if hi >= MAX_ACCELERATORS:
+            raise InputError(
+                [
+                    Problem(
+                        WHERE,
+                        "amount",
+                        f"buys more than {MAX_ACCELERATORS:,} accelerators, the most a plan "
+                        f"may hold (USD {budget_usd:,.4g}; allowed: an amount that buys fewer)",
+                    )
+                ]
+            )
+        step = max(2 * hi, int(hi * budget_usd / (g_hi + budget_usd)) + 1)
+        lo, g_lo, hi = hi, g_hi, min(step, MAX_ACCELERATORS)
+        g_hi = cost(hi) - budget_usd
+    kept = 0  # +k: the top kept k times in a row, -k: the bottom (Illinois weighting)
     while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _total_cost(replace(cluster, accelerators=mid), book, run_years, case) <= budget_usd:
-            lo = mid
+        w_lo = g_lo / 2 if kept >= 2 else g_lo
+        w_hi = g_hi / 2 if kept <= -2 else g_hi
+        mid = lo + int(-w_lo / (w_hi - w_lo) * (hi - lo)) if w_hi > w_lo else (lo + hi) // 2
+        if abs(kept) >= 4:  # the interpolation stalls on a step: halve
+            mid, kept = (lo + hi) // 2, 0
+        mid = min(max(mid, lo + 1), hi - 1)
+        g_mid = cost(mid) - budget_usd
+        if g_mid <= 0:
+            lo, g_lo, kept = mid, g_mid, max(kept, 0) + 1
         else:
-            hi = mid
+            hi, g_hi, kept = mid, g_mid, min(kept, 0) - 1
     return lo
 
 
@@ -103,8 +140,9 @@ def what_budget_buys(
     cluster.check()
     b.compute_item(cluster.gpu).unit_price()
     rows = []
-    for years in range(run_years + 1):
-        n = max_accelerators(budget_usd, cluster, b, years)
+    n = 1
+    for years in range(run_years + 1):  # more years of opex never buy more: start from n
+        n = max_accelerators(budget_usd, cluster, b, years, start=max(n, 1))
         cc = cluster_cost(replace(cluster, accelerators=max(n, 1), years=max(years, 1)), b)
         opex_year = cc.metric("opex_usd_per_year")[1] if n else 0.0
         rows.append(
