@@ -463,3 +463,18 @@ def test_scenario_section_validates(book) -> None:
     assert sec.budget is not None and sec.budget.amount == 500e9
     b = book.with_overrides(sec.prices, sec.wacc)
     assert b.item("gb300-nvl72-rack").unit_price()[1] == pytest.approx(3.9e6 / 72)
+
+
+def test_site_power_buys_each_plant_once_and_the_grid_up_to_the_facility_power() -> None:
+    from gigawatt.economics import GRID_ITEM, site_purchases
+
+    mix = {"gas-turbine": 0.5, GRID_ITEM: 1.8, "fuel-cell-sofc": 0.0}
+    buy = site_purchases(100e6, 115e6, False, mix, 2026, "s")
+    by_item = {p.item: p.quantity for p in buy}
+    assert by_item["gas-turbine"] == pytest.approx(50e6)
+    assert by_item[GRID_ITEM] == pytest.approx(115e6)  # capped at the facility power
+    assert "fuel-cell-sofc" not in by_item
+    assert [p.item for p in buy].count("gas-turbine") == 1
+    # a cluster: one source for all of its facility power, as before
+    one = site_purchases(100e6, 115e6, False, "gas-turbine", 2026, "s")
+    assert {p.item: p.quantity for p in one}["gas-turbine"] == pytest.approx(115e6)

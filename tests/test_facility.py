@@ -35,10 +35,11 @@ from gigawatt.facility import (
     site_ids,
 )
 from gigawatt.facility import properties as props
-from gigawatt.facility.buildout import build_schedule, shortfall
+from gigawatt.facility.buildout import PowerPhase, build_schedule, energised_years, shortfall
 from gigawatt.facility.cooling import check_config
 from gigawatt.facility.power import Unit, capacity_outage_table
 from gigawatt.facility.sites import Weather, _site_from_entry
+from gigawatt.units import YEAR_S
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -305,6 +306,27 @@ def test_build_schedule_and_shortfall() -> None:
     assert (sched["ready_year"] >= sched["built_year"]).all()
     miss = shortfall(sched, [(2026.5, 50e6), (2040.0, 120e6)])
     assert list(miss["year"]) == [2026.5]
+
+
+def test_power_arriving_in_phases_energises_buildings_in_turn() -> None:
+    # grid (300 MW) after one year, on-site plant (200 MW) after two: the first buildings run
+    # on the grid before the plant is built, as at Abilene (Crusoe 2025)
+    phases = [PowerPhase(2 * YEAR_S, 200e6), PowerPhase(1 * YEAR_S, 300e6)]
+    years = energised_years(2024.5, [150e6, 150e6, 150e6, 150e6], phases)
+    assert years == [2025.5, 2025.5, 2026.5, 2026.5]
+    # more load than all phases carry: energised when the last arrives (adequacy reports it)
+    assert energised_years(2024.5, [600e6], phases) == [2026.5]
+    sched = build_schedule(
+        get_site("abilene"),
+        400e6,
+        2024.5,
+        module_w=100e6,
+        crews=4,
+        power_phases=phases,
+        peak_pue=1.2,
+    )
+    assert list(sched["energised_year"]) == [2025.5, 2025.5, 2026.5, 2026.5]
+    assert (sched["ready_year"] >= sched["energised_year"]).all()
 
 
 def test_plan_facilities_from_proposed_section() -> None:

@@ -105,3 +105,35 @@ def test_floating_site_is_built_of_50_mw_hulls_on_fuel_cells(stargate: Plan) -> 
     assert len(hulls) >= 2 and (hulls["it_w"] <= 50e6 + 1).all()
     sources = set(stargate.tables["power_sources"].query("site == 'korea-floating'")["source"])
     assert "fuel-cell-sofc" in sources
+
+
+def test_abilene_is_energised_from_the_grid_in_2025(stargate: Plan) -> None:
+    # Crusoe (DCD 2025-03): phase 1 (two buildings) energised in H1 2025 on the grid
+    # connection; the on-site gas plant came later
+    modules = stargate.tables["site_buildout"].query("site == 'abilene'")
+    assert float(modules["energised_year"].min()) < 2026.0
+    assert float(modules["ready_year"].min()) < 2026.0
+    ready = stargate.tables["site_readiness"].query("site == 'abilene'")
+    assert float(ready["shortfall_it_w"].sum()) == 0.0
+    first = stargate.to_dict().get("first_constraint") or {}
+    assert "abilene" not in str(first)
+
+
+def test_on_site_generation_is_priced_exactly_once(stargate: Plan) -> None:
+    capex = stargate.tables["capex"]
+    power = stargate.tables["power_sources"]
+    sites = stargate.tables["sites"].set_index("site")
+    alloc = stargate.tables["allocation"].groupby("site")["it_w"].sum()
+    for site in ("abilene", "dona-ana-nm", "korea-floating"):
+        share = float(alloc[site]) / float(sites.loc[site, "it_w"])
+        for p in power[(power["site"] == site) & (power["source"] != "grid")].itertuples():
+            bought = capex[(capex["site"] == site) & (capex["item"] == p.price_item)]
+            assert float(bought["quantity"].sum()) == pytest.approx(p.installed_w * share)
+    # islanded on its gas microgrids: no grid connection is bought
+    assert capex.query("site == 'dona-ana-nm' and item == 'grid-connection'").empty
+    onsite = capex[(capex["category"] == "power") & (capex["item"] != "grid-connection")]
+    h = stargate.to_dict()
+    assert h["capex_onsite_generation_usd"]["likely"] == pytest.approx(onsite["capex_usd"].sum())
+    # the review's estimate: ~USD 0.6 B per GW of facility power, small beside USD 40-60 B
+    per_gw = h["capex_onsite_generation_usd"]["likely"] / (h["facility_power_w"] / GW)
+    assert 0.3e9 <= per_gw <= 1.5e9

@@ -89,6 +89,7 @@ class Headline(_Record):
     co2_t_per_year: float | None = None
     unsited: Unsited | None = None
     capex_usd: Span | None = None
+    capex_onsite_generation_usd: Span | None = None  # of capex: plants on site (not the grid)
     opex_usd_per_year: Span | None = None
     budget_usd: Span | None = None
     usd_per_gpu_hour: Span | None = None

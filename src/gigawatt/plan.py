@@ -25,6 +25,7 @@ from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.demand import FleetRun
 from gigawatt.economics import (
     DEFAULT_HORIZON_YEARS,
+    GRID_ITEM,
     EconomicsInputs,
     EconomicsSection,
     PriceBook,
@@ -262,12 +263,18 @@ class _SiteShare:
     facility_j_per_w_year: float
     water_m3_per_w_year: float
     carbon_kg_per_w_year: float | None  # None: not estimated (no facility section)
+    # W of supply capacity per W of IT, per price item (facility stage's power table); None:
+    # a grid connection for the facility power (unsited capacity)
+    power_per_it_w: dict[str, float] | None = None
 
 
-def _site_shares(sites: pd.DataFrame) -> list[_SiteShare]:
+def _site_shares(sites: pd.DataFrame, power: pd.DataFrame) -> list[_SiteShare]:
     out = []
     for r in sites.itertuples():
         cap = max(float(r.it_w), 1.0)
+        mix: dict[str, float] = {}
+        for p in power[power["site"] == r.site].itertuples():
+            mix[str(p.price_item)] = mix.get(str(p.price_item), 0.0) + float(p.installed_w) / cap
         water = float(r.water_consumed_m3)
         out.append(
             _SiteShare(
@@ -281,6 +288,7 @@ def _site_shares(sites: pd.DataFrame) -> list[_SiteShare]:
                 facility_j_per_w_year=float(r.facility_energy_j) / cap,
                 water_m3_per_w_year=water / cap,
                 carbon_kg_per_w_year=float(r.carbon_kg) / cap,
+                power_per_it_w=mix,
             )
         )
     return out
@@ -444,7 +452,7 @@ def _facility_stage(scenario: Scenario, result: Plan, cat: Catalog) -> list[_Sit
     result.tables["sites_monthly"] = fac["monthly"]
     result.tables["power_sources"] = fac["power"]
     result.tables["site_buildout"] = fac["buildout"]
-    return _site_shares(fac["sites"])
+    return _site_shares(fac["sites"], fac["power"])
 
 
 def _readiness_stage(result: Plan) -> None:
@@ -504,7 +512,8 @@ def _tranche_inputs(
     y, site, it_w = int(r.year), str(r.site), part.it_power_w
     pue = min(max(share.pue, 1.0), 3.0)
     buy = bom_purchases(part, comp.id, y, site, cat)
-    buy += site_purchases(it_w, it_w * pue, share.floating, "grid-connection", y, site)
+    power = share.power_per_it_w if share.power_per_it_w is not None else GRID_ITEM
+    buy += site_purchases(it_w, it_w * pue, share.floating, power, y, site)
     ops = site_operations(
         it_w,
         y,
@@ -700,6 +709,12 @@ def _economics_headline(h: dict[str, Any], result: Plan) -> None:
     for key in ("capex_usd", "opex_usd_per_year", "budget_usd", "usd_per_gpu_hour"):
         if key in econ:
             h[key] = econ[key]
+    capex = result.tables.get("capex")
+    if capex is not None and "capex_usd" in h:
+        onsite = capex[(capex["category"] == "power") & (capex["item"] != GRID_ITEM)]
+        h["capex_onsite_generation_usd"] = _rng(
+            *(float(onsite[c].sum()) for c in ("capex_usd_low", "capex_usd", "capex_usd_high"))
+        )
     if "within_budget" in econ:
         h["within_budget"] = bool(econ["within_budget"]["likely"] >= 0.5)
     if "budget_years_needed" in econ:

@@ -296,6 +296,12 @@ def _money_rows(h: Mapping[str, Any]) -> Rows:
     if h.get("capex_usd"):
         rows += [
             ("capex", _r(h["capex_usd"], _usd)),
+        ]
+        if h.get("capex_onsite_generation_usd"):
+            rows.append(
+                ("… of which on-site generation", _r(h["capex_onsite_generation_usd"], _usd))
+            )
+        rows += [
             ("opex", _r(h["opex_usd_per_year"], _usd) + " per year"),
             ("USD per GPU-hour", _r(h.get("usd_per_gpu_hour"), lambda x: f"{x:.2f}")),
         ]

@@ -40,6 +40,7 @@ from gigawatt.economics.buys import (
     what_budget_buys,
 )
 from gigawatt.economics.cluster import (
+    GRID_ITEM,
     NETWORKS,
     POWER_SOURCES,
     WHERE,
@@ -116,6 +117,7 @@ __all__ = [
     "CATEGORIES",
     "COST_REFERENCE_GPUS",
     "DEFAULT_HORIZON_YEARS",
+    "GRID_ITEM",
     "NETWORKS",
     "OPEX_COMPONENTS",
     "POWER_SOURCES",

@@ -141,13 +141,34 @@ def bom_purchases(
     return buy
 
 
+GRID_ITEM = "grid-connection"
+
+
 def site_purchases(
-    it_w: float, facility_w: float, floating: bool, power: str, year: int, site: str
+    it_w: float,
+    facility_w: float,
+    floating: bool,
+    power: str | Mapping[str, float],
+    year: int,
+    site: str,
 ) -> list[Purchase]:
-    """The building (or hull and mooring), land and power supply for ``it_w`` of IT."""
+    """The building (or hull and mooring), land and power supply for ``it_w`` of IT.
+
+    ``power``: one price item that supplies all ``facility_w`` (a cluster), or a site's
+    supply from the facility stage as W of capacity per W of its IT, per price item: each
+    on-site plant is bought at its installed capacity (redundant units included), the grid
+    connection at the facility power it carries (at most its circuits' capacity). This is
+    the one place where a site's power is bought."""
     shell = ("floating-hull", "floating-mooring") if floating else ("dc-shell", "land")
     buy = [Purchase(year=year, item=item, quantity=it_w, site=site) for item in shell]
-    buy.append(Purchase(year=year, item=power, quantity=facility_w, site=site))
+    if isinstance(power, str):
+        return [*buy, Purchase(year=year, item=power, quantity=facility_w, site=site)]
+    for item, per_it_w in power.items():
+        w = it_w * per_it_w
+        if item == GRID_ITEM:
+            w = min(w, facility_w)
+        if w > 0:
+            buy.append(Purchase(year=year, item=item, quantity=w, site=site))
     return buy
 
 

@@ -2,8 +2,12 @@
 energisation lead times, the resulting schedule per site, and capex lines.
 
 A module is ready when it is built (``start + i // crews * construction_time`` staggered by
-crews working in parallel) and its site is energised (``start + energisation_lead``, the
-later of the grid lead time and the slowest power source's build time). The fleet's
+crews working in parallel) and energised. Power arrives in phases (``PowerPhase``): the grid
+after the site's ``energisation_lead``, each on-site source after its own build time, as at
+Abilene (grid connection energised the first buildings in H1 2025, the ~360 MW gas plant came
+later; Crusoe 2025). Module ``i`` is energised once the capacity arrived covers the peak
+facility power of modules ``1..i`` (or, if it never does, when the last phase arrives: the
+adequacy check reports the gap). The fleet's
 deployment must fit under the cumulative ready capacity: ``shortfall`` says where it does not.
 Floating sites carry hull and mooring as their own capex lines (sites.yaml), priced by the
 economics stage.
@@ -12,6 +16,7 @@ economics stage.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,6 +31,30 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+@dataclass(frozen=True)
+class PowerPhase:
+    """``capacity_w`` of supply that arrives ``lead_s`` after the site's start."""
+
+    lead_s: float
+    capacity_w: float
+
+
+def energised_years(
+    start_year: float, facility_w: Sequence[float], phases: Sequence[PowerPhase]
+) -> list[float]:
+    """Year each module (facility peak W, in build order) is energised by ``phases``."""
+    if not phases:
+        return [start_year] * len(facility_w)
+    order = sorted(phases, key=lambda p: p.lead_s)
+    arrived = np.cumsum([p.capacity_w for p in order])
+    last = start_year + order[-1].lead_s / YEAR_S
+    out = []
+    for need in np.cumsum(np.asarray(facility_w, dtype=float)):
+        k = int(np.searchsorted(arrived, need * (1.0 - 1e-12)))
+        out.append(start_year + order[k].lead_s / YEAR_S if k < len(order) else last)
+    return out
+
+
 def build_schedule(
     site: Site,
     it_w: float,
@@ -33,10 +62,14 @@ def build_schedule(
     module: str | None = None,
     module_w: float | None = None,
     crews: int = 2,
-    power_build_time_s: float = 0.0,
+    power_phases: Sequence[PowerPhase] = (),
+    peak_pue: float = 1.0,
     catalog: Catalog | None = None,
 ) -> pd.DataFrame:
-    """One row per module: start, built, energised and ready (decimal years), IT W, capex."""
+    """One row per module: start, built, energised and ready (decimal years), IT W, capex.
+
+    Without ``power_phases`` the site is energised ``energisation_lead`` after its start;
+    ``peak_pue`` turns a module's IT into the facility power its supply must carry."""
     import pandas as pd
 
     cat = catalog or load_catalog()
@@ -59,12 +92,14 @@ def build_schedule(
         raise InputError(problems)
     n = int(np.ceil(it_w / size - 1e-9))
     build_s = m.q("construction_time").get()
-    grid_s = site.value("energisation_lead") or 0.0
-    energised = start_year + max(grid_s, power_build_time_s) / YEAR_S
+    phases = list(power_phases) or [
+        PowerPhase(site.value("energisation_lead") or 0.0, float("inf"))
+    ]
+    sizes = [min(size, it_w - i * size) for i in range(n)]
+    energised = energised_years(start_year, [w * peak_pue for w in sizes], phases)
     per_w = m.q("capex").get()
     rows = []
-    for i in range(n):
-        mw = min(size, it_w - i * size)
+    for i, mw in enumerate(sizes):
         begin = start_year + (i // crews) * build_s / YEAR_S
         built = begin + build_s / YEAR_S
         row = {
@@ -74,8 +109,8 @@ def build_schedule(
             "it_w": mw,
             "start_year": begin,
             "built_year": built,
-            "energised_year": energised,
-            "ready_year": max(built, energised),
+            "energised_year": energised[i],
+            "ready_year": max(built, energised[i]),
             "capex_facility_usd": mw * per_w,
         }
         if site.floating:

@@ -26,19 +26,25 @@ from gigawatt.schema.facility import (
     UnitMW as UnitMW,
 )
 
-from .buildout import build_schedule
+from .buildout import PowerPhase, build_schedule
 from .core import evaluate
-from .power import SupplyBlock, check_supply, dispatch_energy, expand_units
+from .power import SupplyBlock, Unit, check_supply, dispatch_energy, expand_units
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .sites import Site
 
 
-
-
-
-
+def power_phases(units: list[Unit], site: Site) -> list[PowerPhase]:
+    """Supply in the order it arrives: the grid after the site's energisation lead, each
+    on-site source after its own build time (power_sources.yaml ``build_time``)."""
+    grid_s = site.value("energisation_lead") or 0.0
+    by_lead: dict[float, float] = {}
+    for u in units:
+        lead = grid_s if u.source == "grid" else u.build_time_s
+        by_lead[lead] = by_lead.get(lead, 0.0) + u.capacity_w
+    return [PowerPhase(lead, w) for lead, w in sorted(by_lead.items())]
 
 
 def plan_facilities(
@@ -83,9 +89,8 @@ def plan_facilities(
             sp.start_year,
             module_w=None if sp.module_mw is None else sp.module_mw * 1e6,
             crews=sp.crews,
-            power_build_time_s=max(
-                (u.build_time_s for u in units if u.source != "grid"), default=0.0
-            ),
+            power_phases=power_phases(units, rep.site),
+            peak_pue=a["facility_w_peak"] / it_w,
             catalog=cat,
         )
         builds.append(schedule)
@@ -113,13 +118,16 @@ def plan_facilities(
         m.insert(0, "site", sp.site)
         monthly.append(m)
         for b in sp.power:
+            entry = cat.get("power_sources", b.source)
+            unit_w = (b.unit_mw or 0) * 1e6 or entry.q("unit_capacity").get()
             power_rows.append(
                 {
                     "site": sp.site,
                     "source": b.source,
                     "units": b.units,
-                    "unit_w": (b.unit_mw or 0) * 1e6
-                    or cat.get("power_sources", b.source).q("unit_capacity").get(),
+                    "unit_w": unit_w,
+                    "installed_w": b.units * unit_w,
+                    "price_item": str(entry.get("price_item")),
                 }
             )
     return {

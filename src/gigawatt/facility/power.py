@@ -42,7 +42,7 @@ class Unit:
     capacity_w: float
     availability: float
     emission_kg_per_j: float
-    fuel_usd_per_j: float
+    fuel_usd_per_j: float  # fuel plus variable O&M per J generated
     build_time_s: float
     floating: bool
 
@@ -104,7 +104,7 @@ def expand_units(blocks: Sequence[SupplyBlock], catalog: Catalog | None = None) 
             size,
             e.q("availability").get(),
             e.q("emission_factor").get(),
-            e.q("fuel_cost").get(),
+            e.q("fuel_cost").get() + e.q("variable_om").get(),
             e.q("build_time").get(),
             bool(e.get("floating", False)),
         )
@@ -168,8 +168,9 @@ def check_supply(
 def dispatch_energy(
     units: Sequence[Unit], energy_j: float, grid_carbon_kg_per_j: float, grid_price_usd_per_j: float
 ) -> dict[str, float]:
-    """Share ``energy_j`` across sources in merit order of fuel cost (grid at its site price),
-    each up to its expected energy; returns carbon (kg) and fuel/energy cost (USD)."""
+    """Share ``energy_j`` across sources in merit order of running cost (fuel plus variable
+    O&M; grid at its site price), each up to its expected energy; returns carbon (kg) and
+    the energy cost (USD: grid energy, on-site fuel and variable O&M)."""
     by_source: dict[str, list[Unit]] = {}
     for u in units:
         by_source.setdefault(u.source, []).append(u)
