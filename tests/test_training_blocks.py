@@ -90,3 +90,45 @@ def test_triton_attention_is_slower_than_flash_on_hopper() -> None:
     triton = predict_training(model, system, ExecutionPlan(**base, attention="triton"))
     assert triton.step_time_s > flash.step_time_s
     assert triton.memory_total_bytes == flash.memory_total_bytes
+
+
+@settings(max_examples=15, deadline=None)
+@given(seq_exp=st.integers(11, 16), rate_scale=st.floats(1.1, 4.0))
+def test_faster_special_function_units_speed_fused_attention_only(
+    seq_exp: int, rate_scale: float
+) -> None:
+    """Softmax exponentials run on the special-function units (Blackwell Ultra doubles
+    them): a faster unit shortens fused-attention steps, more so at longer sequences, and
+    leaves unfused attention (softmax in HBM-bound kernels) unchanged."""
+    from gigawatt.perf.training import predict_training
+    from gigawatt.workload import TransformerModel
+
+    model = TransformerModel("t", 16, 2048, 16, 32000, seq_len=2**seq_exp)
+    slow = get_system("gb200")
+    assert slow.sfu_exp_rate is not None
+    fast = slow.with_(sfu_exp_rate=slow.sfu_exp_rate * rate_scale)
+    base = dict(dp=8, micro_batch=1, global_batch=8, zero=1, precision="fp8")
+
+    def step(system: object, attention: str) -> float:
+        plan = ExecutionPlan(**base, attention=attention)  # type: ignore[arg-type]
+        return predict_training(model, system, plan).step_time_s  # type: ignore[arg-type]
+
+    assert step(fast, "flash") < step(slow, "flash")
+    assert step(fast, "unfused") == step(slow, "unfused")
+
+
+def test_exponential_share_of_attention_grows_with_sequence() -> None:
+    """Per token, the exponentials grow with the sequence as the attention matmuls do, but the
+    projections do not: the SFU term weighs more at 32k than at 2k tokens."""
+    from gigawatt.perf.training import predict_training
+    from gigawatt.workload import TransformerModel
+
+    system = get_system("h100-sxm")
+    gains = []
+    for seq in (2048, 32768):
+        model = TransformerModel("t", 16, 2048, 16, 32000, seq_len=seq)
+        plan = ExecutionPlan(dp=8, micro_batch=1, global_batch=8, zero=1, attention="flash")
+        with_sfu = predict_training(model, system, plan).step_time_s
+        without = predict_training(model, system.with_(sfu_exp_rate=None), plan).step_time_s
+        gains.append(with_sfu / without)
+    assert 1.0 < gains[0] < gains[1]

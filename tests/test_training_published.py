@@ -5,17 +5,19 @@ with the catalog's one set of constants per family; blank execution fields are c
 plan search.
 
 Rows state the sharding (``zero``) and attention kernel (``attention``: llm-foundry's Triton
-FlashAttention) their software used. Measured with this commit's constants (63 dense rows):
-median |error| 7.0 %, 79 % of rows within 12 %, worst 26 % (MPT FP8 1B/3B and the 64k-token MPT
-rows, GB200 MXFP8 70B, small FP8 models on NeMo 24.07). The bounds below hold those figures
-with a small margin so that a regression fails; the targets (median <= 5 %, >= 90 % within
-12 %) are not yet met.
+FlashAttention) their software used. Fused attention times the softmax exponentials on the
+special-function units apart from its matmuls (GB200 vs GB300). Measured with this commit's
+constants (63 dense rows): median |error| 7.2 %, 81 % of rows within 12 %, worst 29 % (the
+64k-token MPT rows, whose 1B (head 128) and 3B (head 80, padded to 128 by the Triton kernel)
+pull the Triton share in opposite directions; MPT FP8 1B; GB200 MXFP8 70B; NeMo GPT-3 5B FP8).
+The bounds below hold those figures with a small margin so that a regression fails; the
+targets (median <= 5 %, >= 90 % within 12 %) are not yet met.
 
 The MoE rows (tests/data/training_published_moe.csv: Qwen3 30B-A3B / 235B-A22B and DeepSeek-V3
 on H100, B200, GB200) state the MoE software of their recipes (forced router balance,
 ``ep_overlap``, ``moe_dispatcher``). With the dispatch that crosses each remote node once, the
-1F1B all-to-all overlap and the per-expert cost of grouped linear layers: median 4.5 %, worst
-25 % (GB200 DeepSeek-V3, whose MLA and recomputed up-projections are not represented).
+1F1B all-to-all overlap and the per-expert cost of grouped linear layers: median 5.4 %, worst
+22 % (GB200 DeepSeek-V3, whose MLA and recomputed up-projections are not represented).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ MIN_ROWS = 40
 MIN_SOURCES = 4
 MEDIAN_BOUND = 0.075
 WITHIN = 0.12
-WITHIN_SHARE_BOUND = 0.77
+WITHIN_SHARE_BOUND = 0.79
 WORST_BOUND = 0.30
 MOE_MEDIAN_BOUND = 0.06
 MOE_WORST_BOUND = 0.30

@@ -161,6 +161,9 @@ class System:
     tdp_w: float | None
     efficiency: Efficiency
     oversubscription: float = 1.0
+    # exponentials per second of the special-function units (softmax in fused attention);
+    # None: not published, the attention kernels' exponentials cost nothing extra
+    sfu_exp_rate: float | None = None
 
     def peak(self, precision: str) -> float:
         """Dense peak FLOP/s at a precision; clear error when the part lacks it."""
@@ -244,5 +247,6 @@ def get_system(
         scale_out_latency_s=latency("scale_out_network", "latency"),
         tdp_w=acc.value("tdp"),
         efficiency=eff,
+        sfu_exp_rate=acc.value("sfu_exp_rate"),
     )
     return system.with_(**overrides) if overrides else system

@@ -329,8 +329,10 @@ def attention_core_time(
     """Scores and weighted sum over the GPU's b a / tp heads and s / cp queries.
 
     FlashAttention (Dao 2023) skips the fully masked causal blocks, never writes the
-    scores and runs at the family's fused-attention share of peak; its backward costs
-    ``FLASH_BWD_FACTOR`` forwards (sec. 4). Unfused attention computes every block and
+    scores and runs its matmuls at the family's fused-attention share of peak; its backward
+    costs ``FLASH_BWD_FACTOR`` forwards (sec. 4). Its softmax exponentials (one per computed
+    score forward, one backward) run on the special-function units at the accelerator's
+    ``sfu_exp_rate``, serialised with the matmuls. Unfused attention computes every block and
     moves each score element through HBM (``UNFUSED_ATTN_BYTES``, plus
     ``DROPOUT_ATTN_BYTES`` with attention dropout); its backward is twice its forward.
     """
@@ -352,13 +354,20 @@ def attention_core_time(
     t_fused = padded_flops / (sh.peak_attn * fraction * shape_eff)
     t_core = np.where(sh.flash, t_fused, t_batched)
     score_elems = heads * s_q * sh.s
+    # the online softmax exponentiates every computed score once forward and once more
+    # backward (P recomputed); the special-function units do it while the tensor cores wait
+    # (NVIDIA, Making Softmax More Efficient with NVIDIA Blackwell Ultra, 2026; Shah et al.
+    # 2024, FlashAttention-3, sec. 3.1)
+    t_exp = np.zeros_like(t_core)
+    if system.sfu_exp_rate:
+        t_exp = np.where(sh.flash, score_elems * causal / system.sfu_exp_rate, 0.0)
     score_bytes = UNFUSED_ATTN_BYTES + DROPOUT_ATTN_BYTES * sh.drop
     t_core_mem = np.where(sh.flash, 0.0, score_elems * score_bytes / sh.mem_bw)
     unfused_bwd = BACKWARD_FORWARD_RATIO * t_core + BACKWARD_FORWARD_RATIO * t_core_mem
     return AttentionCore(
-        gemm_s=t_core,
-        fwd_s=t_core + t_core_mem,
-        bwd_s=np.where(sh.flash, FLASH_BWD_FACTOR * t_core, unfused_bwd),
+        gemm_s=t_core + t_exp,
+        fwd_s=t_core + t_exp + t_core_mem,
+        bwd_s=np.where(sh.flash, FLASH_BWD_FACTOR * t_core + t_exp, unfused_bwd),
         score_elements=score_elems,
     )
 
