@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from gigawatt.bom import ClusterBOM, build_line, cluster_bom, server_power
 from gigawatt.catalog import Catalog, Entry, load_catalog
@@ -31,6 +32,7 @@ from gigawatt.perf.serving import ServingBatch, Software, get_software, predict_
 from gigawatt.perf.serving_disagg import predict_disaggregated
 from gigawatt.perf.system import Efficiency, System, get_system
 from gigawatt.reliability import checkpoint_bytes_of
+from gigawatt.schema.serving import DISAGGREGATION_MODES
 from gigawatt.workload import TransformerModel, get_model
 
 TP_CHOICES = (1, 2, 4, 8, 16, 32, 64, 72)
@@ -73,6 +75,81 @@ def parallel_layouts(
     return out
 
 
+def _check_engine_options(
+    sw: Software, prefix_hit_rate: float, disaggregation: str, output_len: float, where: str
+) -> None:
+    """The options a service asks for must be ones its engine offers (serving_software.yaml)."""
+    if disaggregation not in DISAGGREGATION_MODES:
+        allowed = ", ".join(DISAGGREGATION_MODES)
+        raise InputError(
+            [Problem(where, "disaggregation", f"{disaggregation!r} (allowed: {allowed})")]
+        )
+    if disaggregation != "off" and not sw.disaggregation:
+        raise InputError(
+            [Problem(where, "disaggregation", f"{sw.name} has no prefill/decode "
+                     "disaggregation (allowed: off)")]
+        )  # fmt: skip
+    if disaggregation == "only" and output_len < 2:
+        raise InputError(
+            [Problem(where, "disaggregation", "a decode pool needs output tokens >= 2")]
+        )
+    if prefix_hit_rate > 0 and not sw.prefix_caching:
+        raise InputError(
+            [Problem(where, "prefix_cache_hit_rate", f"{sw.name} has no prefix cache "
+                     "(allowed: 0)")]
+        )  # fmt: skip
+
+
+def serving_candidates(
+    model: TransformerModel,
+    system: System,
+    input_len: float,
+    output_len: float,
+    weights: Sequence[str],
+    software: Software | None = None,
+    where: str = "serving",
+    prefix_hit_rate: float = 0.0,
+    disaggregation: str = "off",
+    concurrencies: Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """Every configuration the serving search weighs, one row each, before the SLO filter.
+
+    The one place that decides the options: the (tp, pp, ep) layouts of
+    ``parallel_layouts``, each weight precision, co-located replicas unless
+    ``disaggregation`` is "only", prefill/decode units of ``DISAGG_RATIOS`` replicas when it
+    is "allow" or "only" (and a request decodes >= 2 tokens), at each of ``concurrencies``
+    per replica or unit (default: the search's geometric grid). The pre-flight evaluates the
+    same options at concurrency 1, so the two cannot disagree on which exist."""
+    sw = software or get_software()
+    _check_engine_options(sw, prefix_hit_rate, disaggregation, output_len, where)
+    layouts = parallel_layouts(model, system)
+    conc = CONCURRENCY_GRID if concurrencies is None else np.asarray(concurrencies, float)
+    modes: list[Sequence[tuple[int, int]]] = []
+    if disaggregation != "only":
+        modes.append(((0, 0),))
+    if disaggregation != "off" and output_len >= 2:
+        modes.append(DISAGG_RATIOS)
+    frames = [
+        _candidates(
+            model, system, input_len, output_len, layouts, weights, sw, prefix_hit_rate,
+            ratios, conc,
+        )
+        for ratios in modes
+    ]  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+def feasible(df: pd.DataFrame) -> pd.DataFrame:
+    """Candidates that fit in memory with their concurrency inside the KV-cache slots."""
+    return df[df["fits"] & (df["concurrency"] <= df["max_batch"])]
+
+
+def meeting_slo(df: pd.DataFrame, ttft_p99_s: float, tpot_p50_s: float) -> pd.DataFrame:
+    """Feasible candidates that meet p99 TTFT and p50 TPOT."""
+    fit = feasible(df)
+    return fit[(fit["ttft_p99_s"] <= ttft_p99_s) & (fit["tpot_p50_s"] <= tpot_p50_s)]
+
+
 def serving_configs(
     model: TransformerModel,
     system: System,
@@ -88,60 +165,25 @@ def serving_configs(
 ) -> pd.DataFrame:
     """All configurations that meet the SLO, best tokens/s per GPU first.
 
-    The search covers every (tp, pp, ep) layout of ``parallel_layouts`` (TP, pipeline
-    parallel within and across scale-up domains, expert parallel for MoE), each weight
-    precision and a geometric grid of concurrencies per replica. ``gpus_per_replica`` is
-    pp * max(tp, ep). ``disaggregation`` "allow" / "only" adds / keeps only prefill/decode
-    units of ``DISAGG_RATIOS`` replicas (``perf.serving_disagg``; ``gpus_per_replica`` is
-    then the whole unit's and the concurrency the unit's). Raises InputError naming
-    ``where`` when the model fits no configuration or no configuration meets the SLO (with
-    the best achievable latencies).
+    The search covers ``serving_candidates``: every (tp, pp, ep) layout of
+    ``parallel_layouts`` (TP, pipeline parallel within and across scale-up domains, expert
+    parallel for MoE), each weight precision and a geometric grid of concurrencies per
+    replica. ``gpus_per_replica`` is pp * max(tp, ep). ``disaggregation`` "allow" / "only"
+    adds / keeps only prefill/decode units of ``DISAGG_RATIOS`` replicas
+    (``perf.serving_disagg``; ``gpus_per_replica`` is then the whole unit's and the
+    concurrency the unit's). Raises InputError naming ``where`` when the engine lacks an
+    asked-for option, the model fits no configuration or no configuration meets the SLO
+    (with the best achievable latencies).
     """
     if ttft_p99_s <= 0 or tpot_p50_s <= 0:
         raise InputError([Problem(where, "slo", "TTFT and TPOT targets must be > 0")])
-    if disaggregation not in ("off", "allow", "only"):
-        raise InputError(
-            [Problem(where, "disaggregation", f"{disaggregation!r} (allowed: off, allow, only)")]
-        )
-    sw = software or get_software()
-    layouts = parallel_layouts(model, system)
-    tps = sorted({t for t, _, _ in layouts})
-    frames = []
-    if disaggregation != "only":
-        frames.append(
-            _candidates(
-                model,
-                system,
-                input_len,
-                output_len,
-                layouts,
-                weights,
-                sw,
-                prefix_hit_rate,
-                ((0, 0),),
-            )
-        )
-    if disaggregation != "off" and output_len >= 2:
-        frames.append(
-            _candidates(
-                model,
-                system,
-                input_len,
-                output_len,
-                layouts,
-                weights,
-                sw,
-                prefix_hit_rate,
-                DISAGG_RATIOS,
-            )
-        )
-    if not frames:
-        raise InputError(
-            [Problem(where, "disaggregation", "a decode pool needs output tokens >= 2")]
-        )
-    df = pd.concat(frames, ignore_index=True)
-    fit = df[df["fits"] & (df["concurrency"] <= df["max_batch"])]
+    df = serving_candidates(
+        model, system, input_len, output_len, weights, software, where, prefix_hit_rate,
+        disaggregation,
+    )  # fmt: skip
+    fit = feasible(df)
     if fit.empty:
+        tps = sorted({t for t, _, _ in parallel_layouts(model, system)})
         weights_gb = float(df["weights_bytes_per_gpu"].min()) / 1e9
         raise InputError(
             [
@@ -156,7 +198,7 @@ def serving_configs(
                 )
             ]
         )
-    ok = fit[(fit["ttft_p99_s"] <= ttft_p99_s) & (fit["tpot_p50_s"] <= tpot_p50_s)]
+    ok = meeting_slo(df, ttft_p99_s, tpot_p50_s)
     if ok.empty:
         raise InputError(
             [
@@ -183,12 +225,13 @@ def _candidates(
     sw: Software,
     prefix_hit_rate: float,
     ratios: Sequence[tuple[int, int]],
+    concurrencies: NDArray[np.float64],
 ) -> pd.DataFrame:
     """The search's candidates, one row each: co-located replicas (ratio (0, 0)) or
-    disaggregated units of (prefill, decode) replicas, over layouts x precisions x the
-    concurrency grid."""
+    disaggregated units of (prefill, decode) replicas, over layouts x precisions x
+    ``concurrencies``."""
     grid = [
-        (lay, w, c, r) for lay in layouts for w in weights for c in CONCURRENCY_GRID for r in ratios
+        (lay, w, c, r) for lay in layouts for w in weights for c in concurrencies for r in ratios
     ]
     tp_a, pp_a, ep_a = (np.array([g[0][i] for g in grid], dtype=np.float64) for i in range(3))
     w_a = np.array([g[1] for g in grid], dtype=object)

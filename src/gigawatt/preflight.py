@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 
 Loc = tuple[str | int, ...]
 Lines = dict[Loc, int]
+# the service field a serving-search problem points at (others: the model)
+SERVICE_FIELD_OF = {
+    "slo": "ttft_p99_s",
+    "disaggregation": "disaggregation",
+    "prefix_cache_hit_rate": "prefix_cache_hit_rate",
+}
 
 
 def _problems(exc: GigawattError, file: str, loc: Loc, lines: Lines) -> list[Problem]:
@@ -147,36 +153,22 @@ def _check_training(scenario: Scenario, catalog: Catalog, file: str, lines: Line
 def _reachable_at_one(
     model: TransformerModel, system: System, svc: ServiceDemand, weights: tuple[str, ...]
 ) -> bool:
-    """Whether some layout and precision, serving one request at a time, fits and meets the
-    service's SLO: one prediction per layout and precision (~1/30 of the serving search)."""
-    import numpy as np
+    """Whether one of the search's own options (``fleet.serving_candidates``: layouts,
+    precisions, co-located and/or disaggregated as the service allows, its prefix hit rate),
+    serving one request at a time per replica or unit, fits and meets the SLO: ~1/30 of
+    the serving search."""
+    from gigawatt.fleet import meeting_slo, service_options, serving_candidates
 
-    from gigawatt.fleet import KV_CACHE_OF, parallel_layouts
-    from gigawatt.perf.serving import predict_serving
-
-    grid = [(lay, w) for lay in parallel_layouts(model, system) for w in weights]
-    if not grid:
-        return False
-    res = predict_serving(
+    df = serving_candidates(
         model,
         system,
         svc.input_tokens_mean,
         svc.output_tokens_mean,
-        np.array([g[0][0] for g in grid], dtype=np.float64),
-        np.array([g[0][1] for g in grid], dtype=np.float64),
-        np.array([g[1] for g in grid], dtype=object),
-        np.array([KV_CACHE_OF[g[1]] for g in grid], dtype=object),
-        concurrency=np.ones(len(grid)),
-        chunked_prefill=True,
-        ep=np.array([g[0][2] for g in grid], dtype=np.float64),
+        weights,
+        concurrencies=(1.0,),
+        **service_options(svc),
     )
-    ok = (
-        np.asarray(res.fits)
-        & (np.asarray(res.max_batch) >= 1)
-        & (np.asarray(res.ttft_p99_s) <= svc.ttft_p99_s)
-        & (np.asarray(res.tpot_p50_s) <= svc.tpot_p50_s)
-    )
-    return bool(ok.any())
+    return not meeting_slo(df, svc.ttft_p99_s, svc.tpot_p50_s).empty
 
 
 def serving_problems(
@@ -188,8 +180,9 @@ def serving_problems(
     here, only for a scenario with services (``check`` of one without pays nothing).
 
     The full serving search (every layout, precision and concurrency) takes seconds for a
-    large MoE model. The search's grid includes concurrency 1, so a configuration at
-    concurrency 1 that fits and meets the SLO proves the search finds one (a sufficient
+    large MoE model. The search's grid includes concurrency 1 and the quick test draws its
+    options from the same function (co-located and disaggregated alike), so a configuration
+    at concurrency 1 that fits and meets the SLO proves the search finds one (a sufficient
     test, cheap); only when there is none is the full search run, so ``check`` rejects
     exactly what ``run`` rejects, with the search's own message."""
     services = scenario.serving.services if scenario.serving is not None else []
@@ -220,7 +213,7 @@ def serving_problems(
             )
         except GigawattError as exc:
             for p in exc.problems:
-                at: Loc = (*loc, "ttft_p99_s" if p.field == "slo" else "model")
+                at: Loc = (*loc, SERVICE_FIELD_OF.get(p.field, "model"))
                 problems.append(Problem(file, field_path(at), p.message, line_of(lines, at)))
     return problems
 

@@ -110,6 +110,12 @@ class Software:
     # memory the engine's runtime keeps outside weights, workspace and KV (CUDA context,
     # library workspaces); None: the accelerator family's reserve (a PyTorch training figure)
     memory_reserved_bytes: float | None = None
+    # whether the engine reuses cached prompt prefixes across requests and can run prefill
+    # and decode on separate pools; the prefix hit rate a service is planned at if it names
+    # none
+    prefix_caching: bool = False
+    disaggregation: bool = False
+    default_prefix_hit_rate: float = 0.0
 
     @classmethod
     def from_entry(cls, entry: Entry) -> Software:
@@ -131,6 +137,9 @@ class Software:
             memory_reserved_bytes=(
                 entry.q("memory_reserved").get() if entry.get("memory_reserved") else None
             ),
+            prefix_caching=bool(entry.get("prefix_caching", False)),
+            disaggregation=bool(entry.get("disaggregation", False)),
+            default_prefix_hit_rate=_optional_q(entry, "default_prefix_hit_rate", 0.0),
         )
 
     def kernel_efficiency(self, family: str, decode: bool = False) -> tuple[float, float]:

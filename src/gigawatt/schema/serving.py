@@ -30,6 +30,20 @@ DISAGGREGATION_MODES = ("off", "allow", "only")
 Disaggregation = Literal["off", "allow", "only"]
 
 
+def default_prefix_hit_rate() -> float:
+    """The prefix-cache hit rate a service is planned at when it names none: the default
+    engine's ``default_prefix_hit_rate`` (catalog/serving_software.yaml; absent: 0). Read
+    from the catalog directly, not through perf.serving, so loading a scenario imports no
+    numerical library."""
+    from gigawatt.catalog import load_catalog
+
+    for entry in load_catalog().kind("serving_software").values():
+        if entry.get("default"):
+            rate = entry.get("default_prefix_hit_rate")
+            return float(entry.q("default_prefix_hit_rate").get()) if rate else 0.0
+    return 0.0
+
+
 class ServiceDemand(Strict):
     """One served product and its demand. Units: seconds, tokens, requests, users."""
 
@@ -53,11 +67,11 @@ class ServiceDemand(Strict):
     )
     weights: list[str] | None = Field(None, description="precisions to consider")
     prefix_cache_hit_rate: float = Field(
-        0.0,
+        default_factory=lambda: default_prefix_hit_rate(),
         ge=0,
         le=1,
         description="share of prompt tokens found in the engine's prefix cache (shared system "
-        "prompts, multi-turn history); 0 assumes none",
+        "prompts, multi-turn history); default: the default engine's catalog figure",
     )
     disaggregation: Disaggregation = Field(
         "off",

@@ -15,9 +15,11 @@ from gigawatt.perf.serving import (
     predict_serving,
     software_for_source,
 )
-from gigawatt.perf.system import get_system
+from gigawatt.perf.serving_disagg import predict_disaggregated
+from gigawatt.perf.system import System, get_system
 from gigawatt.validate.core import COMMON_RANGES, Range, Row, RowResult
 from gigawatt.validate.model import MODEL_RANGES, model_from_row
+from gigawatt.workload import TransformerModel
 
 COLUMNS = frozenset({"input_len", "output_len", "gpu", "metric"})
 METRICS = ("output_tokens_per_s", "ttft_s", "tpot_s")
@@ -37,6 +39,8 @@ RANGES: dict[str, Range] = {
     "batch": Range(1, 2**24, integer=True),
     "concurrency": Range(1, 2**24, integer=True),
     "prefix_hit_rate": Range(0, 1),
+    "prefill_replicas": Range(1, MAX_GPUS, integer=True),
+    "decode_replicas": Range(1, MAX_GPUS, integer=True),
 }
 
 
@@ -76,6 +80,38 @@ def _splits(
     return ts, ps
 
 
+def _disaggregated(
+    row: Row,
+    model: TransformerModel,
+    system: System,
+    sw: Software,
+    lengths: tuple[int, int],
+    precisions: tuple[str, str],
+    concurrency: int | None,
+    n_gpus: int,
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    """A row with ``prefill_replicas`` and ``decode_replicas``: units of that many replicas
+    of one (tp, pp) layout (``perf.serving_disagg``), closed-loop ``concurrency`` shared by
+    the n_gpus / unit GPUs' units. Returns (prediction, tps, pps, units)."""
+    n_p, n_d = row.req_int("prefill_replicas"), row.req_int("decode_replicas")
+    if concurrency is None:
+        raise row.fail("concurrency", "a disaggregated row needs concurrency (closed loop)")
+    if not sw.disaggregation:
+        raise row.fail("software", f"{sw.name} has no prefill/decode disaggregation")
+    tp, pp = row.int_("tp"), row.int_("pp")
+    if n_gpus % (n_p + n_d):
+        raise row.fail("n_gpus", f"{n_gpus} is not a multiple of the unit's {n_p + n_d} replicas")
+    per_replica = n_gpus // (n_p + n_d)
+    ts, ps = _splits(row, per_replica, tp, pp, system.scale_up_domain)
+    units = per_replica / (ts * ps)
+    res = predict_disaggregated(
+        model, system, lengths[0], lengths[1], ts, ps, precisions[0], precisions[1], n_p, n_d,
+        concurrency=np.maximum(concurrency / units, 1.0), software=sw,
+        prefix_hit_rate=row.float_("prefix_hit_rate", required=False) or 0.0,
+    )  # fmt: skip
+    return res, ts, ps, units
+
+
 def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
     """Predict one serving.csv row.
 
@@ -83,7 +119,9 @@ def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
     GPUs beyond tp * pp serve as data-parallel replicas sharing the load. The engine is the
     row's ``software`` column, else the one its citation names (catalog/serving_software).
     An optional ``prefix_hit_rate`` column gives the share of each prompt served from the
-    engine's prefix cache (blank: none).
+    engine's prefix cache (blank: none); optional ``prefill_replicas`` and
+    ``decode_replicas`` describe a disaggregated deployment (units of that many replicas,
+    ``tp``/``pp`` per replica).
     """
     metric = row.raw("metric")
     if metric not in METRICS:
@@ -110,20 +148,27 @@ def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
     sw = _software(row, catalog)
     tp, pp = row.int_("tp"), row.int_("pp")
     n_gpus = row.int_("n_gpus") or (tp or 1) * (pp or 1)
-    ts, ps = _splits(row, n_gpus, tp, pp, system.scale_up_domain)
-    if np.any(n_gpus % (ts * ps)):
-        raise row.fail("n_gpus", f"{n_gpus} is not a multiple of tp*pp")
-    replicas = n_gpus / (ts * ps)
-    load: dict[str, Any] = (
-        {"batch": np.maximum(batch / replicas, 1.0)}
-        if batch is not None
-        else {"concurrency": np.maximum(float(concurrency or 1) / replicas, 1.0)}
-    )
     hit = row.float_("prefix_hit_rate", required=False) or 0.0
-    res = predict_serving(
-        model, system, s_in, s_out, ts, ps, weights, kv_cache, software=sw, prefix_hit_rate=hit,
-        **load,
-    )  # fmt: skip
+    if hit > 0 and not sw.prefix_caching:
+        raise row.fail("prefix_hit_rate", f"{sw.name} has no prefix cache (allowed: blank, 0)")
+    if row.raw("prefill_replicas") or row.raw("decode_replicas"):
+        res, ts, ps, replicas = _disaggregated(
+            row, model, system, sw, (s_in, s_out), (weights, kv_cache), concurrency, n_gpus
+        )
+    else:
+        ts, ps = _splits(row, n_gpus, tp, pp, system.scale_up_domain)
+        if np.any(n_gpus % (ts * ps)):
+            raise row.fail("n_gpus", f"{n_gpus} is not a multiple of tp*pp")
+        replicas = n_gpus / (ts * ps)
+        load: dict[str, Any] = (
+            {"batch": np.maximum(batch / replicas, 1.0)}
+            if batch is not None
+            else {"concurrency": np.maximum(float(concurrency or 1) / replicas, 1.0)}
+        )
+        res = predict_serving(
+            model, system, s_in, s_out, ts, ps, weights, kv_cache, software=sw,
+            prefix_hit_rate=hit, **load,
+        )  # fmt: skip
     system_tps = res.tokens_per_s * replicas
     if not np.any(res.fits):
         need = res.memory_bytes["weights"][0] / 1e9
