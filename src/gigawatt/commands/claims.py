@@ -63,6 +63,8 @@ def _print_table(found: list[Claim], verdicts: list[Verdict], n_files: int, name
         usd = "" if c.value_usd is None else f"{c.value_usd:,.3g}"
         model = "" if v.model is None else f"{v.model.likely:,.3g} {v.model.unit}"
         ratio = "" if v.ratio is None else f"{v.ratio:.2g}"
+        if v.difference is not None:
+            ratio = f"{v.difference:+.1f} years"
         t.add_row(
             c.file, c.text, c.item or c.quantity, f"{c.value:,.4g}", c.unit, usd,
             c.qualifier or "", v.verdict, model, ratio, v.fits or "",
