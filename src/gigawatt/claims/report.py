@@ -122,7 +122,9 @@ def _summary(claims: Sequence[Claim], verdicts: Sequence[Verdict]) -> str:
         for f in files
     ]
     total = Counter(v.verdict for v in verdicts)
-    rows.append(["<b>all files</b>", *(str(total[k]) for k in VERDICTS), str(len(verdicts))])
+    rows.append(
+        ["<strong>all files</strong>", *(str(total[k]) for k in VERDICTS), str(len(verdicts))]
+    )
     return _table(("file", *VERDICTS, "claims"), rows, 1)
 
 
@@ -139,7 +141,7 @@ def _filter() -> tuple[str, str]:
         )
         rules.append(f'#vf-{s}:checked~section [data-v]:not([data-v="{s}"]){{display:none}}')
     # the inputs stand directly in <main> so that "~ section" reaches the sections after them
-    return f'<b class="filter">Show:</b> {" ".join(inputs)}', "".join(rules)
+    return f'<strong class="filter">Show:</strong> {" ".join(inputs)}', "".join(rules)
 
 
 def render_claims_html(
