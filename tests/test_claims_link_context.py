@@ -26,6 +26,7 @@ from gigawatt.claims.link import (
 from gigawatt.claims.scope import Context, Layout, find_tie, name_pattern, paragraphs
 from gigawatt.errors import ScenarioError
 from gigawatt.scenario import Scenario, load_scenario
+from gigawatt.units import YEAR_S
 
 ROOT = Path(__file__).resolve().parents[1]
 STARGATE = ROOT / "scenarios" / "stargate.yaml"
@@ -264,3 +265,17 @@ def test_aliases_are_bounded(tmp_path: Path, aliases: object) -> None:
 def test_shipped_scenarios_carry_their_aliases() -> None:
     assert "Stargate-Projekt" in load_scenario(STARGATE).aliases
     assert "National AI Computing Center" in load_scenario(KOREA).aliases
+
+
+def test_a_site_named_in_the_previous_sentence_scopes_a_power(desks: dict[str, Desk]) -> None:
+    v = of("Der Campus in Abilene wächst weiter. Er soll 1,2 GW erreichen.", desks, "power")
+    site = [r for r in v.readings if r.scope.startswith("the site abilene")]
+    assert site and "the previous sentence names 'Abilene'" in site[0].scope
+    assert v.verdict == CONSISTENT
+
+
+def test_a_budget_says_how_many_years_of_build_out_it_pays(desks: dict[str, Desk]) -> None:
+    v = of(GROSSPROJEKT, desks, "money")
+    years = [f for f in v.figures if f.unit == "s"]
+    assert years and 1 < years[0].likely / YEAR_S < 10  # USD 500 B: a few years
+    assert "years of the scenario's build-out" in v.why
