@@ -939,7 +939,6 @@ def _sites(case: Case, desk: Desk) -> Verdict:
 
 # --- the registry ------------------------------------------------------------------------------
 ACCELERATOR_ITEMS = ("gpu", "accelerator", "chip")
-TIME_UNITS = ("year", "s")
 
 
 @dataclass(frozen=True)
