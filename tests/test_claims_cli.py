@@ -99,3 +99,50 @@ def test_directories_missing_and_huge_files_are_refused(tmp_path: Path) -> None:
         f.truncate(MAX_REPORT_BYTES + 1)
     result = runner.invoke(app, ["claims", str(big)])
     assert result.exit_code == 2 and "allowed up to" in result.stderr
+
+
+KOREA_AND_STARGATE = (
+    "Das National AI Computing Center soll bis 2040 fertig sein. Es kostet 2,5 Billionen Won."
+)
+
+
+def test_claims_go_to_the_shipped_scenario_their_context_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "report.txt"
+    f.write_text(KOREA_AND_STARGATE, encoding="utf-8")
+    monkeypatch.chdir(ROOT)  # the shipped scenarios are the default
+    result = runner.invoke(app, ["claims", str(f), "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)["claims"]
+    assert [c["scenario"] for c in found] == ["Korea National AI Computing Center"] * 2
+    assert found[1]["tied_by"] == "the previous sentence names 'National AI Computing Center'"
+    assert found[0]["model_quantity"] == "schedule" and found[0]["readings"]
+
+
+def test_scenario_is_repeatable_and_the_first_takes_the_untied(tmp_path: Path) -> None:
+    f = tmp_path / "report.txt"
+    f.write_text(KOREA_AND_STARGATE + "\n\nEin Labor kauft 3 GW.", encoding="utf-8")
+    lab = ["--scenario", str(ROOT / "scenarios" / "lab-1024.yaml")]
+    result = runner.invoke(app, ["claims", str(f), "--json", *lab, *KOREA])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)["claims"]
+    assert [c["scenario"] for c in found] == [
+        "Korea National AI Computing Center",
+        "Korea National AI Computing Center",
+        "Lab 1024",
+    ]
+    assert found[2]["tied_by"] is None and found[2]["verdict"] == "cannot check"
+
+
+def test_html_report_has_a_summary_a_verdict_filter_and_readings(tmp_path: Path) -> None:
+    f = tmp_path / "report.txt"
+    f.write_text(KOREA_AND_STARGATE, encoding="utf-8")
+    result = runner.invoke(app, ["claims", str(f), "--out", str(tmp_path / "o"), *KOREA])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "o" / "claims.html").read_text(encoding="utf-8")
+    assert "<h2>Summary</h2>" in page and "all files" in page
+    assert 'id="vf-implausible"' in page and '[data-v]:not([data-v="implausible"])' in page
+    assert '<tr data-v="consistent">' in page or '<tr data-v="implausible">' in page
+    assert "the scenario&#x27;s sites ready" in page or "the scenario's sites ready" in page
+    assert "<script" not in page

@@ -36,6 +36,9 @@ from gigawatt.yamlio import field_path, line_of, load_yaml_with_lines
 
 Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
 Gpus = Annotated[int, Field(ge=1, le=MAX_ACCELERATORS)]
+# names a report may call the programme by ("Stargate-Projekt", "National AI Computing Center")
+MAX_ALIASES = 20
+Alias = Annotated[str, Field(min_length=2, max_length=80)]
 
 
 class InlineModel(Strict):
@@ -114,6 +117,11 @@ class Scenario(Strict):
 
     name: str
     description: str = ""
+    aliases: list[Alias] = Field(
+        default_factory=list,
+        max_length=MAX_ALIASES,
+        description="other names of the programme in reports (2-80 characters each, at most 20)",
+    )
     sources: list[str] = Field(default_factory=list)
     partners: list[Partner] = Field(default_factory=list)
     training: list[TrainingRun] = Field(default_factory=list)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from gigawatt.catalog import Catalog, Entry, Quantity, load_catalog
+from gigawatt.claims.scope import Context, Tie, contexts, find_tie, name_pattern, scenario_names
 from gigawatt.units import MONTH_S, YEAR_S
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class Reading:
     model: Figure
     ratio: float
     verdict: str
+    difference: float | None = None  # dates: claim minus model, in years (ratio is NaN)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,7 +83,15 @@ class Reading:
             "model": self.model.to_dict(),
             "ratio": _finite(self.ratio),
             "verdict": self.verdict,
+            "difference": None if self.difference is None else _finite(self.difference),
         }
+
+    @property
+    def how(self) -> str:
+        """How far the claim is from the model: a ratio, or for dates a difference in years."""
+        if self.difference is not None:
+            return f"{self.difference:+.1f} years"
+        return f"{self.ratio:.2g}x"
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,9 @@ class Verdict:
     fits: str | None = None
     readings: tuple[Reading, ...] = ()
     figures: tuple[Figure, ...] = ()  # what the claim implies, beyond ``model``
+    scenario: str | None = None  # the scenario whose plan the claim was read against
+    tied_by: str | None = None  # the words of its context that tied it to that scenario
+    difference: float | None = None  # dates: claim minus model, in years
 
     @property
     def sources(self) -> list[str]:
@@ -116,6 +129,9 @@ class Verdict:
             "readings": [r.to_dict() for r in self.readings],
             "figures": [f.to_dict() for f in self.figures],
             "sources": self.sources,
+            "scenario": self.scenario,
+            "tied_by": self.tied_by,
+            "difference": None if self.difference is None else _finite(self.difference),
         }
 
 
@@ -133,6 +149,7 @@ class Desk:
     catalog: Catalog
     book: PriceBook
     words: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, scenario: Scenario, catalog: Catalog | None = None) -> Desk:
@@ -154,7 +171,8 @@ class Desk:
         econ = None if scenario is None else scenario.economics
         if econ is not None:
             book = book.with_overrides(econ.prices)
-        return cls(plan.scenario, plan, cat, book, load_words())
+        aliases = () if scenario is None else tuple(scenario.aliases)
+        return cls(plan.scenario, plan, cat, book, load_words(), aliases)
 
     # figures of the plan (None where the scenario has no such stage)
     def headline(self, key: str) -> tuple[float, float, float] | None:
@@ -192,15 +210,27 @@ class Desk:
         q = [quarter_index(str(x)) for x in build["quarter"]]
         return (max(q) - min(q) + 1) * YEAR_S / 4.0
 
+    def tie(self, context: Context) -> Tie | None:
+        """How ``context`` names the scenario (its name or an alias), nearest part first."""
+        return find_tie(self.scenario, _names(self.scenario, self.aliases), context)
+
     def names(self, sentence: str) -> bool:
-        """Whether ``sentence`` names the scenario: its name's words (four letters or more,
-        outside brackets), two of them where the name has two or more."""
-        words = re.findall(r"[^\W\d_]{4,}", re.sub(r"\(.*?\)", "", self.scenario).lower())
-        if not words:
-            return False
-        said = set(re.findall(r"[^\W\d_]+", sentence.lower()))
-        hits = sum(any(w in s for s in said) for w in set(words))
-        return hits >= min(2, len(set(words)))
+        """Whether ``sentence`` names the scenario by its name or an alias."""
+        return self.tie(Context.of_sentence(sentence)) is not None
+
+    def sites_named(self, context: Context) -> list[tuple[Mapping[str, Any], Tie]]:
+        """The scenario's sites that ``context`` names (a site id's first word, "abilene"),
+        each with its tie, nearest first."""
+        sites = self.plan.tables.get("sites")
+        if sites is None or sites.empty:
+            return []
+        found = []
+        for row in sites.to_dict("records"):
+            site = str(row["site"])
+            tie = find_tie(site, name_pattern([site.split("-")[0]]), context)
+            if tie is not None:
+                found.append((row, tie))
+        return sorted(found, key=lambda x: x[1].rank)
 
     def scope(self, entry_id: str) -> Entry:
         return self.catalog.get("claims", entry_id)
@@ -208,6 +238,11 @@ class Desk:
     @property
     def tolerance(self) -> Quantity:
         return self.scope("claim-tolerance").q("factor")
+
+
+@lru_cache(maxsize=64)
+def _names(name: str, aliases: tuple[str, ...]) -> re.Pattern[str] | None:
+    return name_pattern(scenario_names(name, aliases))
 
 
 @lru_cache(maxsize=1)
@@ -265,26 +300,36 @@ def read_scopes(c: Claim, desk: Desk, scopes: Sequence[tuple[str, Figure]]) -> l
     ]
 
 
+def _distance(r: Reading) -> float:
+    if r.difference is not None:
+        return abs(r.difference)
+    return abs(math.log(r.ratio)) if 0 < r.ratio < math.inf else math.inf
+
+
 def best(readings: Sequence[Reading]) -> Reading:
-    """The reading the claim fits best: the smallest |log ratio|."""
-    return min(readings, key=lambda r: abs(math.log(r.ratio)) if 0 < r.ratio < math.inf else 1e9)
+    """The reading the claim fits best: consistent first, then the smallest |log ratio| (for
+    dates, the smallest difference in years)."""
+    return min(readings, key=lambda r: (r.verdict != CONSISTENT, _distance(r)))
 
 
 def _verdict_of(
     quantity: str, readings: Sequence[Reading], why: str, figures: Iterable[Figure] = ()
 ) -> Verdict:
     b = best(readings)
-    others = "; ".join(f"{r.scope}: {r.ratio:.2g}x ({r.verdict})" for r in readings if r is not b)
+    others = "; ".join(f"{r.scope}: {r.how} ({r.verdict})" for r in readings if r is not b)
     fits = b.scope if b.verdict == CONSISTENT else None
+    what = "claim minus model" if b.difference is not None else "claim/model"
     lead = (
-        f"Fits {b.scope} (claim/model {b.ratio:.2g}x)."
+        f"Fits {b.scope} ({what} {b.how})."
         if fits
-        else f"Fits no scope; closest is {b.scope} at {b.ratio:.2g}x."
+        else f"Fits no scope; closest is {b.scope} at {b.how}."
     )
     text = " ".join(x for x in (lead, f"Other readings: {others}." if others else "", why) if x)
+    ratio = None if b.difference is not None else b.ratio
     return Verdict(
-        b.verdict, quantity, b.model, b.ratio, text, fits, tuple(readings), tuple(figures)
-    )
+        b.verdict, quantity, b.model, ratio, text, fits, tuple(readings), tuple(figures),
+        difference=b.difference,
+    )  # fmt: skip
 
 
 def _scaled(name: str, base: Figure, factors: tuple[float, float, float], source: str) -> Figure:
@@ -301,12 +346,28 @@ def _plan_source(desk: Desk, what: str) -> str:
 
 
 # --- evaluators --------------------------------------------------------------------------------
-Evaluator = Callable[["Claim", Desk, Sequence["Claim"]], Verdict]
+@dataclass(frozen=True)
+class Case:
+    """A claim as an evaluator sees it: the other claims of its sentence, its context and how
+    that context ties it to the desk's scenario (None: the context names no scenario)."""
+
+    claim: Claim
+    mates: tuple[Claim, ...] = ()
+    context: Context | None = None
+    tie: Tie | None = None
+
+    @property
+    def around(self) -> Context:
+        return self.context or Context.of_sentence(self.claim.sentence)
 
 
-def _wafers(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+Evaluator = Callable[[Case, Desk], Verdict]
+
+
+def _wafers(case: Case, desk: Desk) -> Verdict:
     """DRAM wafers per month against the supply stage's peak, read as the scenario's
     programme, as all the buyer's announced deals and as an ambition of GW per week."""
+    c = case.claim
     claim = desk.plan.claim
     wpw, it = desk.wafers_per_w(), desk.headline("it_power_w")
     if claim is None or wpw is None or it is None or it[1] <= 0:
@@ -364,8 +425,9 @@ def _year_key(wpm: Mapping[str, Any], year: int | None) -> str:
     return f"y{pick}"
 
 
-def _hbm_share(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+def _hbm_share(case: Case, desk: Desk) -> Verdict:
     """A market share of HBM against the named makers' share of HBM (TSV) wafer capacity."""
+    c = case.claim
     vendors = _hbm_vendors(desk)
     said = c.sentence.lower()
     named = [v for v in vendors if re.search(rf"\b{re.escape(v.split('-')[0])}\b", said)]
@@ -431,9 +493,10 @@ def _counts(mates: Sequence[Claim]) -> list[Claim]:
     return [m for m in mates if m.quantity == "count" and m.item in ACCELERATOR_ITEMS]
 
 
-def _deal(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+def _deal(case: Case, desk: Desk) -> Verdict:
     """A chip deal's value: the units it buys at catalog prices, and against a count of
     units stated in the same sentence."""
+    c, mates = case.claim, case.mates
     values = claim_values(c)
     named = _named_accelerator(c.sentence, desk)
     acc = named or _main_accelerator(desk)
@@ -480,13 +543,44 @@ def _budget_figures(usd: float, desk: Desk) -> list[Figure]:
                 _plan_source(desk, "economics: capex and build-out"),
             )
         )
+    span = desk.build_span_s()
+    if capex is not None and span and capex[1] > 0:
+        per_s = tuple(x / span for x in capex)  # the scenario's capex per s of its build-out
+        figs.append(
+            Figure(
+                "time the budget pays at the scenario's capex per year of build-out",
+                usd / per_s[2], usd / per_s[1], usd / per_s[0], "s",
+                _plan_source(desk, "economics and build-out schedule"),
+            )
+        )  # fmt: skip
     return figs
 
 
-def _budget(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+def _year_of(iso: str | None) -> int | None:
+    found = re.match(r"(\d{4})", iso or "")
+    return int(found.group(1)) if found else None
+
+
+def _spent_through(desk: Desk, year: int) -> Figure | None:
+    """The scenario's capex and opex from its first year through ``year`` (cash-flow table)."""
+    cash = desk.plan.tables.get("cashflow")
+    if cash is None or cash.empty:
+        return None
+    rows = cash[cash["year"].astype(int) <= year]
+    lo, mid, hi = (
+        float(rows[f"capex_usd{k}"].sum() + rows[f"opex_usd{k}"].sum())
+        for k in ("_low", "", "_high")
+    )
+    first = int(cash["year"].min())
+    name = f"capex and opex of the scenario {first}-{year}"
+    return Figure(name, lo, mid, hi, "USD", _plan_source(desk, "economics: cash flow"))
+
+
+def _budget(case: Case, desk: Desk) -> Verdict:
     """A budget: what it buys (GW, accelerators, years of operation); against the scenario's
     capex where the sentence names the scenario, and against the all-in capex of a power
     stated in the same sentence."""
+    c, mates = case.claim, case.mates
     values = claim_values(c)
     if values is None:
         return Verdict(CANNOT_CHECK, "budget", why=f"no USD rate for {c.unit} in the catalog")
@@ -496,14 +590,24 @@ def _budget(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
         f"It builds {figs[0].low / W_PER_GW:.2g}-{figs[0].high / W_PER_GW:.2g} GW (facility) "
         "at the catalog's all-in capex per W"
     )
-    what += f" or {figs[1].likely:,.0f} accelerators at the scenario's mix." if figs[1:] else "."
+    accs = [f for f in figs if f.unit == "1"]
+    what += f" or {accs[0].likely:,.0f} accelerators at the scenario's mix." if accs else "."
+    years = [f for f in figs if f.unit == "s"]
+    if years:
+        what += f" It pays {years[0].likely / YEAR_S:.2g} years of the scenario's build-out."
     scopes: list[tuple[str, Figure]] = []
     capex, opex = desk.headline("capex_usd"), desk.headline("opex_usd_per_year")
-    if capex is not None and desk.names(c.sentence):
+    if capex is not None and case.tie is not None:
         fig = Figure("capex of the scenario", *capex, "USD", _plan_source(desk, "economics"))
         scopes.append((f"the scenario {desk.scenario!r}", fig))
         if opex is not None and usd > capex[1] and opex[1] > 0:
             what += f" Beyond the capex it pays {(usd - capex[1]) / opex[1]:.1f} years of opex."
+        year = _year_of(c.when_date)
+        spent = None if year is None else _spent_through(desk, year)
+        if spent is not None and spent.likely > 0:
+            scopes.append((f"the scenario's spending through {year} ({c.when})", spent))
+        elif spent is not None:
+            what += f" The scenario spends nothing through {year} ({c.when})."
     powers = [m for m in mates if m.quantity == "power" and m.value > 0]
     if powers:
         item = desk.book.item("stargate-all-in")
@@ -517,37 +621,35 @@ def _budget(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
     return _verdict_of("budget", read_scopes(c, desk, scopes), what, figs)
 
 
-def _power_scopes(c: Claim, desk: Desk) -> list[tuple[str, Figure]]:
-    """The scopes a power claim's sentence names: the scenario, one of its sites, the buyer."""
+def _power_scopes(case: Case, desk: Desk) -> list[tuple[str, Figure]]:
+    """The scopes a power claim's context names: the scenario, its sites, the buyer."""
     scopes: list[tuple[str, Figure]] = []
     it, fac = desk.headline("it_power_w"), desk.headline("facility_power_w")
-    if it is not None and desk.names(c.sentence):
+    if it is not None and case.tie is not None:
         top = fac[1] if fac is not None else it[1]
         src = _plan_source(desk, "bom and facility: IT and facility power")
         fig = Figure("IT to facility power", it[1], it[1], top, "W", src)
         scopes.append((f"the scenario {desk.scenario!r}", fig))
-    sites = desk.plan.tables.get("sites")
-    if sites is not None and not sites.empty:
-        said = c.sentence.lower()
-        for _, row in sites.iterrows():
-            site = str(row["site"])
-            if re.search(rf"\b{re.escape(site.split('-')[0])}\b", said):
-                fig = Figure(
-                    f"IT to peak facility power of {site}",
-                    float(row["it_w"]), float(row["it_w"]), float(row["facility_w_peak"]), "W",
-                    _plan_source(desk, "facility: sites"),
-                )  # fmt: skip
-                scopes.append((f"the site {site}", fig))
+    for row, tie in desk.sites_named(case.around):
+        site = str(row["site"])
+        fig = Figure(
+            f"IT to peak facility power of {site}",
+            float(row["it_w"]), float(row["it_w"]), float(row["facility_w_peak"]), "W",
+            _plan_source(desk, "facility: sites"),
+        )  # fmt: skip
+        scopes.append((f"the site {site} ({tie.why})", fig))
     deals = desk.scope("scope-announced-deals")
-    if re.search(rf"\b{re.escape(str(deals.get('buyer')))}\b", c.sentence, re.IGNORECASE):
+    buyer = find_tie(str(deals.name), name_pattern([str(deals.get("buyer"))]), case.around)
+    if buyer is not None and buyer.rank == 0:  # the buyer is named everywhere: its sentence only
         q = deals.q("power")
         scopes.append((str(deals.name), Figure("power of the deals", *q.range, "W", q.source)))
     return scopes
 
 
-def _power(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+def _power(case: Case, desk: Desk) -> Verdict:
     """A power: against the scenario, a named site or the buyer's deals; what it implies in
     accelerators and DRAM wafers at the scenario's mix."""
+    c = case.claim
     figs: list[Figure] = []
     it, total = desk.headline("it_power_w"), sum(desk.accelerators.values())
     if it is not None and it[1] > 0 and total > 0:
@@ -565,15 +667,16 @@ def _power(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
     if wpw is not None and what:
         what += f", whose memory takes {c.value * wpw:,.0f} DRAM wafers"
     what = what + "." if what else ""
-    scopes = _power_scopes(c, desk)
+    scopes = _power_scopes(case, desk)
     if not scopes:
         return Verdict(CANNOT_CHECK, "power", why=what, figures=tuple(figs))
     return _verdict_of("power", read_scopes(c, desk, scopes), what, figs)
 
 
-def _power_rate(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+def _power_rate(case: Case, desk: Desk) -> Verdict:
     """Power added per second ("1 GW a week") against the stated ambition and the
     scenario's average build rate."""
+    c = case.claim
     amb = desk.scope("scope-gigawatt-a-week")
     rate = amb.q("power").get() / amb.q("period").get()
     scopes = [
@@ -592,9 +695,10 @@ def _power_rate(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
     return _verdict_of("power_added_per_s", read_scopes(c, desk, scopes), why)
 
 
-def _fleet(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
+def _fleet(case: Case, desk: Desk) -> Verdict:
     """A count of accelerators in a sentence naming the scenario against its fleet (of the
     accelerator named, if any); otherwise the IT power it implies."""
+    c = case.claim
     acc = desk.accelerators
     named = _named_accelerator(c.sentence, desk)
     it = desk.headline("it_power_w")
@@ -607,7 +711,7 @@ def _fleet(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
     what = f"At the scenario's mix they draw {figs[0].likely / 1e6:,.0f} MW of IT." if figs else ""
     src = _plan_source(desk, "build-out")
     scopes: list[tuple[str, Figure]] = []
-    if not desk.names(c.sentence):
+    if not case.tie is not None:
         return Verdict(CANNOT_CHECK, "fleet_accelerators", why=what, figures=tuple(figs))
     if named in acc:
         n = acc[str(named)]
@@ -629,6 +733,210 @@ def _fleet(c: Claim, desk: Desk, mates: Sequence[Claim]) -> Verdict:
     return _verdict_of("fleet_accelerators", read_scopes(c, desk, scopes), what, figs)
 
 
+# --- dates, spans, capex per W, energy and sites ---------------------------------------------
+def _quarter_years(q: str) -> tuple[float, float]:
+    """(start, end) of a quarter ("2028Q4") in calendar years."""
+    year, n = int(q[:4]), int(q[-1])
+    return year + (n - 1) / 4.0, year + n / 4.0
+
+
+def _schedule(desk: Desk) -> list[tuple[str, Figure]]:
+    """The scenario's schedule as (scope, start / completion / completion in years): its
+    sites ready, its accelerator deliveries and its capex spent."""
+    out: list[tuple[str, Figure]] = []
+    mods = desk.plan.tables.get("site_buildout")
+    if mods is not None and not mods.empty and "ready_year" in mods:
+        r = mods["ready_year"].astype(float)
+        out.append(("the scenario's sites ready", Figure(
+            "first and last building ready", float(r.min()), float(r.max()), float(r.max()),
+            "year", _plan_source(desk, "facility: site build-out"),
+        )))  # fmt: skip
+    build = desk.plan.tables.get("build_out")
+    if build is not None and not build.empty:
+        spans = [_quarter_years(str(q)) for q in build["quarter"]]
+        a, b = min(x[0] for x in spans), max(x[1] for x in spans)
+        out.append(("the scenario's accelerator deliveries", Figure(
+            "first to last delivery quarter", a, b, b, "year",
+            _plan_source(desk, "supply: build-out schedule"),
+        )))  # fmt: skip
+    capex = desk.plan.tables.get("capex_by_year")
+    if capex is not None and not capex.empty:
+        years = capex.loc[capex["capex_usd"] > 0, "year"].astype(int)
+        if not years.empty:
+            a, b = float(years.min()), float(years.max() + 1)
+            out.append(("the scenario's capex spent", Figure(
+                "first to last year of capex", a, b, b, "year",
+                _plan_source(desk, "economics: capex by year"),
+            )))  # fmt: skip
+    return out
+
+
+DEADLINE = ("by", "before", "end")
+START = ("from", "since", "after", "start")
+
+
+def _date_span(c: Claim) -> tuple[float, float]:
+    """(start, end) in years of a date claim: a year or span of years runs to its end."""
+    lo = c.low if c.low is not None else c.value
+    hi = c.high if c.high is not None else c.value
+    whole_years = bool(re.fullmatch(r"\d{4}(/\d{4})?", c.date or ""))
+    return lo, hi + 1.0 if whole_years or c.date is None else hi
+
+
+def judge_date(
+    span: tuple[float, float], qualifier: str | None, fig: Figure, tol: float
+) -> Reading:
+    """A date against a schedule (years), widened by ``tol`` years: a deadline ("bis 2027")
+    is met when the model completes by it; a start ("ab", "seit") when the model starts near
+    it; any other date when it overlaps the model's start-completion window."""
+    a, b = span
+    if qualifier in DEADLINE:
+        diff = b - fig.likely
+        ok = diff >= -tol
+    elif qualifier in START:
+        diff = a - fig.low
+        ok = abs(diff) <= tol
+    else:
+        diff = b - fig.low if b < fig.low else a - fig.high if a > fig.high else 0.0
+        ok = abs(diff) <= tol
+    return Reading("", fig, math.nan, CONSISTENT if ok else IMPLAUSIBLE, diff)
+
+
+def _date(case: Case, desk: Desk) -> Verdict:
+    """A date or year in a context naming the scenario against its schedule."""
+    c = case.claim
+    tol = desk.scope("date-tolerance").q("tolerance").get() / YEAR_S
+    span = _date_span(c)
+    readings = [replace(judge_date(span, c.qualifier, f, tol), scope=s) for s, f in _schedule(desk)]
+    if not readings:
+        return Verdict(CANNOT_CHECK, "schedule", why="the scenario has no schedule")
+    kind = "a date"
+    if c.qualifier in DEADLINE or c.qualifier in START:
+        kind = "a deadline" if c.qualifier in DEADLINE else "a start"
+    said = f"by {span[1]:g}" if kind == "a deadline" else f"{span[0]:g}-{span[1]:g}"
+    why = f"Read as {kind} ({said}, in years) with {tol:g} years of tolerance."
+    return _verdict_of("schedule", readings, why)
+
+
+def _span(case: Case, desk: Desk) -> Verdict:
+    """A horizon ("in den nächsten Jahren") or duration in a context naming the scenario
+    against the time its build-out and its capex take."""
+    c = case.claim
+    if c.value <= 0:
+        return Verdict(NO_MODEL, why="a time in the past has no model quantity")
+    scopes: list[tuple[str, Figure]] = []
+    span = desk.build_span_s()
+    if span:
+        src = _plan_source(desk, "supply: build-out schedule")
+        fig = Figure("first to last delivery", span, span, span, "s", src)
+        scopes.append(("the scenario's build-out", fig))
+    capex = [f for s, f in _schedule(desk) if s == "the scenario's capex spent"]
+    if capex:
+        t = (capex[0].high - capex[0].low) * YEAR_S
+        fig = Figure("years with capex", t, t, t, "s", capex[0].source)
+        scopes.append(("the scenario's capex years", fig))
+    if not scopes:
+        return Verdict(CANNOT_CHECK, "schedule_span", why="the scenario has no schedule")
+    why = f"The claim spans {c.value / YEAR_S:.2g} years."
+    return _verdict_of("schedule_span", read_scopes(c, desk, scopes), why)
+
+
+def _per_w(c: Claim, book: PriceBook) -> tuple[float, float, float] | None:
+    """(low, value, high) of a cost per W in USD/W."""
+    lo = c.low if c.low is not None else c.value
+    hi = c.high if c.high is not None else c.value
+    if c.value_usd is not None and c.value:
+        k = c.value_usd / c.value
+    else:
+        from gigawatt.economics.pricebook import convert
+        from gigawatt.errors import CatalogError, InputError
+
+        try:
+            k = float(convert(1.0, c.unit.split("/")[0], "USD", book))
+        except (CatalogError, InputError):
+            return None
+    return lo * k, c.value * k, hi * k
+
+
+def _capex_per_power(case: Case, desk: Desk) -> Verdict:
+    """Capex per W ("USD 50 B per GW") against the catalog's all-in cost per W and the
+    scenario's capex per W of IT and of facility power."""
+    c = case.claim
+    values = _per_w(c, desk.book)
+    if values is None:
+        return Verdict(CANNOT_CHECK, "capex_per_w", why=f"no USD rate for {c.unit} in the catalog")
+    item = desk.book.item("stargate-all-in")
+    lo, mid, hi = item.unit_price()
+    src = f"{item.name}: {item.source}"
+    scopes = [
+        ("the catalog's all-in cost per W", Figure("all-in capex per W", lo, mid, hi, "USD/W", src))
+    ]
+    capex = desk.headline("capex_usd")
+    for key, what in (("it_power_w", "IT"), ("facility_power_w", "facility")):
+        w = desk.headline(key)
+        if capex is not None and w is not None and w[1] > 0:
+            src = _plan_source(desk, f"economics and {what} power")
+            a, b, c_ = (x / w[1] for x in capex)
+            fig = Figure(f"capex per W of {what}", a, b, c_, "USD/W", src)
+            scopes.append((f"the scenario's capex per W of {what}", fig))
+    tol = desk.tolerance.get()
+    readings = [
+        Reading(s, f, _ratio(values[1], f), judge(values, c.qualifier, f, tol)) for s, f in scopes
+    ]
+    why = f"The claim is USD {values[1] * W_PER_GW / 1e9:.3g} B per GW."
+    return _verdict_of("capex_per_w", readings, why)
+
+
+def _annual_energy(desk: Desk) -> Figure | None:
+    """A year's energy of the scenario at full build-out: IT energy at the power drawn, at
+    the sites' mean PUE, and at the facility's peak power all year."""
+    it, fac = desk.headline("it_power_w"), desk.headline("facility_power_w")
+    sites = desk.plan.tables.get("sites")
+    if it is None or fac is None or sites is None or sites.empty:
+        return None
+    it_j = float(sites["it_energy_j"].sum())
+    pue = float(sites["facility_energy_j"].sum()) / it_j if it_j > 0 else 1.0
+    drawn = float(sites["it_w_drawn"].sum()) / max(float(sites["it_w"].sum()), 1.0)
+    low = it[1] * drawn * YEAR_S
+    high = max(fac[1] * YEAR_S, low * pue)
+    name = "a year's IT to facility energy at full build-out"
+    return Figure(name, low, low * pue, high, "J", _plan_source(desk, "facility: sites"))
+
+
+def _energy(case: Case, desk: Desk) -> Verdict:
+    """Energy (TWh, read as a year's) or energy per time against the scenario's annual
+    facility energy; what mean power it implies."""
+    c = case.claim
+    k = YEAR_S if c.quantity == "energy_rate" else 1.0  # J/s -> J per year
+    mean_w = c.value * k / YEAR_S
+    src = "a year of 365.25 days"
+    implied = (Figure("mean power over a year", mean_w, mean_w, mean_w, "W", src),)
+    what = f"As a year's energy it is {mean_w / W_PER_GW:.3g} GW on average."
+    fig = _annual_energy(desk)
+    if case.tie is None or fig is None:
+        return Verdict(CANNOT_CHECK, "annual_energy", why=what, figures=implied)
+    year = replace(c, value=c.value * k, low=None if c.low is None else c.low * k,
+                   high=None if c.high is None else c.high * k)  # fmt: skip
+    readings = read_scopes(year, desk, [(f"the scenario {desk.scenario!r}", fig)])
+    return _verdict_of("annual_energy", readings, what, implied)
+
+
+def _sites(case: Case, desk: Desk) -> Verdict:
+    """A count of data centres in a context naming the scenario against its sites (low,
+    likely) and its buildings (high)."""
+    c = case.claim
+    sites, mods = desk.plan.tables.get("sites"), desk.plan.tables.get("site_buildout")
+    if case.tie is None or sites is None or sites.empty:
+        why = "its context names no scenario" if case.tie is None else "the scenario has no sites"
+        return Verdict(CANNOT_CHECK, "sites", why=why)
+    n = float(len(sites))
+    m = float(len(mods)) if mods is not None and not mods.empty else n
+    src = _plan_source(desk, "facility: sites")
+    fig = Figure("sites (and buildings) of the scenario", n, n, max(n, m), "1", src)
+    scope = f"the scenario {desk.scenario!r}"
+    return _verdict_of("sites", read_scopes(c, desk, [(scope, fig)]), "")
+
+
 # --- the registry ------------------------------------------------------------------------------
 ACCELERATOR_ITEMS = ("gpu", "accelerator", "chip")
 
@@ -636,7 +944,8 @@ ACCELERATOR_ITEMS = ("gpu", "accelerator", "chip")
 @dataclass(frozen=True)
 class Link:
     """Claims of these kinds, units and items (empty: any), whose sentence matches ``words``
-    (a name in link.yaml; None: any), speak of ``model_quantity``."""
+    (a name in link.yaml; None: any), speak of ``model_quantity``. With ``needs_tie`` only a
+    claim whose context names a scenario does (a year or a horizon says nothing alone)."""
 
     model_quantity: str
     kinds: tuple[str, ...]
@@ -644,6 +953,7 @@ class Link:
     units: tuple[str, ...] = ()
     items: tuple[str, ...] = ()
     words: str | None = None
+    needs_tie: bool = False
 
     def matches(self, c: Claim, words: Mapping[str, re.Pattern[str]]) -> bool:
         return (
@@ -659,9 +969,14 @@ LINKS: tuple[Link, ...] = (
     Link("hbm_market_share", ("share",), _hbm_share, ("1",), words="hbm"),
     Link("chip_deal_units", ("money",), _deal, words="deal"),
     Link("budget", ("money",), _budget),
+    Link("capex_per_w", ("capex_per_power",), _capex_per_power),
     Link("power", ("power",), _power, ("W",)),
     Link("power_added_per_s", ("power_rate",), _power_rate, ("W/s",)),
+    Link("annual_energy", ("energy", "energy_rate"), _energy, ("J", "J/s", "W")),
     Link("fleet_accelerators", ("count",), _fleet, ("1",), ACCELERATOR_ITEMS),
+    Link("sites", ("count",), _sites, ("1",), ("data_center",), needs_tie=True),
+    Link("schedule", ("date",), _date, ("year",), needs_tie=True),
+    Link("schedule_span", ("horizon", "duration"), _span, ("s",), needs_tie=True),
 )
 
 
@@ -671,20 +986,122 @@ def link(c: Claim, words: Mapping[str, re.Pattern[str]] | None = None) -> Link |
     return next((x for x in LINKS if x.matches(c, w)), None)
 
 
-def check_claim(c: Claim, desk: Desk, mates: Sequence[Claim] = ()) -> Verdict:
-    """The verdict on one claim; ``mates`` are the other claims of its sentence."""
+def _untied(found: Link) -> Verdict:
+    return Verdict(
+        NO_MODEL,
+        found.model_quantity,
+        why=f"its context names no scenario, so this {found.model_quantity} has no model quantity",
+    )
+
+
+def _tied_why(v: Verdict, desk: Desk, tie: Tie | None) -> Verdict:
+    """The verdict with the scenario it was read against and the words that tied it."""
+    if tie is None:
+        lead = f"Its context names no scenario (the plan of {desk.scenario!r} where one is needed)."
+    else:
+        lead = f"Read against {desk.scenario!r}: {tie.why}."
+    why = f"{lead} {v.why}".strip()
+    return replace(v, why=why, scenario=desk.scenario, tied_by=None if tie is None else tie.why)
+
+
+def check_claim(
+    c: Claim, desk: Desk, mates: Sequence[Claim] = (), context: Context | None = None
+) -> Verdict:
+    """The verdict on one claim read against ``desk``; ``mates`` are the other claims of
+    its sentence and ``context`` the text around it (default: its sentence)."""
     found = link(c, desk.words)
     if found is None:
         return Verdict(NO_MODEL, why=f"no model quantity for a {c.quantity} in {c.unit}")
-    return found.evaluate(c, desk, [m for m in mates if m is not c])
+    ctx = context or Context.of_sentence(c.sentence)
+    tie = desk.tie(ctx)
+    if found.needs_tie and tie is None:
+        return _untied(found)
+    case = Case(c, tuple(m for m in mates if m is not c), ctx, tie)
+    return _tied_why(found.evaluate(case, desk), desk, tie)
 
 
-def check_claims(claims: Sequence[Claim], desk: Desk) -> list[Verdict]:
-    """A verdict for each claim, each read with the other claims of its sentence."""
+class Bench:
+    """The scenarios a report's claims may be read against. A claim goes to the scenario its
+    context names nearest (its sentence before the sentences before it, before its
+    paragraph; on a tie the first given), or to the first scenario where its context names
+    none. Each scenario is planned at most once, when the first claim that links to a
+    model quantity goes to it."""
+
+    def __init__(
+        self,
+        scenarios: Sequence[Scenario],
+        catalog: Catalog | None = None,
+        make_desk: Callable[[Scenario], Desk] | None = None,
+    ) -> None:
+        if not scenarios:
+            raise ValueError("a bench needs at least one scenario")
+        self.scenarios = list(scenarios)
+        self._make = make_desk or (lambda s: Desk.of(s, catalog))
+        self._desks: dict[int, Desk] = {}
+
+    @classmethod
+    def of_desk(cls, desk: Desk) -> Bench:
+        """A bench of one desk that is already planned."""
+        from gigawatt.scenario import Scenario
+
+        bench = cls([Scenario(name=desk.scenario, aliases=list(desk.aliases))])
+        bench._desks[0] = desk
+        return bench
+
+    @property
+    def planned(self) -> list[str]:
+        """The names of the scenarios planned so far, in order."""
+        return [self.scenarios[i].name for i in sorted(self._desks)]
+
+    def choose(self, context: Context) -> tuple[int, Tie | None]:
+        """The scenario a claim with this context goes to, and the tie (None: untied)."""
+        ties = [
+            (i, find_tie(s.name, _names(s.name, tuple(s.aliases)), context))
+            for i, s in enumerate(self.scenarios)
+        ]
+        found = [(t.rank, i, t) for i, t in ties if t is not None]
+        if not found:
+            return 0, None
+        _, i, tie = min(found, key=lambda x: (x[0], x[1]))
+        return i, tie
+
+    def desk(self, i: int) -> Desk:
+        if i not in self._desks:
+            self._desks[i] = self._make(self.scenarios[i])
+        return self._desks[i]
+
+
+def check_all(
+    claims: Sequence[Claim], bench: Bench, texts: Mapping[str, str] | None = None
+) -> list[Verdict]:
+    """A verdict for each claim, read against the scenario its context names (``texts``:
+    each report's text by file, for the sentences and paragraph around a claim)."""
+    w = load_words()
     by_sentence: dict[tuple[str, str], list[Claim]] = {}
     for c in claims:
         by_sentence.setdefault((c.file, c.sentence), []).append(c)
-    return [check_claim(c, desk, by_sentence[(c.file, c.sentence)]) for c in claims]
+    out = []
+    for c, ctx in zip(claims, contexts(claims, dict(texts or {})), strict=True):
+        found = link(c, w)
+        if found is None:
+            out.append(Verdict(NO_MODEL, why=f"no model quantity for a {c.quantity} in {c.unit}"))
+            continue
+        i, tie = bench.choose(ctx)
+        if found.needs_tie and tie is None:
+            out.append(_untied(found))
+            continue
+        desk = bench.desk(i)
+        mates = tuple(m for m in by_sentence[(c.file, c.sentence)] if m is not c)
+        out.append(_tied_why(found.evaluate(Case(c, mates, ctx, tie), desk), desk, tie))
+    return out
+
+
+def check_claims(
+    claims: Sequence[Claim], desk: Desk, texts: Mapping[str, str] | None = None
+) -> list[Verdict]:
+    """A verdict for each claim against one desk, each read with the other claims of its
+    sentence and, where ``texts`` are given, the sentences and paragraph around it."""
+    return check_all(claims, Bench.of_desk(desk), texts)
 
 
 def needs_plan(claims: Iterable[Claim]) -> bool:

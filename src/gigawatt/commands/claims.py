@@ -1,6 +1,7 @@
 """`gigawatt claims`: the quantitative claims of reports (German or English), normalised to
-SI units or to a currency with its USD value, each checked against one plan of a scenario,
-as a table, JSON or an HTML claim report."""
+SI units or to a currency with its USD value, each checked against the plan of the scenario
+its context names (one of --scenario, or of the shipped scenarios), as a table, JSON or an
+HTML claim report."""
 
 from __future__ import annotations
 
@@ -17,6 +18,14 @@ if TYPE_CHECKING:
     from gigawatt.claims.link import Verdict
 
 DEFAULT_SCENARIO = Path("scenarios/stargate.yaml")
+SHIPPED = Path("scenarios")
+
+
+def shipped_scenarios(folder: Path = SHIPPED, home: Path = DEFAULT_SCENARIO) -> list[Path]:
+    """The shipped scenario files, ``home`` first (claims whose context names no scenario are
+    read against it); just ``home`` where the folder holds no other."""
+    found = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    return [home, *(f for f in found if f.resolve() != home.resolve())]
 
 
 def claim_dict(c: Claim, v: Verdict | None = None) -> dict[str, Any]:
@@ -26,17 +35,21 @@ def claim_dict(c: Claim, v: Verdict | None = None) -> dict[str, Any]:
     return claim_record(c, v)
 
 
-def _verdicts(found: list[Claim], scenario: Path) -> tuple[str, list[Verdict]]:
-    """Plan the scenario once (only when some claim links to a model quantity) and check."""
-    from gigawatt.claims.link import NO_MODEL, Desk, Verdict, check_claims, needs_plan
+def _verdicts(
+    found: list[Claim], scenarios: list[Path], texts: dict[str, str]
+) -> tuple[str, list[Verdict]]:
+    """Check each claim against the scenario its context names; each scenario is planned at
+    most once and only when a claim that links to a model quantity goes to it."""
+    from gigawatt.claims.link import NO_MODEL, Bench, Verdict, check_all, needs_plan
     from gigawatt.scenario import load_scenario
 
-    loaded = load_scenario(scenario)  # checked before any planning, even with no claims
+    loaded = [load_scenario(s) for s in scenarios]  # checked before any planning
     if not needs_plan(found):
-        why = f"no model quantity for a claim of this kind ({loaded.name})"
-        return loaded.name, [Verdict(NO_MODEL, why=why) for _ in found]
-    desk = Desk.of(loaded)
-    return loaded.name, check_claims(found, desk)
+        why = "no model quantity for a claim of this kind"
+        return loaded[0].name, [Verdict(NO_MODEL, why=why) for _ in found]
+    bench = Bench(loaded)
+    verdicts = check_all(found, bench, texts)
+    return ", ".join(bench.planned) or loaded[0].name, verdicts
 
 
 def _print_table(found: list[Claim], verdicts: list[Verdict], n_files: int, name: str) -> None:
@@ -50,6 +63,8 @@ def _print_table(found: list[Claim], verdicts: list[Verdict], n_files: int, name
         usd = "" if c.value_usd is None else f"{c.value_usd:,.3g}"
         model = "" if v.model is None else f"{v.model.likely:,.3g} {v.model.unit}"
         ratio = "" if v.ratio is None else f"{v.ratio:.2g}"
+        if v.difference is not None:
+            ratio = f"{v.difference:+.1f} years"
         t.add_row(
             c.file, c.text, c.item or c.quantity, f"{c.value:,.4g}", c.unit, usd,
             c.qualifier or "", v.verdict, model, ratio, v.fits or "",
@@ -61,8 +76,14 @@ def _print_table(found: list[Claim], verdicts: list[Verdict], n_files: int, name
 def claims(
     files: Annotated[list[Path], typer.Argument(help="reports: plain text, Markdown or HTML")],
     scenario: Annotated[
-        Path, typer.Option("--scenario", help="scenario whose plan the claims are checked against")
-    ] = DEFAULT_SCENARIO,
+        list[Path] | None,
+        typer.Option(
+            "--scenario",
+            help="scenario whose plan claims are checked against (repeatable; claims go to the "
+            "one their context names, else to the first); default: the shipped scenarios, "
+            f"{DEFAULT_SCENARIO} first",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="folder for claims.html and claims.json")
@@ -78,7 +99,7 @@ def claims(
     if out_dir is not None:
         prepare_folder(out_dir)  # a bad output place costs no planning
     found = [c for name, text in texts.items() for c in extract_claims(text, name)]
-    name, verdicts = _verdicts(found, scenario)
+    name, verdicts = _verdicts(found, scenario or shipped_scenarios(), texts)
     if out_dir is not None:
         from gigawatt.claims.report import write_claim_report
 
