@@ -228,7 +228,8 @@ def test_number_words_and_compounds(sentence: str, value: float, unit: str) -> N
     ],
 )
 def test_counts_name_their_item(sentence: str, item: str) -> None:
-    assert only(sentence, "count").item == item
+    quantity = "count_per_item" if " pro " in sentence else "count"
+    assert only(sentence, quantity).item == item
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,11 @@ numbers such as page ids are not claims), vague amounts ("Milliarden von Dollar"
 (:mod:`gigawatt.claims.when`). Where candidates overlap, the longest wins ("in den nächsten
 vier Jahren" is one horizon, not a duration). Each quantitative claim then carries the date or
 horizon written nearest to it in its sentence (``when``, ``when_date``).
+
+The language is read per sentence (a quoted English sentence in a German report is English),
+and a scale word by its own evidence: "$500 billion" is 10^9 in any text, a German "Billion"
+10^12 only in a German sentence. The report's date, stated in the text or given by the
+caller, dates horizons; the statement of it is no claim.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 from gigawatt.claims.grammar import Grammar, Language, load_grammar, parse_number
-from gigawatt.claims.when import Found, time_claims
+from gigawatt.claims.when import Found, find_report_date, time_claims
+from gigawatt.errors import InputError, Problem
 
 # calendar years: a bare four-digit integer in this span, with words between it and a counted
 # item, is a date ("im Jahr 2024 neue Chips"), not a count
@@ -41,7 +48,10 @@ class Claim:
     ``low`` and ``high`` and its midpoint as ``value``; a vague amount ("Milliarden",
     qualifier "vague") has its order of magnitude as ``value`` and ``low``. ``when`` and
     ``when_date`` are the text and ISO date of the date or horizon nearest to the claim in
-    its sentence.
+    its sentence. A ratio ("$44B per GW", "50.000 GPUs pro Gebäude") divides by a unit (its
+    SI unit then ends in "/W", "/J", "/s") or by the item named in ``per``.
+    ``report_date`` is the report's own date (ISO); None says the report states none and
+    the caller gave none, so horizons carry no calendar ``date``.
     """
 
     file: str
@@ -61,6 +71,8 @@ class Claim:
     date: str | None = None
     when: str | None = None
     when_date: str | None = None
+    per: str | None = None
+    report_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,13 +91,23 @@ def detect_language(text: str, grammar: Grammar | None = None) -> str:
     return (lettered or plain or tied)[0].code
 
 
-def _scale(word: str | None, lang: Language) -> float:
+def _scale(word: str | None, lang: Language, g: Grammar, currency_first: bool) -> float:
+    """The factor of a scale word by its own evidence: the one factor of every language
+    that has the word; where they differ ("Billion"), that of a language writing the
+    currency first when a currency stands before the amount, else the sentence's."""
     if not word:
         return 1.0
-    for pattern, factor in lang.scales:
-        if pattern.fullmatch(word):
-            return factor
-    return 1.0
+    found = [
+        (code, factor)
+        for code, other in g.languages.items()
+        for pattern, factor in other.scales
+        if pattern.fullmatch(word)
+    ]
+    if len({f for _, f in found}) > 1:
+        first = {c for c, other in g.languages.items() if other.currency_first}
+        wanted = first if currency_first else {lang.code}
+        found = [f for f in found if f[0] in wanted] or found
+    return found[0][1] if found else 1.0
 
 
 def _lookup(word: str, table: tuple[tuple[str, re.Pattern[str]], ...]) -> str | None:
@@ -114,7 +136,7 @@ def _kind(m: re.Match[str], g: Grammar) -> tuple[str, str, float, str | None] | 
     if m["unit"]:
         for pattern, unit in g.units:
             if pattern.fullmatch(m["unit"]):
-                return unit.quantity, unit.unit, unit.factor, None
+                return unit.quantity, unit.unit, unit.factor, unit.item
     if m["pct"]:
         return "share", "1", 0.01, None
     if m["item"]:
@@ -140,17 +162,42 @@ def _per_time(fields: dict[str, Any], per_s: float) -> dict[str, Any]:
     return fields | rate
 
 
+def _ratio(m: re.Match[str], g: Grammar, fields: dict[str, Any]) -> dict[str, Any]:
+    """A claim's fields divided by the unit or item after "per"/"pro" ("$44B per GW" is
+    44 USD/W); unchanged where the grammar names no such ratio."""
+    if m["den_unit"]:
+        u = next(u for p, u in g.units if p.fullmatch(m["den_unit"]))
+        den, by, per, si = u.quantity, u.factor, None, u.unit
+    elif m["den_item"]:
+        timed = m["den_time"] is not None
+        by = next(u.factor for p, u in g.units if p.fullmatch(m["den_time"])) if timed else 1.0
+        den, per, si = ("item_time" if timed else "item"), _item(m["den_item"], g), "s"
+    else:
+        return fields
+    quantity = g.ratios.get((fields["quantity"], den))
+    if quantity is None:
+        return fields
+    unit = fields["unit"] if den == "item" else f"{fields['unit']}/{si}"
+    scaled = {k: None if fields[k] is None else fields[k] / by for k in ("value", "low", "high")}
+    return fields | scaled | {"quantity": quantity, "unit": unit, "per": per}
+
+
 def _claim(m: re.Match[str], g: Grammar, lang: Language) -> dict[str, Any] | None:
     """The fields of a claim from one pattern match (None if it measures nothing)."""
     kind = _kind(m, g)
     if kind is None:
         return None
     quantity, unit, factor, item = kind
-    scale2 = _scale(m["s2"], lang)
-    scale1 = _scale(m["s1"], lang) if m["s1"] else scale2  # "100 bis 200 Mio." shares a scale
+    if item is not None and lang.naming.match(m.string, m.end()):
+        return None  # "zwei KI-Chips namens Mach-1": names, not a count
+    currency_first = m["cur_pre"] is not None
+    scale2 = _scale(m["s2"], lang, g, currency_first)
+    scale1 = _scale(m["s1"], lang, g, currency_first) if m["s1"] else scale2
     low = parse_number(m["n1"], lang) * scale1 * factor
     if item is not None and _is_date(m, low):
         return None
+    if m["word"] and low < g.min_word_count:
+        return None  # "one data center": a single item is no quantitative claim
     high = parse_number(m["n2"], lang) * scale2 * factor if m["n2"] else None
     fields = {
         "quantity": quantity,
@@ -161,6 +208,7 @@ def _claim(m: re.Match[str], g: Grammar, lang: Language) -> dict[str, Any] | Non
         "low": low if high is not None else None,
         "high": high,
     }
+    fields = _ratio(m, g, fields)
     per = m["per"] or m["per_pre"]
     if per:
         per_s = next(s for p, s in lang.per if p.fullmatch(per.strip()))
@@ -265,19 +313,84 @@ def _nearest_time(start: int, end: int, times: list[Found]) -> Found | None:
     return min(times, key=lambda t: max(t[0] - end, start - t[1]))
 
 
-def iter_claims(text: str, file: str = "<text>", language: str | None = None) -> Iterator[Claim]:
-    """Every claim of ``text`` in order of position."""
+def _report_day(report_date: str | date | None) -> date | None:
+    if report_date is None or isinstance(report_date, date):
+        return report_date
+    try:
+        return date.fromisoformat(report_date)
+    except ValueError:
+        message = f"{report_date!r} is no ISO 8601 date; give YYYY-MM-DD"
+        raise InputError([Problem("claims", "report_date", message)]) from None
+
+
+def _sentence_languages(
+    text: str, spans: list[tuple[int, int]], g: Grammar, default: str
+) -> list[str]:
+    """The language of each sentence: the one whose function words it has most of; the
+    text's language where no language leads (a short sentence, a heading)."""
+    out = []
+    for a, b in spans:
+        words = re.findall(r"[^\W\d_]+", text[a:b].lower())
+        scores = {c: sum(w in lang.markers for w in words) for c, lang in g.languages.items()}
+        best = max(scores.values())
+        leaders = [c for c, score in scores.items() if score == best]
+        out.append(leaders[0] if len(leaders) == 1 else default)
+    return out
+
+
+def _candidates(
+    text: str, g: Grammar, spans: list[tuple[int, int]], langs: list[str], report: date | None
+) -> list[Found]:
+    """Each language's candidates in the sentences of that language, longest first."""
+    found: list[Found] = []
+    for code in sorted(set(langs)):
+        lang = g.languages[code]
+        mine = [s for s, c in zip(spans, langs, strict=True) if c == code]
+        cands = [
+            *time_claims(text, g, lang, spans, report),
+            *_quantities(text, g, lang),
+            *_vague(text, g, lang),
+        ]
+        found += [
+            (f[0], f[1], f[2] | {"language": code})
+            for f in cands
+            if any(a <= f[0] < b for a, b in mine)
+        ]
+    return _longest_first(found)
+
+
+def _currency(unit: str, g: Grammar) -> bool:
+    """Whether ``unit`` is money: a currency code, alone or divided ("USD/W")."""
+    code = unit.split("/")[0]
+    return code == NO_CURRENCY or any(code == c for c, _ in g.currencies)
+
+
+def iter_claims(
+    text: str,
+    file: str = "<text>",
+    language: str | None = None,
+    report_date: str | date | None = None,
+) -> Iterator[Claim]:
+    """Every claim of ``text`` in order of position. ``language`` fixes the language of
+    every sentence (else each sentence's own, the text's where unclear); ``report_date``
+    (ISO 8601) is the report's date where the text states none or a different one."""
     g = load_grammar()
-    lang = g.languages[language or detect_language(text, g)]
     spans = sentences(text)
-    found = _longest_first(
-        [*time_claims(text, g, lang, spans), *_quantities(text, g, lang), *_vague(text, g, lang)]
-    )
+    stated = find_report_date(text, g)
+    report = _report_day(report_date) or (stated[0] if stated else None)
+    own = stated[1] if stated else []
+    default = language or detect_language(text, g)
+    langs = [default] * len(spans) if language else _sentence_languages(text, spans, g, default)
+    found = [
+        f
+        for f in _candidates(text, g, spans, langs, report)
+        if not (f[2]["quantity"] == "date" and any(f[0] < b and a < f[1] for a, b in own))
+    ]
     for a, b in spans:
         here = [f for f in found if a <= f[0] < b]
         times = [f for f in here if f[2]["quantity"] in TIME_QUANTITIES]
         for start, end, fields in here:
-            money = fields["quantity"].startswith("money")
+            unit = fields["unit"]
             when = (
                 None if fields["quantity"] in TIME_QUANTITIES else _nearest_time(start, end, times)
             )
@@ -287,14 +400,19 @@ def iter_claims(text: str, file: str = "<text>", language: str | None = None) ->
                 start=start,
                 end=end,
                 text=text[start:end].strip(),
-                value_usd=_usd(fields["value"], fields["unit"]) if money else None,
-                language=lang.code,
+                value_usd=_usd(fields["value"], unit) if _currency(unit, g) else None,
                 when=None if when is None else text[when[0] : when[1]].strip(),
                 when_date=None if when is None else when[2].get("date"),
+                report_date=None if report is None else report.isoformat(),
                 **fields,
             )
 
 
-def extract_claims(text: str, file: str = "<text>", language: str | None = None) -> list[Claim]:
+def extract_claims(
+    text: str,
+    file: str = "<text>",
+    language: str | None = None,
+    report_date: str | date | None = None,
+) -> list[Claim]:
     """The claims of ``text`` as a list (see :func:`iter_claims`)."""
-    return list(iter_claims(text, file, language))
+    return list(iter_claims(text, file, language, report_date))

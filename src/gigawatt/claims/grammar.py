@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -24,7 +24,7 @@ import yaml
 from babel.numbers import NumberFormatError, parse_decimal
 
 from gigawatt.errors import CatalogError, Problem
-from gigawatt.units import DAY_S, HOUR_S, MINUTE_S, MONTH_S, YEAR_S
+from gigawatt.units import DAY_S, HOUR_S, MINUTE_S, MONTH_S, QUARTER_S, YEAR_S
 
 GRAMMAR_FILE = "grammar.yaml"
 # a digit group: "900.000", "1,234,567", "2,5", "53,6", "500"
@@ -46,6 +46,7 @@ TIME_UNIT_S = {
     "day": DAY_S,
     "week": DAYS_PER_WEEK * DAY_S,
     "month": MONTH_S,
+    "quarter": QUARTER_S,
     "year": YEAR_S,
     "decade": YEARS_PER_DECADE * YEAR_S,
 }
@@ -53,11 +54,13 @@ TIME_UNIT_S = {
 
 @dataclass(frozen=True)
 class Unit:
-    """A physical unit word: its quantity kind, SI unit and factor to SI."""
+    """A physical unit word: its quantity kind, SI unit and factor to SI (and the item a
+    rate unit counts, "wspm" counting wafers)."""
 
     quantity: str
     unit: str
     factor: float
+    item: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class Phrase:
     high: float
     qualifier: str | None = None
     money: bool = False
+    # the calendar years or months a relative time names: ("year" | "month", low, high)
+    # offsets from the report's year or month
+    calendar: tuple[str, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,9 @@ class Language:
     vague: tuple[Phrase, ...]
     vague_pattern: re.Pattern[str]
     time: TimeWords
+    naming: re.Pattern[str]
+    year_frame: re.Pattern[str]
+    currency_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,24 @@ class Grammar:
     currencies: tuple[tuple[str, re.Pattern[str]], ...]
     units: tuple[tuple[re.Pattern[str], Unit], ...]
     items: tuple[tuple[str, re.Pattern[str]], ...]
+    # (quantity divided, what it is divided by) -> the ratio's quantity kind
+    ratios: Mapping[tuple[str, str], str]
+    report_date: ReportDateWords
+    # a number word counts items from this value on ("zwei Rechenzentren"; "one data
+    # center" is no quantitative claim)
+    min_word_count: float
+
+
+@dataclass(frozen=True)
+class ReportDateWords:
+    """How a report states its own date: cue words before a date on its line, and where a
+    dateline may stand (within ``dateline_chars`` of the start, at most
+    ``dateline_prefix_chars`` into its line)."""
+
+    cue_before: re.Pattern[str]
+    dateline_chars: int
+    dateline_prefix_chars: int
+    dateline_after: re.Pattern[str]
 
 
 def _alt(words: Iterable[str]) -> str:
@@ -169,22 +196,35 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
     currency stands before it, so that bare numbers fail here and cost nothing later; after a
     currency symbol no counted item follows ("$500 billion in data centers" is money).
     """
-    scale = _alt(w for s in lang["scales"] for w in s["words"])
+    # scale words of every language: each is read by its own evidence ("$500 billion" in a
+    # German text is English usage)
+    scale = _alt(w for lg in raw["languages"].values() for s in lg["scales"] for w in s["words"])
     units = _unit_words(raw)
+    items = _alt(_all_words(raw, "items"))
+    countable = _alt(w for k in raw.get("word_countable", []) for w in raw["items"][k]) or "(?!)"
     articles = _alt(re.escape(w) for w in lang["articles"])
     words = _alt(re.escape(w) for w in lang["number_words"] if w not in lang["articles"])
     number = (
         rf"(?:{NUMBER}|(?:{articles})(?=[\s-]+(?:{scale})(?![\w]))"
-        rf"|(?:{words})(?=[\s-]+(?:{scale}|{units})(?![\w])))"
+        rf"|(?:{words})(?=[\s-]+(?:{scale}|{units})(?![\w]))"
+        rf"|(?P<word>{words})(?=[\s-]+{ITEM_WORDS}(?:[\w.]+-)*(?:{countable})(?![\w])))"
     )
     amount = rf"(?P<NUM>{number})(?:{GAP}(?P<SCALE>{scale})(?![\w]))?"
     first = amount.replace("NUM", "n1").replace("SCALE", "s1")
-    second = amount.replace("NUM", "n2").replace("SCALE", "s2")
+    second = amount.replace("NUM", "n2").replace("SCALE", "s2").replace("?P<word>", "?:")
     before = _alt(_all_words(raw, "currencies", "before"))
     after = _alt(_all_words(raw, "currencies", "after"))
-    items = _alt(_all_words(raw, "items"))
     join = rf"(?(ropen)\s+(?:{_alt(lang['range_join'])})\s+|\s+(?:{_alt(lang['range_to'])})\s+)"
     per = _alt(w for ws in lang["per"].values() for w in ws)
+    # one word may stand between a quantity and a distributive word ("1 GW online every
+    # quarter", "50 MW IT-Leistung pro Rumpf")
+    gap = rf"(?:\s+[^\W\d][\w-]*(?=\s+(?:{_alt(lang['per_strong'])})\s))?"
+    ratio = (
+        rf"(?:{gap}\s*(?:{_alt(lang['ratio_by'])})\s*"
+        rf"(?:(?P<den_unit>{_unit_words(raw, duration=False)})(?![\w])"
+        rf"|(?P<den_item>(?:[\w.]+-)*(?:{items}))"
+        rf"(?:[\s-](?P<den_time>{_unit_words(raw, duration=True)}))?(?![\w])))?"
+    )
     tail = (
         rf"{GAP}(?:(?P<adj>{lang['currency_adjective']})\s+)?"
         rf"(?:(?P<cur_post>{after})(?![\w])|(?P<unit>{units})(?![\w])(?!-old)"
@@ -196,8 +236,8 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
         rf"(?:(?P<ropen>{_alt(lang['range_open'])})\s+)?"
         rf"(?:(?P<cur_pre>{before})\s?)?{first}"
         rf"(?:(?:{DASH}|{join})(?:{before})?\s?{second})?"
-        rf"(?:{tail}|(?(cur_pre)|(?!)))"
-        rf"(?:\s*(?P<per>{per})(?![\w])(?!\s+(?:{_alt(lang['not_a_rate'])})\b))?",
+        rf"(?:{tail}|(?(cur_pre)|(?!))){ratio}"
+        rf"(?:{gap}\s*(?P<per>{per})(?![\w])(?!\s+(?:{_alt(lang['not_a_rate'])})\b))?",
         re.IGNORECASE,
     )
 
@@ -241,6 +281,7 @@ def _time_pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern
         rf"(?:(?P<half>{_alt(t['half'])})|(?P<quarter>{_alt(t['quarter'])})))"
         rf"(?:\s+(?:{_alt(t['of'])}))?[\s/-]+(?P<hqy>{YEAR})"
         rf"|(?(cue)(?P<y1>{YEAR})(?:{join}(?P<y2>(?:19|20)?\d{{2}})(?![\w]|[.,]\d))?|(?!))"
+        rf"|(?P<fy>{YEAR})(?=,?\s+{lang['year_frame']})"
     )
     cues = _alt(w for ws in t["cues"].values() for w in ws)
     return re.compile(
@@ -260,6 +301,15 @@ def _months_s(value: Any) -> tuple[float, float]:
     return float(low) * MONTH_S, float(high) * MONTH_S
 
 
+def _calendar(spec: Mapping[str, Any] | None) -> tuple[str, int, int] | None:
+    """("year" | "month", low, high) of a ``calendar`` entry ({year: -1}, {year: [1, 5]})."""
+    if not spec:
+        return None
+    ((unit, offset),) = spec.items()
+    low, high = (offset, offset) if isinstance(offset, int) else offset
+    return str(unit), int(low), int(high)
+
+
 def _phrases(entries: Iterable[Mapping[str, Any]], kind: str) -> tuple[Phrase, ...]:
     """Vague amounts (``value``/``high``) or relative times (``months``) as phrases."""
     out = []
@@ -267,7 +317,8 @@ def _phrases(entries: Iterable[Mapping[str, Any]], kind: str) -> tuple[Phrase, .
         low, high = (
             _months_s(e["months"]) if kind == "time" else (float(e["value"]), float(e["high"]))
         )
-        out.append(Phrase(_full(e["words"]), low, high, e.get("qualifier"), kind == "money"))
+        phrase = Phrase(_full(e["words"]), low, high, e.get("qualifier"), kind == "money")
+        out.append(replace(phrase, calendar=_calendar(e.get("calendar"))))
     return tuple(out)
 
 
@@ -305,23 +356,44 @@ def _language(code: str, lang: Mapping[str, Any], raw: Mapping[str, Any]) -> Lan
         vague=_phrases(lang["vague"], "amount") + _phrases(lang["vague_money"], "money"),
         vague_pattern=_vague_pattern(lang, raw),
         time=_time_words(lang, raw),
+        naming=re.compile(rf"\s+(?:{_alt(lang['naming'])})\b", re.IGNORECASE),
+        year_frame=re.compile(rf",?\s+{lang['year_frame']}", re.IGNORECASE),
+        currency_first=bool(lang.get("currency_first", False)),
     )
 
 
 def _unit(u: Mapping[str, Any]) -> Unit:
-    factor = TIME_UNIT_S[u["time"]] if "time" in u else float(u["factor"])
-    return Unit(str(u["quantity"]), str(u["unit"]), factor)
+    if "time" in u:
+        factor = TIME_UNIT_S[u["time"]]
+    elif "per_time" in u:
+        factor = 1.0 / TIME_UNIT_S[u["per_time"]]
+    else:
+        factor = float(u["factor"])
+    item = u.get("item")
+    return Unit(str(u["quantity"]), str(u["unit"]), factor, None if item is None else str(item))
+
+
+def _report_date(raw: Mapping[str, Any]) -> ReportDateWords:
+    r = raw["report_date"]
+    return ReportDateWords(
+        cue_before=re.compile(rf"(?<![\w])(?:{_alt(r['cues'])})\b[^\n\d]{{0,24}}\Z", re.I),
+        dateline_chars=int(r["dateline_chars"]),
+        dateline_prefix_chars=int(r["dateline_prefix_chars"]),
+        dateline_after=re.compile(str(r["dateline_after"]), re.MULTILINE),
+    )
 
 
 def parse_grammar(raw: Mapping[str, Any], where: str = GRAMMAR_FILE) -> Grammar:
     """A grammar from its YAML mapping; a missing section is a CatalogError naming it."""
-    needed = ("languages", "currencies", "units", "items")
+    needed = ("languages", "currencies", "units", "items", "ratios", "report_date")
     missing = [k for k in needed if k not in raw]
     if missing:
         raise CatalogError([Problem(where, k, "section missing") for k in missing])
     try:
         languages = {c: _language(c, lang, raw) for c, lang in raw["languages"].items()}
         units = tuple((_full(u["words"]), _unit(u)) for u in raw["units"])
+        ratios = {(str(r["of"]), str(r["per"])): str(r["quantity"]) for r in raw["ratios"]}
+        report_date = _report_date(raw)
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise CatalogError([Problem(where, "languages", f"malformed: {exc}")]) from exc
     return Grammar(
@@ -331,6 +403,9 @@ def parse_grammar(raw: Mapping[str, Any], where: str = GRAMMAR_FILE) -> Grammar:
         ),
         units=units,
         items=tuple((item, _full(words)) for item, words in raw["items"].items()),
+        ratios=ratios,
+        report_date=report_date,
+        min_word_count=float(raw.get("min_word_count", 2)),
     )
 
 

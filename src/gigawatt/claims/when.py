@@ -7,16 +7,26 @@ without a year takes the year written nearest to it (same sentence first), since
 state the year once; with no year in the text it is no claim. A horizon ("in den nächsten
 Jahren", "over the next four years", "letzten Monat") is a signed time from the report's
 date in seconds; a duration named without a number ("ein Jahrzehnt") is a duration in seconds.
+
+The report's own date (:func:`find_report_date`: "Published: ...", "Stand: ...", a dateline)
+or one the caller gives turns horizons into calendar dates (``date``: "letzten Monat" in a
+report of 2025-11-12 is "2025-10") and gives a day without a year its year. Without it,
+horizons keep no calendar date: the date of reading is never taken for the report's.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from gigawatt.claims.grammar import YEAR, Grammar, Language, Phrase, TimeWords, parse_number
+
+MONTHS_PER_YEAR = 12
+ISO_DAY_CHARS = len("2025-01-01")
+# what may stand between a sentence's start and a year that opens it (quotes, markup)
+_OPENING = re.compile(r"[\s\"'„“”»«*#>(\[-]*\Z")
 
 MONTHS_PER_HALF = 6
 MONTHS_PER_QUARTER = 3
@@ -93,6 +103,16 @@ def _period(m: re.Match[str], tw: TimeWords) -> tuple[str, float] | None:
     return f"{y}-{(n - 1) * size + 1:02d}/{y}-{n * size:02d}", float(y)
 
 
+def _frame_year(m: re.Match[str], sentence: tuple[int, int]) -> dict[str, Any] | None:
+    """A bare year that opens its sentence before a verb ("2025 sollen ...") is a date."""
+    if not _OPENING.match(m.string, sentence[0], m.start()):
+        return None
+    year = int(m["fy"])
+    return {"quantity": "date", "unit": "year", "qualifier": None, "date": str(year)} | _span(
+        year, year
+    )
+
+
 def _years(m: re.Match[str], cue: str | None) -> dict[str, Any] | None:
     """A cued year or span of years ("bis 2027", "von 2025 bis 27"); a cue that opens a
     span ("von", "between") makes no date without its second year."""
@@ -116,27 +136,50 @@ def _a_count(m: re.Match[str], tw: TimeWords) -> bool:
 def _date(
     m: re.Match[str], tw: TimeWords, cue: str | None, context: int | None
 ) -> dict[str, Any] | None:
+    if m["fy"]:
+        return None
     if m["y1"]:
         return None if _a_count(m, tw) else _years(m, cue)
     found = _period(m, tw) if m["hqy"] else _day(m, tw, context)
     return None if found is None else {"date": found[0], **_span(found[1], found[1])}
 
 
-def _time_fields(m: re.Match[str], g: Grammar, lang: Language, context: int | None) -> Any:
+def _shift_month(day: date, months: int) -> str:
+    """ISO year-month ``months`` after ``day``'s month."""
+    n = day.year * MONTHS_PER_YEAR + day.month - 1 + months
+    return f"{n // MONTHS_PER_YEAR:04d}-{n % MONTHS_PER_YEAR + 1:02d}"
+
+
+def calendar_date(p: Phrase, report: date | None) -> str | None:
+    """ISO year, month or span of them that a relative time names, counted from the report's
+    date; None without a report date or a calendar meaning."""
+    if report is None or p.calendar is None:
+        return None
+    unit, low, high = p.calendar
+    if unit == "year":
+        ends = [str(report.year + low), str(report.year + high)]
+    else:
+        ends = [_shift_month(report, low), _shift_month(report, high)]
+    return ends[0] if low == high else "/".join(ends)
+
+
+def _time_fields(
+    m: re.Match[str], g: Grammar, lang: Language, context: int | None, report: date | None
+) -> Any:
     """The fields of a time claim from a match, or None."""
     qual = _qualifier(m["tqual"], lang)
     if m["rel"] or m["fixed"]:
         p = _phrase(m["rel"] or m["fixed"], lang.time.relative + lang.time.durations)
         kind = "horizon" if m["rel"] else "duration"
-        return {"quantity": kind, "unit": "s", "qualifier": qual or p.qualifier} | _span(
-            p.low, p.high
-        )
+        phrase: dict[str, Any] = {"quantity": kind, "unit": "s", "qualifier": qual or p.qualifier}
+        return phrase | _span(p.low, p.high) | {"date": calendar_date(p, report)}
     if m["within"]:
         unit = next(u for p, u in g.units if p.fullmatch(m["wu"]))
         seconds = parse_number(m["wn"], lang) * unit.factor
-        return {"quantity": "horizon", "unit": "s", "qualifier": qual or "within"} | _span(
-            seconds, seconds
-        )
+        end = None if report is None else report + timedelta(seconds=seconds)
+        iso = None if report is None or end is None else f"{report}/{end}"
+        within: dict[str, Any] = {"quantity": "horizon", "unit": "s", "qualifier": qual or "within"}
+        return within | _span(seconds, seconds) | {"date": iso}
     cue = _lookup_str(m["cue"], lang.time.cues) if m["cue"] else None
     fields = _date(m, lang.time, cue, context)
     if fields is None:
@@ -150,12 +193,62 @@ def _lookup_str(word: str, table: tuple[tuple[str, re.Pattern[str]], ...]) -> st
 
 
 def time_claims(
-    text: str, g: Grammar, lang: Language, spans: list[tuple[int, int]]
+    text: str,
+    g: Grammar,
+    lang: Language,
+    spans: list[tuple[int, int]],
+    report: date | None = None,
 ) -> Iterator[Found]:
-    """(start, end, fields) of every date, horizon and phrase-named duration of ``text``."""
+    """(start, end, fields) of every date, horizon and phrase-named duration of ``text``;
+    ``report`` (the report's date) dates horizons and gives a lone day its year."""
     years = [(y.start(), int(y.group())) for y in _YEAR_MENTION.finditer(text)]
     for m in lang.time.pattern.finditer(text):
         sentence = next(((a, b) for a, b in spans if a <= m.start() < b), (0, len(text)))
-        fields = _time_fields(m, g, lang, _context_year(m.start(), sentence, years))
+        if m["fy"]:
+            fields = _frame_year(m, sentence)
+        else:
+            context = _context_year(m.start(), sentence, years)
+            if context is None and report is not None:
+                context = report.year
+            fields = _time_fields(m, g, lang, context, report)
         if fields is not None:
             yield m.start(), m.end(), fields
+
+
+def _full_day(m: re.Match[str], tw: TimeWords) -> str | None:
+    """ISO day of a match that names day, month and year, else None."""
+    if not (m["iy"] or m["ny"] or m["dyear"] or m["myear"]):
+        return None
+    found = _day(m, tw, None)
+    return found[0] if found and len(found[0]) == ISO_DAY_CHARS else None
+
+
+def find_report_date(text: str, g: Grammar) -> tuple[date, list[tuple[int, int]]] | None:
+    """The report's own date and the spans where the text states it: a full date after a
+    cue on its line ("Published:", "Stand:") anywhere, else the first dateline (a full date
+    near the top, its line opening with a place or byline only: no digit, no full stop);
+    None when the text states none."""
+    rd = g.report_date
+    cued: list[tuple[int, int, str]] = []
+    datelines: list[tuple[int, int, str]] = []
+    for lang in g.languages.values():
+        for m in lang.time.pattern.finditer(text):
+            iso = _full_day(m, lang.time)
+            if iso is None:
+                continue
+            line = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
+            if rd.cue_before.search(line):
+                cued.append((m.start(), m.end(), iso))
+            elif (
+                m.start() < rd.dateline_chars
+                and len(line) <= rd.dateline_prefix_chars
+                and not re.search(r"[\d.!?]", line)
+                and rd.dateline_after.match(text, m.end())
+            ):
+                datelines.append((m.start(), m.end(), iso))
+    chosen = min(cued or datelines, default=None)
+    if chosen is None:
+        return None
+    iso = chosen[2]
+    spans = sorted({(a, b) for a, b, d in cued + datelines if d == iso})
+    return date.fromisoformat(iso), spans
