@@ -92,6 +92,13 @@ def test_german_billion_is_ten_to_the_twelve_only_in_german_sentences() -> None:
     assert only("Korea plant 2 Billionen Won for the grid.", "money").value == 2e12
 
 
+def test_a_currency_first_range_needs_its_scale_twice() -> None:
+    found = extract_claims("OpenAI has committed about $1.4 trillion to 30 GW of compute.")
+    assert [(c.quantity, c.value) for c in found] == [("money", 1.4e12), ("power", 3e10)]
+    c = only("TSMC plans capex of US$38 billion to US$42 billion this year.", "money")
+    assert (c.low, c.high) == (3.8e10, 4.2e10)
+
+
 def test_language_is_read_per_sentence() -> None:
     text = (
         "Der Konzern investiert 2,5 Milliarden Euro in das Werk. "
@@ -173,6 +180,9 @@ def test_a_day_without_a_year_takes_the_report_year() -> None:
         ("Der Strom kostet 80 €/MWh im Mittel.", "energy_price", 80 / 3.6e9, "EUR/J", None),
         ("Power costs €80/MWh on average.", "energy_price", 80 / 3.6e9, "EUR/J", None),
         ("The chips sell for $30,000 per GPU.", "price_per_item", 3e4, "USD", "gpu"),
+        ("Strom kostet 18 Cent pro Kilowattstunde.", "energy_price", 0.18 / 3.6e6, "EUR/J", None),
+        ("Die Industrie zahlt 15 ct/kWh.", "energy_price", 0.15 / 3.6e6, "EUR/J", None),
+        ("Power costs 8 cents per kWh in Texas.", "energy_price", 0.08 / 3.6e6, "USD/J", None),
     ],
 )
 def test_ratios_are_si_intensities(

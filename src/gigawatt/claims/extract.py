@@ -34,6 +34,8 @@ TIME_QUANTITIES = ("date", "horizon")
 CUE_WINDOW = 24
 # the currency code of a sum whose currency the text does not name (ISO 4217 "no currency")
 NO_CURRENCY = "XXX"
+# a cent is a hundredth of its currency
+CENT = 0.01
 
 
 @dataclass(frozen=True)
@@ -78,17 +80,36 @@ class Claim:
         return asdict(self)
 
 
+def _evidence(text: str, g: Grammar) -> dict[str, tuple[int, int, bool]]:
+    """Each language's evidence in ``text``: its function words, its own grammar words
+    ("Mrd.", "pro", "percent") and whether its own letters occur."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return {
+        code: (
+            sum(w in lang.markers for w in words),
+            sum(w in lang.lexicon for w in words),
+            bool(lang.letters and re.search(f"[{lang.letters}]", text)),
+        )
+        for code, lang in g.languages.items()
+    }
+
+
+def _leader(evidence: dict[str, tuple[int, int, bool]]) -> str | None:
+    """The one language with the most evidence (function words first), or None."""
+    best = max(evidence.values())
+    leaders = [code for code, e in evidence.items() if e == best]
+    return leaders[0] if len(leaders) == 1 else None
+
+
 def detect_language(text: str, grammar: Grammar | None = None) -> str:
     """The grammar language whose function words are most frequent in ``text``; on a tie
-    (a short text), the one whose own letters it uses, else one without letters of its own."""
+    (a short text), the one whose own grammar words or letters it uses, else one without
+    letters of its own."""
     g = grammar or load_grammar()
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    scores = {code: sum(w in lang.markers for w in words) for code, lang in g.languages.items()}
-    best = max(scores.values())
-    tied = [g.languages[code] for code, score in scores.items() if score == best]
-    lettered = [lang for lang in tied if lang.letters and re.search(f"[{lang.letters}]", text)]
-    plain = [lang for lang in tied if not lang.letters]
-    return (lettered or plain or tied)[0].code
+    leader = _leader(_evidence(text, g))
+    if leader is not None:
+        return leader
+    return next((c for c, lang in g.languages.items() if not lang.letters), next(iter(g.languages)))
 
 
 def _scale(word: str | None, lang: Language, g: Grammar, currency_first: bool) -> float:
@@ -127,9 +148,13 @@ def _qualifier(m: re.Match[str], lang: Language) -> str | None:
     return _lookup(m["qual"], lang.qualifiers) if m["qual"] else None
 
 
-def _kind(m: re.Match[str], g: Grammar) -> tuple[str, str, float, str | None] | None:
+def _kind(
+    m: re.Match[str], g: Grammar, lang: Language
+) -> tuple[str, str, float, str | None] | None:
     """(quantity, unit, factor to SI, item) of a match, or None when nothing is measured."""
     currency = m["cur_post"] or m["cur_pre"]
+    if lang.cents is not None and m["cur_post"] and lang.cents[0].fullmatch(m["cur_post"]):
+        return "money", lang.cents[1], CENT, None
     if currency:
         code = _lookup(currency.strip(), g.currencies)
         return None if code is None else ("money", code, 1.0, None)
@@ -184,7 +209,7 @@ def _ratio(m: re.Match[str], g: Grammar, fields: dict[str, Any]) -> dict[str, An
 
 def _claim(m: re.Match[str], g: Grammar, lang: Language) -> dict[str, Any] | None:
     """The fields of a claim from one pattern match (None if it measures nothing)."""
-    kind = _kind(m, g)
+    kind = _kind(m, g, lang)
     if kind is None:
         return None
     quantity, unit, factor, item = kind
@@ -326,16 +351,9 @@ def _report_day(report_date: str | date | None) -> date | None:
 def _sentence_languages(
     text: str, spans: list[tuple[int, int]], g: Grammar, default: str
 ) -> list[str]:
-    """The language of each sentence: the one whose function words it has most of; the
-    text's language where no language leads (a short sentence, a heading)."""
-    out = []
-    for a, b in spans:
-        words = re.findall(r"[^\W\d_]+", text[a:b].lower())
-        scores = {c: sum(w in lang.markers for w in words) for c, lang in g.languages.items()}
-        best = max(scores.values())
-        leaders = [c for c, score in scores.items() if score == best]
-        out.append(leaders[0] if len(leaders) == 1 else default)
-    return out
+    """The language of each sentence: the one whose function words it has most of, then its
+    own grammar words and letters; the text's language where none leads (a heading)."""
+    return [_leader(_evidence(text[a:b], g)) or default for a, b in spans]
 
 
 def _candidates(

@@ -100,6 +100,9 @@ class Language:
     code: str
     locale: str
     markers: frozenset[str]
+    # the language's own grammar words (scales, percent, qualifiers, per, months) that no
+    # other language shares: evidence where function words are too few ("18 Cent pro kWh")
+    lexicon: frozenset[str]
     letters: str
     scales: tuple[tuple[re.Pattern[str], float], ...]
     number_words: Mapping[str, float]
@@ -114,6 +117,8 @@ class Language:
     naming: re.Pattern[str]
     year_frame: re.Pattern[str]
     currency_first: bool = False
+    # the hundredth of the language's usual currency ("18 Cent pro Kilowattstunde" is EUR)
+    cents: tuple[re.Pattern[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,29 @@ def _unit_words(raw: Mapping[str, Any], duration: bool | None = None) -> str:
     )
 
 
+def _lexicon(lang: Mapping[str, Any]) -> frozenset[str]:
+    """Plain words of three letters or more in the language's grammar words."""
+    t = lang["time"]
+    phrases = [
+        *(w for s in lang["scales"] for w in s["words"]),
+        *(w for ws in lang["qualifiers"].values() for w in ws),
+        *(w for ws in lang["per"].values() for w in ws),
+        *lang["percent"],
+        *lang["ratio_by"],
+        *lang["range_to"],
+        *lang["naming"],
+        *lang.get("cents", {}).get("words", []),
+        *t["months"],
+    ]
+    return frozenset(
+        w.lower() for p in phrases for w in re.findall(r"[^\W\d_]{3,}", re.sub(r"\(\?-i:", "", p))
+    )
+
+
+def _cent_words(raw: Mapping[str, Any]) -> list[str]:
+    return [w for lg in raw["languages"].values() for w in lg.get("cents", {}).get("words", [])]
+
+
 def parse_number(text: str, lang: Language) -> float:
     """A number as written in ``lang``, or its number word ("eine" -> 1). A separator not
     followed by exactly three digits is a decimal mark whatever the locale ("1.65" in German
@@ -194,7 +222,8 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
 
     What is measured (currency, unit, percent, item) is required after the amount unless a
     currency stands before it, so that bare numbers fail here and cost nothing later; after a
-    currency symbol no counted item follows ("$500 billion in data centers" is money).
+    currency symbol no counted item, unit or percent follows ("$500 billion in data centers"
+    is money, "$1.4 trillion to 30 GW" no range).
     """
     # scale words of every language: each is read by its own evidence ("$500 billion" in a
     # German text is English usage)
@@ -213,7 +242,7 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
     first = amount.replace("NUM", "n1").replace("SCALE", "s1")
     second = amount.replace("NUM", "n2").replace("SCALE", "s2").replace("?P<word>", "?:")
     before = _alt(_all_words(raw, "currencies", "before"))
-    after = _alt(_all_words(raw, "currencies", "after"))
+    after = _alt([*_all_words(raw, "currencies", "after"), *_cent_words(raw)])
     join = rf"(?(ropen)\s+(?:{_alt(lang['range_join'])})\s+|\s+(?:{_alt(lang['range_to'])})\s+)"
     per = _alt(w for ws in lang["per"].values() for w in ws)
     # one word may stand between a quantity and a distributive word ("1 GW online every
@@ -227,15 +256,18 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
     )
     tail = (
         rf"{GAP}(?:(?P<adj>{lang['currency_adjective']})\s+)?"
-        rf"(?:(?P<cur_post>{after})(?![\w])|(?P<unit>{units})(?![\w])(?!-old)"
+        rf"(?:(?P<cur_post>{after})(?![\w])"
+        rf"|(?(cur_pre)(?!)|(?:(?P<unit>{units})(?![\w])(?!-old)"
         rf"|(?P<pct>{_alt(lang['percent'])})(?![\w])"
-        rf"|(?(cur_pre)(?!)|(?P<gap>{ITEM_WORDS})(?P<item>(?:[\w.]+-)*(?:{items}))(?![\w])))"
+        rf"|(?P<gap>{ITEM_WORDS})(?P<item>(?:[\w.]+-)*(?:{items}))(?![\w]))))"
     )
     return re.compile(
         rf"(?<![\w.,/-])(?:(?P<per_pre>{per})\s+)?(?:(?P<qual>{_quals(lang)})\s*)?"
         rf"(?:(?P<ropen>{_alt(lang['range_open'])})\s+)?"
         rf"(?:(?P<cur_pre>{before})\s?)?{first}"
-        rf"(?:(?:{DASH}|{join})(?:{before})?\s?{second})?"
+        # a range whose first amount has a scale word has one on its second ("$38 billion
+        # to $42 billion"; "$1.4 trillion to 30 GW" is no range)
+        rf"(?:(?:{DASH}|{join})(?:{before})?\s?{second}(?(s1)(?(s2)|(?!))))?"
         rf"(?:{tail}|(?(cur_pre)|(?!))){ratio}"
         rf"(?:{gap}\s*(?P<per>{per})(?![\w])(?!\s+(?:{_alt(lang['not_a_rate'])})\b))?",
         re.IGNORECASE,
@@ -345,6 +377,7 @@ def _language(code: str, lang: Mapping[str, Any], raw: Mapping[str, Any]) -> Lan
         code=code,
         locale=str(lang["locale"]),
         markers=frozenset(str(w) for w in lang["markers"]),
+        lexicon=_lexicon(lang),
         letters=str(lang.get("letters", "")),
         scales=tuple((_full(s["words"]), float(s["factor"])) for s in lang["scales"]),
         number_words={str(k): float(v) for k, v in lang["number_words"].items()},
@@ -359,6 +392,9 @@ def _language(code: str, lang: Mapping[str, Any], raw: Mapping[str, Any]) -> Lan
         naming=re.compile(rf"\s+(?:{_alt(lang['naming'])})\b", re.IGNORECASE),
         year_frame=re.compile(rf",?\s+{lang['year_frame']}", re.IGNORECASE),
         currency_first=bool(lang.get("currency_first", False)),
+        cents=(_full(lang["cents"]["words"]), str(lang["cents"]["currency"]))
+        if "cents" in lang
+        else None,
     )
 
 
@@ -396,6 +432,11 @@ def parse_grammar(raw: Mapping[str, Any], where: str = GRAMMAR_FILE) -> Grammar:
         report_date = _report_date(raw)
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise CatalogError([Problem(where, "languages", f"malformed: {exc}")]) from exc
+    # a grammar word is evidence of a language only where no other language has it
+    own = {c: lang.lexicon for c, lang in languages.items()}
+    for code, lang in list(languages.items()):
+        others = set().union(*(words for c, words in own.items() if c != code))
+        languages[code] = replace(lang, lexicon=lang.lexicon - others)
     return Grammar(
         languages=languages,
         currencies=tuple(
