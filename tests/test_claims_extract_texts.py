@@ -199,6 +199,25 @@ def test_a_ratio_in_a_currency_has_a_usd_value() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sentence", "quantity", "value"),
+    [
+        ("Ein Gigawatt Rechenleistung kostet viel.", "power", 1e9),
+        ("OpenAI wants a gigawatt a week of new capacity.", "power_rate", 1e9 / (7 * DAY_S)),
+        ("The plant uses 5 million gallons of water per day.", "volume_rate", 18927.05892 / DAY_S),
+        ("Die Fabrik braucht 2 TWh an Strom pro Jahr.", "energy_rate", 7.2e15 / YEAR_S),
+    ],
+)
+def test_articles_before_units_and_a_word_before_per(
+    sentence: str, quantity: str, value: float
+) -> None:
+    assert math.isclose(only(sentence, quantity).value, value)
+
+
+def test_an_article_before_a_time_unit_or_a_compound_is_no_claim() -> None:
+    assert extract_claims("Sie planen einen GW-Campus und ein Jahr Bauzeit.") == []
+
+
+@pytest.mark.parametrize(
     ("sentence", "quantity", "seconds"),
     [
         ("The fab starts 100K wspm of DRAM.", "rate", MONTH_S),

@@ -235,6 +235,7 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
     words = _alt(re.escape(w) for w in lang["number_words"] if w not in lang["articles"])
     number = (
         rf"(?:{NUMBER}|(?:{articles})(?=[\s-]+(?:{scale})(?![\w]))"
+        rf"|(?:{articles})(?=[\s-]+(?:{_unit_words(raw, duration=False)})(?![\w-]))"
         rf"|(?:{words})(?=[\s-]+(?:{scale}|{units})(?![\w]))"
         rf"|(?P<word>{words})(?=[\s-]+{ITEM_WORDS}(?:[\w.]+-)*(?:{countable})(?![\w])))"
     )
@@ -245,9 +246,13 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
     after = _alt([*_all_words(raw, "currencies", "after"), *_cent_words(raw)])
     join = rf"(?(ropen)\s+(?:{_alt(lang['range_join'])})\s+|\s+(?:{_alt(lang['range_to'])})\s+)"
     per = _alt(w for ws in lang["per"].values() for w in ws)
-    # one word may stand between a quantity and a distributive word ("1 GW online every
-    # quarter", "50 MW IT-Leistung pro Rumpf")
-    gap = rf"(?:\s+[^\W\d][\w-]*(?=\s+(?:{_alt(lang['per_strong'])})\s))?"
+    # one word ("of" one word) may stand between a quantity and a distributive word ("1 GW
+    # online every quarter", "50 MW IT-Leistung pro Rumpf", "5 million gallons of water per
+    # day")
+    gap = (
+        rf"(?:\s+(?:(?:{_alt(lang['vague_of'])})\s+)?[^\W\d][\w-]*"
+        rf"(?=\s+(?:{_alt(lang['per_strong'])})\s))?"
+    )
     ratio = (
         rf"(?:{gap}\s*(?:{_alt(lang['ratio_by'])})\s*"
         rf"(?:(?P<den_unit>{_unit_words(raw, duration=False)})(?![\w])"
