@@ -166,6 +166,27 @@ def test_a_day_without_a_year_takes_the_report_year() -> None:
     assert c.date == "2024-05-14"
 
 
+@pytest.mark.parametrize(
+    ("sentence", "report", "iso"),
+    [
+        ("Der Umsatz stieg im dritten Quartal um 12 Prozent.", "2025-11-12", "2025-07/2025-09"),
+        ("Im vierten Quartal sanken die Preise.", "2026-02-10", "2025-10/2025-12"),
+        ("In Q1 revenue should rise 12%.", "2025-11-12", "2026-01/2026-03"),
+        ("Im dritten Quartal 2024 stieg der Umsatz.", "2025-11-12", "2024-07/2024-09"),
+    ],
+)
+def test_a_quarter_without_a_year_is_the_one_nearest_the_report(
+    sentence: str, report: str, iso: str
+) -> None:
+    assert only(sentence, "date", report_date=report).date == iso
+
+
+def test_a_quarter_without_any_year_and_h2_alone_are_no_dates() -> None:
+    assert extract_claims("Im dritten Quartal stieg der Umsatz.") == []
+    found = extract_claims("H2 production needs 5 GW of power.", report_date="2025-11-12")
+    assert [c.quantity for c in found] == ["power"]
+
+
 # --- ratios and intensities ---------------------------------------------------------------
 
 

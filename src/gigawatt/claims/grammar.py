@@ -316,7 +316,7 @@ def _time_pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern
         rf"|(?P<ymonth>{months})\.?\s+(?P<yyear>{YEAR})"
         rf"|(?:(?P<hq>[HQ])(?P<hqn>[1-4])|(?P<ord>{_alt(t['ordinals'])})\s+"
         rf"(?:(?P<half>{_alt(t['half'])})|(?P<quarter>{_alt(t['quarter'])})))"
-        rf"(?:\s+(?:{_alt(t['of'])}))?[\s/-]+(?P<hqy>{YEAR})"
+        rf"(?:(?:\s+(?:{_alt(t['of'])}))?[\s/-]+(?P<hqy>{YEAR}))?(?![\w])"
         rf"|(?(cue)(?P<y1>{YEAR})(?:{join}(?P<y2>(?:19|20)?\d{{2}})(?![\w]|[.,]\d))?|(?!))"
         rf"|(?P<fy>{YEAR})(?=,?\s+{lang['year_frame']})"
     )

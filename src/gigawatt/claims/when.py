@@ -24,6 +24,8 @@ from typing import Any
 from gigawatt.claims.grammar import YEAR, Grammar, Language, Phrase, TimeWords, parse_number
 
 MONTHS_PER_YEAR = 12
+# days of a month, on average, to place a report's day within its month
+MONTH_DAYS = 30.44
 ISO_DAY_CHARS = len("2025-01-01")
 # what may stand between a sentence's start and a year that opens it (quotes, markup)
 _OPENING = re.compile(r"[\s\"'„“”»«*#>(\[-]*\Z")
@@ -92,14 +94,35 @@ def _day(m: re.Match[str], tw: TimeWords, context: int | None) -> tuple[str, flo
     return (iso if day else iso[:7]), float(year)
 
 
-def _period(m: re.Match[str], tw: TimeWords) -> tuple[str, float] | None:
-    """ISO interval of a half or quarter year ("H2 2026", "zweites Quartal 2025")."""
+def _nearest_period_year(n: int, size: int, report: date | None) -> int | None:
+    """The year whose n-th half or quarter lies nearest the report's date ("im vierten
+    Quartal" in a report of February 2026 is the one of 2025)."""
+    if report is None:
+        return None
+    mid_month = (n - 1) * size + size / 2.0  # months after the year's start
+    at = report.year + (report.month - 1 + report.day / MONTH_DAYS) / MONTHS_PER_YEAR
+    return min((report.year + k for k in (-1, 0, 1)), key=lambda y: abs(y + mid_month / 12 - at))
+
+
+def _period(
+    m: re.Match[str], tw: TimeWords, sentence_year: int | None, report: date | None
+) -> tuple[str, float] | None:
+    """ISO interval of a half or quarter year ("H2 2026", "zweites Quartal 2025"); without
+    a year, that of its sentence, else the one nearest the report's date ("H2" alone may be
+    hydrogen and needs its year)."""
     n = int(m["hqn"]) if m["hq"] else _lookup_int(m["ord"], tw.ordinals)
     half = (m["hq"] or "").upper() == "H" or bool(m["half"])
     size = MONTHS_PER_HALF if half else MONTHS_PER_QUARTER
     if n is None or n * size > MONTHS_PER_HALF * 2:
         return None
-    y = m["hqy"]
+    if m["hqy"]:
+        y: int | None = int(m["hqy"])
+    elif (m["hq"] or "").upper() == "H":
+        return None
+    else:
+        y = sentence_year or _nearest_period_year(n, size, report)
+    if y is None:
+        return None
     return f"{y}-{(n - 1) * size + 1:02d}/{y}-{n * size:02d}", float(y)
 
 
@@ -134,13 +157,19 @@ def _a_count(m: re.Match[str], tw: TimeWords) -> bool:
 
 
 def _date(
-    m: re.Match[str], tw: TimeWords, cue: str | None, context: int | None
+    m: re.Match[str],
+    tw: TimeWords,
+    cue: str | None,
+    context: tuple[int | None, int | None],
+    report: date | None,
 ) -> dict[str, Any] | None:
+    """A date's fields; ``context`` is the year nearest it and the year of its sentence."""
     if m["fy"]:
         return None
     if m["y1"]:
         return None if _a_count(m, tw) else _years(m, cue)
-    found = _period(m, tw) if m["hqy"] else _day(m, tw, context)
+    period = m["hqn"] or m["ord"]
+    found = _period(m, tw, context[1], report) if period else _day(m, tw, context[0])
     return None if found is None else {"date": found[0], **_span(found[1], found[1])}
 
 
@@ -164,7 +193,11 @@ def calendar_date(p: Phrase, report: date | None) -> str | None:
 
 
 def _time_fields(
-    m: re.Match[str], g: Grammar, lang: Language, context: int | None, report: date | None
+    m: re.Match[str],
+    g: Grammar,
+    lang: Language,
+    context: tuple[int | None, int | None],
+    report: date | None,
 ) -> Any:
     """The fields of a time claim from a match, or None."""
     qual = _qualifier(m["tqual"], lang)
@@ -181,7 +214,7 @@ def _time_fields(
         within: dict[str, Any] = {"quantity": "horizon", "unit": "s", "qualifier": qual or "within"}
         return within | _span(seconds, seconds) | {"date": iso}
     cue = _lookup_str(m["cue"], lang.time.cues) if m["cue"] else None
-    fields = _date(m, lang.time, cue, context)
+    fields = _date(m, lang.time, cue, context, report)
     if fields is None:
         return None
     qualifier = fields.pop("qualifier", None) or (None if cue == "at" else cue) or qual
@@ -207,10 +240,12 @@ def time_claims(
         if m["fy"]:
             fields = _frame_year(m, sentence)
         else:
-            context = _context_year(m.start(), sentence, years)
-            if context is None and report is not None:
-                context = report.year
-            fields = _time_fields(m, g, lang, context, report)
+            near = _context_year(m.start(), sentence, years)
+            if near is None and report is not None:
+                near = report.year
+            inside = [(p, y) for p, y in years if sentence[0] <= p < sentence[1]]
+            own = _context_year(m.start(), sentence, inside)
+            fields = _time_fields(m, g, lang, (near, own), report)
         if fields is not None:
             yield m.start(), m.end(), fields
 
