@@ -187,6 +187,30 @@ def test_a_quarter_without_any_year_and_h2_alone_are_no_dates() -> None:
     assert [c.quantity for c in found] == ["power"]
 
 
+@pytest.mark.parametrize(
+    ("sentence", "values"),
+    [
+        ("Die Kapazität steigt von 150.000 auf 180.000 Wafer pro Monat.", [1.5e5, 1.8e5]),
+        ("Capacity rises from 150,000 to 180,000 wafers per month.", [1.5e5, 1.8e5]),
+        ("The budget grew from $5 billion to $8 billion.", [5e9, 8e9]),
+        ("Die Investitionen steigen von 2,5 auf 3 Mrd. Euro.", [2.5e9, 3e9]),
+        ("Der Anteil stieg von 41 auf 62 Prozent.", [0.41, 0.62]),
+        ("Der Anteil sank von 5 auf 0 Prozent.", [0.0]),
+    ],
+)
+def test_a_change_is_two_claims_not_a_range(sentence: str, values: list[float]) -> None:
+    found = [c for c in extract_claims(sentence) if c.quantity != "date"]
+    assert all(c.low is None and c.qualifier is None for c in found)
+    scale = MONTH_S if "Monat" in sentence or "month" in sentence else 1.0
+    assert [round(c.value * scale, 6) for c in found] == values
+    assert sentence[found[-1].start : found[-1].end].strip() == found[-1].text
+
+
+def test_von_bis_and_between_stay_ranges() -> None:
+    c = only("Die Baukosten liegen bei von 40 bis 60 Mrd. Dollar.", "money")
+    assert (c.low, c.high) == (4e10, 6e10)
+
+
 # --- ratios and intensities ---------------------------------------------------------------
 
 

@@ -249,13 +249,46 @@ def _after_date_cue(m: re.Match[str], lang: Language) -> bool:
     return lang.time.date_cue_before.search(before) is not None
 
 
+def _amount(number: str, scale: str | None, m: re.Match[str], g: Grammar, lang: Language) -> float:
+    return parse_number(number, lang) * _scale(scale, lang, g, m["cur_pre"] is not None)
+
+
+def _changes(m: re.Match[str], fields: dict[str, Any], g: Grammar, lang: Language) -> list[Found]:
+    """A change ("von 150.000 auf 180.000 Wafer", "from 150,000 to 180,000 wafers") as two
+    claims of the same kind: where it starts and where it ends, not one range."""
+    whole = [(m.start(), m.end(), fields)]
+    if m["n2"]:
+        first_end = m.end("s1") if m["s1"] else m.end("n1")
+        join = m.string[first_end : m.start("n2")]
+        if m["ropen"] or not lang.change_from.search(m.string, 0, m.start()):
+            return whole
+        if not re.search(rf"(?<![\w])(?:{lang.change_join})(?![\w])", join, re.I):
+            return whole  # "von 40 bis 60 Mrd." is a range
+        tail = join.rstrip()
+        last = tail.rsplit(None, 1)[-1]  # the join word, or a currency before the second
+        named = re.fullmatch(lang.change_join, last, re.I) is None
+        second = first_end + len(tail) - len(last) if named else m.start("n2")
+        ends = {k: None for k in ("low", "high")} | {"qualifier": None}
+        return [
+            (m.start(), first_end, fields | ends | {"value": fields["low"]}),
+            (second, m.end(), fields | ends | {"value": fields["high"]}),
+        ]
+    before = lang.change_to.search(m.string, 0, m.start())
+    to = _amount(m["n1"], m["s1"], m, g, lang)
+    if before is None or to == 0:
+        return whole
+    ratio = _amount(before["cn"], before["cs"] or m["s1"], m, g, lang) / to
+    start = {k: None if fields[k] is None else fields[k] * ratio for k in ("value", "low", "high")}
+    return [(before.start("cn"), before.end("cn"), fields | start | {"qualifier": None}), *whole]
+
+
 def _quantities(text: str, g: Grammar, lang: Language) -> Iterator[Found]:
     for m in lang.pattern.finditer(text):
         fields = _claim(m, g, lang)
         if fields is None or lang.reading_time.match(text, m.end()):
             continue
         if fields["item"] is None or not _after_date_cue(m, lang):
-            yield m.start(), m.end(), fields
+            yield from _changes(m, fields, g, lang)
 
 
 def _vague(text: str, g: Grammar, lang: Language) -> Iterator[Found]:

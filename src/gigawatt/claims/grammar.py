@@ -117,6 +117,11 @@ class Language:
     naming: re.Pattern[str]
     year_frame: re.Pattern[str]
     currency_first: bool = False
+    # a change: "from" right before a range ("from 150,000 to 180,000"), and "von N auf"
+    # right before a claim ("von 150.000 auf 180.000 Wafer"), number and scale named cn, cs
+    change_from: re.Pattern[str] = re.compile("(?!)")
+    change_to: re.Pattern[str] = re.compile("(?!)")
+    change_join: str = "(?!)"
     # the hundredth of the language's usual currency ("18 Cent pro Kilowattstunde" is EUR)
     cents: tuple[re.Pattern[str], str] | None = None
 
@@ -397,6 +402,14 @@ def _language(code: str, lang: Mapping[str, Any], raw: Mapping[str, Any]) -> Lan
         naming=re.compile(rf"\s+(?:{_alt(lang['naming'])})\b", re.IGNORECASE),
         year_frame=re.compile(rf",?\s+{lang['year_frame']}", re.IGNORECASE),
         currency_first=bool(lang.get("currency_first", False)),
+        change_join=_alt(lang["change_to"]),
+        change_from=re.compile(rf"(?<![\w])(?:{_alt(lang['change_from'])})\s+\Z", re.I),
+        change_to=re.compile(
+            rf"(?<![\w])(?:{_alt(lang['change_from'])})\s+(?P<cn>{NUMBER})"
+            rf"(?:{GAP}(?P<cs>{_alt(w for s in lang['scales'] for w in s['words'])})(?![\w]))?"
+            rf"\s+(?:{_alt(lang['change_to'])})\s+\Z",
+            re.I,
+        ),
         cents=(_full(lang["cents"]["words"]), str(lang["cents"]["currency"]))
         if "cents" in lang
         else None,
