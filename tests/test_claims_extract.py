@@ -335,7 +335,7 @@ def test_a_year_earlier_is_no_rate_and_a_currency_takes_no_item() -> None:
 @pytest.mark.parametrize(
     ("sentence", "quantities"),
     [
-        ("Der Strom reicht für 2000 Haushalte in der Region.", []),
+        ("Der Strom reicht für 2000 Haushalte in der Region.", ["count"]),
         ("Bis 2027 Rechenzentren bauen ist das Ziel der Firma.", ["date"]),
         ("By the end of 2027 GPUs will be cheaper.", ["date"]),
         ("Die Firma kauft 2000 GPUs für die Halle.", ["count"]),

@@ -28,6 +28,7 @@ REPORT_DATES = {
     "de_hbm_engpass.html": "2025-11-12",
     "de_schwimmende_rz.txt": "2026-02-03",
     "en_taiwan_fabs.txt": "2025-09-18",
+    "de_ki_zentrum_pm.md": "2026-01-21",
 }
 
 
@@ -204,6 +205,41 @@ def test_a_change_is_two_claims_not_a_range(sentence: str, values: list[float]) 
     scale = MONTH_S if "Monat" in sentence or "month" in sentence else 1.0
     assert [round(c.value * scale, 6) for c in found] == values
     assert sentence[found[-1].start : found[-1].end].strip() == found[-1].text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "value", "unit", "item"),
+    [
+        ("Es kostet 4,8 Mrd. Euro, davon trägt der Bund knapp 1,2 Milliarden.", 1.2e9, "EUR", None),
+        ("Nvidia sold 3 million GPUs last quarter, up from 1.3 million.", 1.3e6, "1", "gpu"),
+    ],
+)
+def test_a_bare_scaled_amount_measures_what_the_claim_before_it_does(
+    sentence: str, value: float, unit: str, item: str | None
+) -> None:
+    c = extract_claims(sentence)[-1]
+    assert (c.value, c.unit, c.item) == (value, unit, item)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Stadt hat 1,5 Millionen Einwohner und 2 Mrd. Euro Schulden.",
+        "Die Stadt hat 2 Mrd. Euro Schulden. Sie hat 1,5 Millionen.",
+        "The $5bn tower is 300 m.",
+    ],
+)
+def test_a_bare_amount_needs_a_claim_before_it_in_its_clause_end(text: str) -> None:
+    assert len(extract_claims(text)) == 1
+
+
+def test_a_contract_over_a_sum_is_no_more_than_and_the_past_years_look_back() -> None:
+    text = (
+        "Der Vertrag über 1,3 Billionen Won gilt. In den vergangenen zwei Jahren stieg der Preis."
+    )
+    money, horizon = extract_claims(text, report_date="2026-01-21")
+    assert (money.value, money.qualifier) == (1.3e12, None)
+    assert (horizon.value, horizon.date) == (-2 * YEAR_S, "2024-01-21/2026-01-21")
 
 
 def test_von_bis_and_between_stay_ranges() -> None:

@@ -32,8 +32,13 @@ SENTENCE_END = re.compile(r"[.!?][\"'”“»)\]]*(?=\s)|\n\s*")
 TIME_QUANTITIES = ("date", "horizon")
 # characters before a number searched for a date cue ("bis Ende", "by the end of")
 CUE_WINDOW = 24
+# a capitalised word (a German noun) right before a position
+_NOUN_BEFORE = re.compile(r"(?<![\w])[A-ZÄÖÜ][\w-]*\s+\Z")
 # the currency code of a sum whose currency the text does not name (ISO 4217 "no currency")
 NO_CURRENCY = "XXX"
+# a scale word standing for an amount of what came before is written out ("Milliarden",
+# "Mio."), never a one-letter abbreviation ("300 m" is rather metres)
+MIN_BARE_SCALE = 3
 # a cent is a hundredth of its currency
 CENT = 0.01
 
@@ -145,7 +150,11 @@ def _item(word: str, g: Grammar) -> str | None:
 def _qualifier(m: re.Match[str], lang: Language) -> str | None:
     if m["n2"]:
         return "range"
-    return _lookup(m["qual"], lang.qualifiers) if m["qual"] else None
+    if not m["qual"]:
+        return None
+    if lang.not_after_noun.fullmatch(m["qual"]) and _NOUN_BEFORE.search(m.string, 0, m.start()):
+        return None  # "ein Vertrag über 1,3 Billionen Won"
+    return _lookup(m["qual"], lang.qualifiers)
 
 
 def _kind(
@@ -207,9 +216,21 @@ def _ratio(m: re.Match[str], g: Grammar, fields: dict[str, Any]) -> dict[str, An
     return fields | scaled | {"quantity": quantity, "unit": unit, "per": per}
 
 
-def _claim(m: re.Match[str], g: Grammar, lang: Language) -> dict[str, Any] | None:
-    """The fields of a claim from one pattern match (None if it measures nothing)."""
-    kind = _kind(m, g, lang)
+Kind = tuple[str, str, float, str | None]
+
+
+def _bare(m: re.Match[str]) -> bool:
+    """Whether a match is a scaled amount that names nothing measured ("1,2 Milliarden")."""
+    named = ("cur_pre", "cur_post", "unit", "pct", "item")
+    scale = m["s2"] or m["s1"] or ""
+    return not any(m[k] for k in named) and len(scale.rstrip(".")) >= MIN_BARE_SCALE
+
+
+def _claim(
+    m: re.Match[str], g: Grammar, lang: Language, kind: Kind | None
+) -> dict[str, Any] | None:
+    """The fields of a claim from one pattern match and what it measures (None if
+    nothing)."""
     if kind is None:
         return None
     quantity, unit, factor, item = kind
@@ -283,10 +304,20 @@ def _changes(m: re.Match[str], fields: dict[str, Any], g: Grammar, lang: Languag
 
 
 def _quantities(text: str, g: Grammar, lang: Language) -> Iterator[Found]:
+    """Claims of numbers with what they measure; a scaled amount that names nothing at a
+    clause's end measures what the claim before it in its sentence does ("4,8 Mrd. Euro,
+    davon knapp 1,2 Milliarden")."""
+    before: tuple[int, Kind] | None = None
     for m in lang.pattern.finditer(text):
-        fields = _claim(m, g, lang)
-        if fields is None or lang.reading_time.match(text, m.end()):
+        if _bare(m):
+            same = before is not None and not SENTENCE_END.search(text, before[0], m.start())
+            kind = before[1] if before is not None and same else None
+        else:
+            kind = _kind(m, g, lang)
+        fields = _claim(m, g, lang, kind)
+        if fields is None or kind is None or lang.reading_time.match(text, m.end()):
             continue
+        before = (m.end(), kind)
         if fields["item"] is None or not _after_date_cue(m, lang):
             yield from _changes(m, fields, g, lang)
 

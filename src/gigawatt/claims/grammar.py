@@ -32,6 +32,9 @@ NUMBER = r"\d{1,3}(?:[.,\u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 # between the parts of a claim: spaces, or a hyphen of a compound ("752-Millionen-Dollar")
 GAP = r"[ \u00a0\u202f]*-?[ \u00a0\u202f]*"
 DASH = r"[ \u00a0\u202f]*[-\u2013\u2014][ \u00a0\u202f]*"
+# where a scaled amount that names nothing may end: a clause ends ("davon knapp 1,2
+# Milliarden.", "up from 1.3 million,"); it then measures what the claim before it does
+BARE_END = r"(?=[ \u00a0]*(?:[.,;:!?)\]\n\u2013\u2014]|$))"
 # up to two words between an amount and the item counted ("100.000 Nvidia-GPUs", "400,000
 # GB200 chips"), as few as will do ("72 GPUs pro Rack" counts GPUs)
 ITEM_WORDS = r"(?:[^\W\d][\w.]*[ \u00a0])??(?:[^\W\d][\w.]*[ \u00a0])??"
@@ -83,6 +86,7 @@ class TimeWords:
     """One language's words for dates, horizons and durations, and their compiled pattern."""
 
     months: tuple[tuple[re.Pattern[str], int], ...]
+    within_past: re.Pattern[str]
     cues: tuple[tuple[str, re.Pattern[str]], ...]
     ordinals: tuple[tuple[re.Pattern[str], int], ...]
     relative: tuple[Phrase, ...]
@@ -122,6 +126,7 @@ class Language:
     change_from: re.Pattern[str] = re.compile("(?!)")
     change_to: re.Pattern[str] = re.compile("(?!)")
     change_join: str = "(?!)"
+    not_after_noun: re.Pattern[str] = re.compile("(?!)")
     # the hundredth of the language's usual currency ("18 Cent pro Kilowattstunde" is EUR)
     cents: tuple[re.Pattern[str], str] | None = None
 
@@ -278,8 +283,8 @@ def _pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]
         # a range whose first amount has a scale word has one on its second ("$38 billion
         # to $42 billion"; "$1.4 trillion to 30 GW" is no range)
         rf"(?:(?:{DASH}|{join})(?:{before})?\s?{second}(?(s1)(?(s2)|(?!))))?"
-        rf"(?:{tail}|(?(cur_pre)|(?!))){ratio}"
-        rf"(?:{gap}\s*(?P<per>{per})(?![\w])(?!\s+(?:{_alt(lang['not_a_rate'])})\b))?",
+        rf"(?:{tail}|(?(cur_pre)|(?(s1){BARE_END}|(?(s2){BARE_END}|(?!))))){ratio}"
+        rf"(?:{gap}\s*(?P<per>{per})(?![\w])(?!\s+(?:{_alt(lang['not_a_rate'])})\b|\s+\d))?",
         re.IGNORECASE,
     )
 
@@ -330,7 +335,7 @@ def _time_pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern
         rf"(?<![\w.,:/-])(?:(?P<tqual>{_quals(lang)})\s+)?(?:"
         rf"(?P<rel>{_alt(w for r in t['relative'] for w in r['words'])})(?![\w])"
         rf"|(?P<fixed>{_alt(w for r in t['durations'] for w in r['words'])})(?![\w])"
-        rf"|(?P<within>{_alt(t['within'])})\s+(?P<wn>{count})[\s-]+"
+        rf"|(?P<within>{_alt([*t['within'], *t['within_past']])})\s+(?P<wn>{count})[\s-]+"
         rf"(?P<wu>{_unit_words(raw, duration=True)})(?![\w])"
         rf"|(?:(?P<cue>{cues})(?:\s+|-)(?:(?:{_alt(t['articles'])})\s+)?)?(?:{dates}))",
         re.IGNORECASE,
@@ -368,6 +373,7 @@ def _time_words(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> TimeWords:
     t = lang["time"]
     return TimeWords(
         months=tuple((_full([m]), int(n)) for m, n in t["months"].items()),
+        within_past=_full(t["within_past"]),
         cues=tuple((kind, _full(ws)) for kind, ws in t["cues"].items()),
         ordinals=tuple((_full([o]), int(n)) for o, n in t["ordinals"].items()),
         relative=_phrases(t["relative"], "time"),
@@ -403,6 +409,7 @@ def _language(code: str, lang: Mapping[str, Any], raw: Mapping[str, Any]) -> Lan
         year_frame=re.compile(rf",?\s+{lang['year_frame']}", re.IGNORECASE),
         currency_first=bool(lang.get("currency_first", False)),
         change_join=_alt(lang["change_to"]),
+        not_after_noun=_full(lang["not_after_noun"] or ["(?!)"]),
         change_from=re.compile(rf"(?<![\w])(?:{_alt(lang['change_from'])})\s+\Z", re.I),
         change_to=re.compile(
             rf"(?<![\w])(?:{_alt(lang['change_from'])})\s+(?P<cn>{NUMBER})"

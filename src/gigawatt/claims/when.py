@@ -208,9 +208,11 @@ def _time_fields(
         return phrase | _span(p.low, p.high) | {"date": calendar_date(p, report)}
     if m["within"]:
         unit = next(u for p, u in g.units if p.fullmatch(m["wu"]))
-        seconds = parse_number(m["wn"], lang) * unit.factor
+        past = lang.time.within_past.fullmatch(m["within"]) is not None
+        seconds = parse_number(m["wn"], lang) * unit.factor * (-1 if past else 1)
         end = None if report is None else report + timedelta(seconds=seconds)
-        iso = None if report is None or end is None else f"{report}/{end}"
+        ends = sorted([report, end]) if report is not None and end is not None else None
+        iso = None if ends is None else f"{ends[0]}/{ends[1]}"
         within: dict[str, Any] = {"quantity": "horizon", "unit": "s", "qualifier": qual or "within"}
         return within | _span(seconds, seconds) | {"date": iso}
     cue = _lookup_str(m["cue"], lang.time.cues) if m["cue"] else None
