@@ -16,6 +16,8 @@ caller, dates horizons; the statement of it is no claim.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -32,6 +34,9 @@ SENTENCE_END = re.compile(r"[.!?][\"'”“»)\]]*(?=\s)|\n\s*")
 TIME_QUANTITIES = ("date", "horizon")
 # characters before a number searched for a date cue ("bis Ende", "by the end of")
 CUE_WINDOW = 24
+# characters before a claim searched for the words that change its reading ("Vertrag
+# über", "von 150.000 auf"): longer than any such phrase
+LOOK_BACK = 80
 # a capitalised word (a German noun) right before a position
 _NOUN_BEFORE = re.compile(r"(?<![\w])[A-ZÄÖÜ][\w-]*\s+\Z")
 # the currency code of a sum whose currency the text does not name (ISO 4217 "no currency")
@@ -147,12 +152,20 @@ def _item(word: str, g: Grammar) -> str | None:
     return _lookup(word.rsplit("-", 1)[-1], g.items)
 
 
+def _back(m: re.Match[str]) -> int:
+    """Where to start looking for words right before a match (a bounded window, so that
+    a long report is not searched from its start for each claim)."""
+    return max(0, m.start() - LOOK_BACK)
+
+
 def _qualifier(m: re.Match[str], lang: Language) -> str | None:
     if m["n2"]:
         return "range"
     if not m["qual"]:
         return None
-    if lang.not_after_noun.fullmatch(m["qual"]) and _NOUN_BEFORE.search(m.string, 0, m.start()):
+    if lang.not_after_noun.fullmatch(m["qual"]) and _NOUN_BEFORE.search(
+        m.string, _back(m), m.start()
+    ):
         return None  # "ein Vertrag über 1,3 Billionen Won"
     return _lookup(m["qual"], lang.qualifiers)
 
@@ -281,7 +294,7 @@ def _changes(m: re.Match[str], fields: dict[str, Any], g: Grammar, lang: Languag
     if m["n2"]:
         first_end = m.end("s1") if m["s1"] else m.end("n1")
         join = m.string[first_end : m.start("n2")]
-        if m["ropen"] or not lang.change_from.search(m.string, 0, m.start()):
+        if m["ropen"] or not lang.change_from.search(m.string, _back(m), m.start()):
             return whole
         if not re.search(rf"(?<![\w])(?:{lang.change_join})(?![\w])", join, re.I):
             return whole  # "von 40 bis 60 Mrd." is a range
@@ -294,7 +307,7 @@ def _changes(m: re.Match[str], fields: dict[str, Any], g: Grammar, lang: Languag
             (m.start(), first_end, fields | ends | {"value": fields["low"]}),
             (second, m.end(), fields | ends | {"value": fields["high"]}),
         ]
-    before = lang.change_to.search(m.string, 0, m.start())
+    before = lang.change_to.search(m.string, _back(m), m.start())
     to = _amount(m["n1"], m["s1"], m, g, lang)
     if before is None or to == 0:
         return whole
@@ -425,19 +438,18 @@ def _candidates(
 ) -> list[Found]:
     """Each language's candidates in the sentences of that language, longest first."""
     found: list[Found] = []
+    starts = [a for a, _ in spans]
     for code in sorted(set(langs)):
         lang = g.languages[code]
-        mine = [s for s, c in zip(spans, langs, strict=True) if c == code]
         cands = [
             *time_claims(text, g, lang, spans, report),
             *_quantities(text, g, lang),
             *_vague(text, g, lang),
         ]
-        found += [
-            (f[0], f[1], f[2] | {"language": code})
-            for f in cands
-            if any(a <= f[0] < b for a, b in mine)
-        ]
+        for f in cands:
+            i = bisect_right(starts, f[0]) - 1
+            if i >= 0 and f[0] < spans[i][1] and langs[i] == code:
+                found.append((f[0], f[1], f[2] | {"language": code}))
     return _longest_first(found)
 
 
@@ -468,8 +480,12 @@ def iter_claims(
         for f in _candidates(text, g, spans, langs, report)
         if not (f[2]["quantity"] == "date" and any(f[0] < b and a < f[1] for a, b in own))
     ]
-    for a, b in spans:
-        here = [f for f in found if a <= f[0] < b]
+    starts = [a for a, _ in spans]
+    by_sentence: dict[int, list[Found]] = defaultdict(list)
+    for f in found:
+        by_sentence[bisect_right(starts, f[0]) - 1].append(f)
+    for i, (a, b) in enumerate(spans):
+        here = by_sentence[i]
         times = [f for f in here if f[2]["quantity"] in TIME_QUANTITIES]
         for start, end, fields in here:
             unit = fields["unit"]
