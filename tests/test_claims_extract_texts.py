@@ -134,6 +134,18 @@ def test_the_report_date_is_found_in_the_text(head: str, iso: str) -> None:
     assert money.when_date == horizon.date
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- 14. Mai 2024 – Treffen in Seoul\n- 20. Mai 2024 – Vertrag über 5.000 GPUs",
+        "Am 14. Mai 2024 trafen sich die Chefs. Letzten Monat kauften sie 5.000 GPUs.",
+        "SEOUL, Nov. 12 (Yonhap) -- Samsung bought 5,000 GPUs last month.",
+    ],
+)
+def test_event_dates_and_yearless_datelines_are_no_report_date(text: str) -> None:
+    assert {c.report_date for c in extract_claims(text)} == {None}
+
+
 def test_html_meta_gives_the_report_date() -> None:
     page = (
         '<html><head><meta property="article:published_time" content="2024-06-30T08:00:00Z">'

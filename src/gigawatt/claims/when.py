@@ -27,6 +27,9 @@ MONTHS_PER_YEAR = 12
 # days of a month, on average, to place a report's day within its month
 MONTH_DAYS = 30.44
 ISO_DAY_CHARS = len("2025-01-01")
+# what a dateline's line may not hold before its date: a digit or a sentence's end, or a
+# list bullet (an item of a timeline: "- 14. Mai 2024 – Treffen in Seoul")
+_NO_DATELINE = re.compile(r"[\d.!?]|\A\s*[-*•–]\s")
 # what may stand between a sentence's start and a year that opens it (quotes, markup)
 _OPENING = re.compile(r"[\s\"'„“”»«*#>(\[-]*\Z")
 
@@ -279,7 +282,7 @@ def find_report_date(text: str, g: Grammar) -> tuple[date, list[tuple[int, int]]
             elif (
                 m.start() < rd.dateline_chars
                 and len(line) <= rd.dateline_prefix_chars
-                and not re.search(r"[\d.!?]", line)
+                and not _NO_DATELINE.search(line)
                 and rd.dateline_after.match(text, m.end())
             ):
                 datelines.append((m.start(), m.end(), iso))
