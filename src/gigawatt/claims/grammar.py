@@ -5,7 +5,10 @@ A claim is ``[qualifier] [currency] amount [scale] [adjective] (currency | unit 
 counted item) [per day | week | month | year]``, where an amount is a number ("900.000",
 "2,5") or a number word before a scale word or unit ("eine Milliarde", "sechs Stunden"), and a
 range is two amounts ("zwischen 100 und 200 Millionen", "100-200 MW"). Hyphens may join the
-parts ("752-Millionen-Dollar-Deal"). Two more patterns per language find vague amounts
+parts ("752-Millionen-Dollar-Deal"). What is measured may be divided by a unit or a counted
+item ("$44B per GW", "50.000 GPUs pro Gebäude", "$2 per GPU-hour"; ``ratios`` name the
+kind). Scale words of every language are recognised in every sentence and read by their own
+evidence (:func:`gigawatt.claims.extract`), so "$500 billion" in a German report is 10^9. Two more patterns per language find vague amounts
 ("Milliarden von Dollar") and times: dates, horizons and durations named by a phrase ("bis
 2027", "in den nächsten Jahren", "am 14. Mai"). The words live in the data file so that a new
 currency, unit or language is an edit there.
