@@ -8,8 +8,8 @@ range is two amounts ("zwischen 100 und 200 Millionen", "100-200 MW"). Hyphens m
 parts ("752-Millionen-Dollar-Deal"). What is measured may be divided by a unit or a counted
 item ("$44B per GW", "50.000 GPUs pro Gebäude", "$2 per GPU-hour"; ``ratios`` name the
 kind). Scale words of every language are recognised in every sentence and read by their own
-evidence (:func:`gigawatt.claims.extract`), so "$500 billion" in a German report is 10^9. Two more patterns per language find vague amounts
-("Milliarden von Dollar") and times: dates, horizons and durations named by a phrase ("bis
+evidence (:mod:`gigawatt.claims.extract`), so "$500 billion" in a German report is 10^9.
+Two more patterns per language find vague amounts ("Milliarden von Dollar") and times: dates, horizons and durations named by a phrase ("bis
 2027", "in den nächsten Jahren", "am 14. Mai"). The words live in the data file so that a new
 currency, unit or language is an edit there.
 """
