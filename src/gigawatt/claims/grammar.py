@@ -9,9 +9,10 @@ parts ("752-Millionen-Dollar-Deal"). What is measured may be divided by a unit o
 item ("$44B per GW", "50.000 GPUs pro Gebäude", "$2 per GPU-hour"; ``ratios`` name the
 kind). Scale words of every language are recognised in every sentence and read by their own
 evidence (:mod:`gigawatt.claims.extract`), so "$500 billion" in a German report is 10^9.
-Two more patterns per language find vague amounts ("Milliarden von Dollar") and times: dates, horizons and durations named by a phrase ("bis
-2027", "in den nächsten Jahren", "am 14. Mai"). The words live in the data file so that a new
-currency, unit or language is an edit there.
+Two more patterns per language find vague amounts ("Milliarden von Dollar") and
+times: dates, horizons and durations named by a phrase ("bis 2027", "in den nächsten
+Jahren", "am 14. Mai"). The words live in the data file so that a new currency, unit or
+language is an edit there.
 """
 
 from __future__ import annotations
