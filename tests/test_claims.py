@@ -159,6 +159,7 @@ def matches(c: Claim, g: dict[str, str], text: str) -> bool:
         and _close(c.value, g["value"])
         and _close(c.low, g["low"])
         and _close(c.high, g["high"])
+        and ("per" not in g or (c.per or "") == g["per"])
     )
 
 

@@ -228,7 +228,8 @@ def test_number_words_and_compounds(sentence: str, value: float, unit: str) -> N
     ],
 )
 def test_counts_name_their_item(sentence: str, item: str) -> None:
-    assert only(sentence, "count").item == item
+    quantity = "count_per_item" if " pro " in sentence else "count"
+    assert only(sentence, quantity).item == item
 
 
 @pytest.mark.parametrize(
@@ -334,7 +335,7 @@ def test_a_year_earlier_is_no_rate_and_a_currency_takes_no_item() -> None:
 @pytest.mark.parametrize(
     ("sentence", "quantities"),
     [
-        ("Der Strom reicht für 2000 Haushalte in der Region.", []),
+        ("Der Strom reicht für 2000 Haushalte in der Region.", ["count"]),
         ("Bis 2027 Rechenzentren bauen ist das Ziel der Firma.", ["date"]),
         ("By the end of 2027 GPUs will be cheaper.", ["date"]),
         ("Die Firma kauft 2000 GPUs für die Halle.", ["count"]),

@@ -3,7 +3,10 @@ input that is not a readable text report.
 
 HTML (by its suffix, or by a text that opens with a doctype or an ``<html>`` tag) is reduced to
 its visible text: scripts, styles, comments and other non-text elements dropped, block ends as
-line breaks, entities decoded. Claim spans then index into that text.
+line breaks, entities decoded. The page's publication date from its meta data (Open Graph /
+``article:published_time``, schema.org ``datePublished``, Dublin Core) becomes a "Published:"
+line under the title, as a byline would show it, so that the report's date is known to the
+extractor. Claim spans then index into that text.
 """
 
 from __future__ import annotations
@@ -34,6 +37,19 @@ _BREAK = re.compile(r"<(?:br|p|/p|div|/div|h\d|/h\d|li|/li|tr|/tr|/table|hr)\b[^
 _CELL = re.compile(r"<(?:td|th)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+# meta data naming the publication date: <meta property="article:published_time"
+# content="2025-11-12T08:30:00+01:00">, either attribute order, or JSON-LD "datePublished"
+_PUBLISHED_NAMES = (
+    r"article:published_time|og:published_time|datePublished|date|dc\.date(?:\.issued)?"
+    r"|dcterms\.(?:issued|created)|pubdate|publish[-_]date|publication[-_]date"
+)
+_ISO_DAY = r"((?:19|20)\d{2}-[01]\d-[0-3]\d)"
+_PUBLISHED = re.compile(
+    rf"<meta\b(?=[^>]*\b(?:property|name|itemprop)\s*=\s*[\"']?(?:{_PUBLISHED_NAMES})[\"'\s>])"
+    rf"[^>]*\bcontent\s*=\s*[\"']?{_ISO_DAY}"
+    rf"|[\"']datePublished[\"']\s*:\s*[\"']{_ISO_DAY}",
+    re.IGNORECASE,
+)
 
 
 def html_text(markup: str) -> str:
@@ -42,6 +58,9 @@ def html_text(markup: str) -> str:
     (claim spans then refer to this text)."""
     title = _TITLE.search(markup)
     head = f"{title.group(1).strip()}\n" if title else ""
+    published = _PUBLISHED.search(markup)
+    if published:
+        head += f"Published: {published.group(1) or published.group(2)}\n"
     body = _TAG.sub("", _CELL.sub(" ", _BREAK.sub("\n", _DROP.sub("", markup))))
     return html.unescape(head + body)
 
