@@ -16,11 +16,10 @@ import pytest
 import yaml
 
 from gigawatt.catalog import load_catalog
-from gigawatt.errors import InputError
+from gigawatt.errors import InputError, Problem, ScenarioError
 from gigawatt.fleet import service_options, serving_configs
 from gigawatt.perf.system import get_system
-from gigawatt.preflight import serving_problems
-from gigawatt.scenario import load_scenario
+from gigawatt.scenario import Scenario, load_scenario
 from gigawatt.workload import get_model
 
 LAB = Path(__file__).resolve().parents[1] / "scenarios" / "lab-1024.yaml"
@@ -37,8 +36,19 @@ def _scenario(tmp_path: Path, **changes: Any) -> Path:
     return f
 
 
+def _check_problems(f: Path) -> list[Problem]:
+    """What ``check`` says: load_scenario runs the whole pre-flight."""
+    try:
+        load_scenario(f)
+    except ScenarioError as exc:
+        return list(exc.problems)
+    return []
+
+
 def _run_plans(f: Path) -> bool:
-    svc = load_scenario(f).serving.services[0]  # type: ignore[union-attr]
+    """What ``run``'s serving search says, on the schema-valid file without the pre-flight."""
+    data = yaml.safe_load(f.read_text(encoding="utf-8"))
+    svc = Scenario.model_validate(data).serving.services[0]  # type: ignore[union-attr]
     cat = load_catalog()
     try:
         serving_configs(
@@ -70,13 +80,13 @@ def test_check_accepts_iff_run_plans(
     tmp_path: Path, mode: str, ttft_p99_s: float, tpot_p50_s: float
 ) -> None:
     f = _scenario(tmp_path, disaggregation=mode, ttft_p99_s=ttft_p99_s, tpot_p50_s=tpot_p50_s)
-    problems = serving_problems(load_scenario(f), load_catalog(), str(f), {})
+    problems = _check_problems(f)
     assert (problems == []) == _run_plans(f), problems
 
 
 def test_an_unreachable_disaggregated_slo_names_the_target(tmp_path: Path) -> None:
     f = _scenario(tmp_path, disaggregation="only", ttft_p99_s=0.12, tpot_p50_s=0.05)
-    problems = serving_problems(load_scenario(f), load_catalog(), str(f), {})
+    problems = _check_problems(f)
     assert [p.field for p in problems] == ["serving.services[0].ttft_p99_s"]
     assert "best achievable" in problems[0].message
 
@@ -84,7 +94,7 @@ def test_an_unreachable_disaggregated_slo_names_the_target(tmp_path: Path) -> No
 def test_prefix_hits_count_in_the_preflight(tmp_path: Path) -> None:
     """A TTFT target only prefix-cache hits make reachable passes both check and run."""
     f = _scenario(tmp_path, ttft_p99_s=0.06, tpot_p50_s=0.05, prefix_cache_hit_rate=0.9)
-    assert serving_problems(load_scenario(f), load_catalog(), str(f), {}) == []
+    assert _check_problems(f) == []
     assert _run_plans(f)
     g = _scenario(tmp_path, ttft_p99_s=0.06, tpot_p50_s=0.05)
     assert not _run_plans(g)
