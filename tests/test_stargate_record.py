@@ -3,7 +3,11 @@
 Each bound below is a published figure, not the model's own output:
 - OpenAI (2025-09-23): Stargate is a "10-gigawatt commitment" of power capacity; J. Huang to
   CNBC (2025-09-22): 10 GW is 4-5 million GPUs.
-- OpenAI / NVIDIA LOI (2025-09-22): the first gigawatt on Vera Rubin in H2-2026.
+- OpenAI / NVIDIA LOI (2025-09-22): the first gigawatt on Vera Rubin in H2-2026; NVIDIA
+  (C. Kress, Q3 FY2026 call, 2025-11-19): GB300 is two thirds of Blackwell revenue and Rubin
+  only "on track to ramp in the second half of 2026", so GB300 still ships in H2-2026.
+- Vantage (2025-08-20): Shackelford's 1.4 GW is power capacity, first building 2026-H2;
+  DTE (2025): 1.4 GW supply for Saline; TDLR: Milam phase 1 completion 2026-10-15.
 - Crusoe / Bloomberg (2025): Abilene has eight buildings of up to ~50,000 GB200, ~400,000 in all,
   on 1.2 GW of power, with closed-loop (no evaporation) cooling.
 - J. Huang (NVIDIA earnings call 2025-08-27): USD 50-60 B per GW all-in; Bernstein (2025-10):
@@ -52,7 +56,47 @@ def test_roadmap_moves_to_vera_rubin_from_h2_2026() -> None:
     rows = [(quarter_index(r.quarter), r.accelerator) for r in sc.supply.schedule]
     first_vr = min(q for q, a in rows if a == "vr200")
     assert first_vr == quarter_index("2026Q3")
-    assert all(q < first_vr for q, a in rows if a in ("gb300", "gb200"))
+    assert all(q < first_vr for q, a in rows if a == "gb200")
+    # Blackwell Ultra is the volume product until Rubin ramps: GB300 in H2-2026, not after
+    gb300 = [q for q, a in rows if a == "gb300"]
+    assert gb300 and max(gb300) <= quarter_index("2026Q4")
+    assert any(q >= quarter_index("2026Q3") for q in gb300)
+
+
+def test_no_accelerator_arrives_before_its_building_and_power(stargate: Plan) -> None:
+    # Vantage: Shackelford's first building 2026-H2; TDLR: Milam phase 1 2026-10; Doña Ana
+    # on its gas microgrids; Saline completion 2027-Q4: deliveries follow the buildings
+    ready = stargate.tables["site_readiness"]
+    assert float(ready["shortfall_it_w"].sum()) == 0.0
+    assert not [n for n in stargate.notes if "runs ahead of the facility" in n]
+    assert not stargate.to_dict().get("first_constraint")
+
+
+def test_announced_power_capacity_is_sized_through_the_site_pue(stargate: Plan) -> None:
+    sc = load_scenario(STARGATE)
+    assert sc.facility is not None
+    basis = {s.site: s.capacity_basis for s in sc.facility.sites}
+    # the US campuses are announced by their power; Abilene is sized by its 400k GB200
+    for site in ("shackelford-tx", "milam-tx", "dona-ana-nm", "lordstown-oh", "saline-mi"):
+        assert basis[site] == "facility"
+    assert basis["abilene"] == "it"
+    sites = stargate.tables["sites"].set_index("site")
+    for site, row in sites.iterrows():
+        stated = float(row["capacity_stated_w"])
+        if basis[str(site)] == "facility":
+            assert float(row["it_w"]) < stated
+            assert float(row["facility_w_peak"]) == pytest.approx(stated, rel=1e-6)
+        else:
+            assert float(row["it_w"]) == stated
+    # DTE's 1.4 GW supply at Saline carries ~1.2 GW of IT (sites.yaml note: PUE ~1.15)
+    assert 1.1 * GW <= float(sites.loc["saline-mi", "it_w"]) <= 1.3 * GW
+
+
+def test_programme_fits_the_headline_budget(stargate: Plan) -> None:
+    # OpenAI (2025-01-21): "intends to invest USD 500 billion over the next four years" for
+    # the 10 GW programme; OpenAI (2025-10-30): over 8 GW for more than USD 450 B
+    h = stargate.to_dict()
+    assert h["capex_usd"]["likely"] <= 500e9 and h["within_budget"] is True
 
 
 def test_abilene_holds_about_400k_gb200_on_eight_buildings(stargate: Plan) -> None:

@@ -266,11 +266,22 @@ class _SiteShare:
     # W of supply capacity per W of IT, per price item (facility stage's power table); None:
     # a grid connection for the facility power (unsited capacity)
     power_per_it_w: dict[str, float] | None = None
+    # (ready year, W of IT) per build-out module; empty: all of it ready from the start
+    modules: tuple[tuple[float, float], ...] = ()
+
+    def ready_w(self, year: float) -> float:
+        """IT capacity whose building and power are ready by ``year``."""
+        if not self.modules:
+            return self.it_w
+        return sum(w for y, w in self.modules if y <= year)
 
 
-def _site_shares(sites: pd.DataFrame, power: pd.DataFrame) -> list[_SiteShare]:
+def _site_shares(
+    sites: pd.DataFrame, power: pd.DataFrame, buildout: pd.DataFrame | None = None
+) -> list[_SiteShare]:
     out = []
     for r in sites.itertuples():
+        mods = buildout[buildout["site"] == r.site] if buildout is not None else None
         cap = max(float(r.it_w), 1.0)
         mix: dict[str, float] = {}
         for p in power[power["site"] == r.site].itertuples():
@@ -289,6 +300,9 @@ def _site_shares(sites: pd.DataFrame, power: pd.DataFrame) -> list[_SiteShare]:
                 water_m3_per_w_year=water / cap,
                 carbon_kg_per_w_year=float(r.carbon_kg) / cap,
                 power_per_it_w=mix,
+                modules=()
+                if mods is None
+                else tuple(zip(mods["ready_year"], mods["it_w"], strict=True)),
             )
         )
     return out
@@ -318,20 +332,25 @@ UNSITED = "unsited"
 def _allocate(
     build: pd.DataFrame, per_acc_w: dict[str, float], shares: list[_SiteShare]
 ) -> pd.DataFrame:
-    """Place each deployment tranche on the sites in their listed order, filling each site's
-    IT capacity; what does not fit is ``unsited`` (no modelled site holds it)."""
+    """Place each deployment tranche on the sites in their listed order: first where a
+    building and its power are ready by the end of the tranche's quarter, then (early: the
+    site_readiness table reports it) on the rest of each site's IT capacity; what does not
+    fit is ``unsited`` (no modelled site holds it)."""
     rows = []
     free = {s.site: s.it_w for s in shares}
     for r in build.sort_values("quarter", kind="stable").itertuples():
         need_w = float(r.count) * per_acc_w[str(r.accelerator)]
-        for s in shares:
-            if need_w <= 0:
-                break
-            take = min(need_w, free[s.site])
-            if take > 0:
-                free[s.site] -= take
-                need_w -= take
-                rows.append((r.quarter, r.year, r.accelerator, take, s.site))
+        end_year = (quarter_index(str(r.quarter)) + 1) / 4.0
+        for ready_only in (True, False):
+            for s in shares:
+                room = free[s.site]
+                if ready_only:
+                    room = min(room, s.ready_w(end_year) - (s.it_w - free[s.site]))
+                take = min(need_w, room)
+                if take > 0:
+                    free[s.site] -= take
+                    need_w -= take
+                    rows.append((r.quarter, r.year, r.accelerator, take, s.site))
         if need_w > 0:
             rows.append((r.quarter, r.year, r.accelerator, need_w, UNSITED))
     df = pd.DataFrame(rows, columns=["quarter", "year", "accelerator", "it_w", "site"])
@@ -452,7 +471,7 @@ def _facility_stage(scenario: Scenario, result: Plan, cat: Catalog) -> list[_Sit
     result.tables["sites_monthly"] = fac["monthly"]
     result.tables["power_sources"] = fac["power"]
     result.tables["site_buildout"] = fac["buildout"]
-    return _site_shares(fac["sites"], fac["power"])
+    return _site_shares(fac["sites"], fac["power"], fac["buildout"])
 
 
 def _readiness_stage(result: Plan) -> None:
@@ -470,6 +489,9 @@ def _readiness_stage(result: Plan) -> None:
         )
 
 
+_SUM_RTOL = 1e-9  # relative rounding of a sum of float pieces (not a physical tolerance)
+
+
 def _site_readiness(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
     """Per site and quarter: IT placed there by the build-out vs IT whose building and power
     are ready by the end of that quarter (the schedule a deployment must fit into)."""
@@ -485,13 +507,15 @@ def _site_readiness(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
         for quarter, cum_w in per_q.items():
             end_year = (quarter_index(str(quarter)) + 1) / 4.0
             ready_w = float(modules.loc[modules["ready_year"] <= end_year, "it_w"].sum())
+            short = max(float(cum_w) - ready_w, 0.0)
             rows.append(
                 {
                     "site": site,
                     "quarter": quarter,
                     "placed_it_w": float(cum_w),
                     "ready_it_w": ready_w,
-                    "shortfall_it_w": max(float(cum_w) - ready_w, 0.0),
+                    # below the float rounding of summed tranche pieces: none
+                    "shortfall_it_w": short if short > _SUM_RTOL * ready_w else 0.0,
                 }
             )
     return pd.DataFrame(rows)

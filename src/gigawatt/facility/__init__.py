@@ -4,11 +4,13 @@ power supply, and build-out.
 Modules: ``sites`` (climatology, hourly weather), ``properties`` (CoolProp / psychrolib
 look-ups), ``cooling`` (models ``air``, ``liquid``, ``immersion``, ``seawater``), ``itload``,
 ``power`` (N-k and LOLP supply checks), ``buildout`` (schedules, capex lines), ``core``
-(monthly and annual figures per site), ``plan`` (scenario section and ``plan_facilities``).
+(monthly and annual figures per site), ``capacity`` (a site's IT from its record: IT or
+facility basis), ``plan`` (scenario section and ``plan_facilities``).
 """
 
 from __future__ import annotations
 
+from .capacity import SiteCapacity, site_capacity
 from .cooling import CoolingConfig, CoolingResult, cooling_ids, get_cooling, simulate
 from .core import FacilityReport, evaluate
 from .itload import ItItem, ItLoad, accelerator_power_w, it_load
@@ -24,6 +26,7 @@ __all__ = [
     "ItItem",
     "ItLoad",
     "Site",
+    "SiteCapacity",
     "SitePlan",
     "SupplyBlock",
     "Weather",
@@ -38,6 +41,7 @@ __all__ = [
     "it_load",
     "plan_facilities",
     "simulate",
+    "site_capacity",
     "site_ids",
     "site_summary",
 ]

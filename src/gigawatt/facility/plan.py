@@ -27,7 +27,7 @@ from gigawatt.schema.facility import (
 )
 
 from .buildout import PowerPhase, build_schedule
-from .core import evaluate
+from .capacity import site_capacity
 from .power import SupplyBlock, Unit, check_supply, dispatch_energy, expand_units
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ def plan_facilities(
     cat = catalog or load_catalog()
     site_rows, monthly, power_rows, builds = [], [], [], []
     for sp in section.sites:
-        it_w = sp.it_mw * 1e6
-        rep = evaluate(sp.site, it_w, sp.cooling, cat)
+        cap = site_capacity(sp, cat)
+        it_w, rep = cap.it_w, cap.report
         a = rep.annual
         units = expand_units(
             [
@@ -87,7 +87,7 @@ def plan_facilities(
             rep.site,
             it_w,
             sp.start_year,
-            module_w=None if sp.module_mw is None else sp.module_mw * 1e6,
+            module_w=cap.module_w,
             crews=sp.crews,
             power_phases=power_phases(units, rep.site),
             peak_pue=a["facility_w_peak"] / it_w,
@@ -99,6 +99,8 @@ def plan_facilities(
                 "site": sp.site,
                 "kind": rep.site.kind,
                 "cooling": sp.cooling,
+                "capacity_basis": sp.capacity_basis,
+                "capacity_stated_w": sp.it_mw * 1e6,
                 **a,
                 "carbon_kg": energy["carbon_kg"],
                 "energy_cost_usd": energy["energy_cost_usd"],

@@ -36,11 +36,21 @@ class PowerBlock(Strict):
     unit_mw: UnitMW | None = None
 
 
+CapacityBasis = Literal["it", "facility"]
+
+
 class SitePlan(Strict):
-    """One campus: a catalog site, its IT MW, cooling, power mix and build-out."""
+    """One campus: a catalog site, its capacity, cooling, power mix and build-out.
+
+    ``it_mw`` is the site's capacity as the record states it, in the unit ``capacity_basis``
+    names: ``it`` (IT load, the default) or ``facility`` (power capacity: most campuses are
+    announced by what the grid or plant supplies, IT plus cooling). ``module_mw`` is in the
+    same basis. Readers get IT from ``gigawatt.facility.site_capacity``, never from
+    ``it_mw`` directly."""
 
     site: str
     it_mw: SiteMW
+    capacity_basis: CapacityBasis = "it"
     cooling: str
     power: list[PowerBlock] = Field(default_factory=list, max_length=MAX_POWER_UNITS)
     redundancy: Annotated[int, Field(ge=0, le=4)] = 1  # N+1 = 1
