@@ -719,18 +719,24 @@ def activation_memory(
     T, h, t, r, drop = sh.T, sh.h, sh.t, sh.r, sh.drop
     selective = sh.rc >= RECOMPUTE_CODES["selective"]
     full = sh.rc == RECOMPUTE_CODES["full"]
-    norm_out = np.where(selective, 0.0, NORM_OUTPUT_BYTES)
+    # FP8 runs keep the quantized copy of a GEMM input for the weight-gradient GEMM, not the
+    # BF16 one (Transformer Engine _Linear.forward saves inputmat / inputmat_t in FP8 unless
+    # the recipe overrides wgrad precision; LayerNormLinear and LayerNormMLP likewise)
+    gemm_in = FP8_BYTES if sh.fp8 else ACT_BYTES
+    norm_out = np.where(selective, 0.0, NORM_OUTPUT_BYTES * gemm_in / ACT_BYTES)
     non_tp = T * h * r * (ACT_BYTES * NORMS_PER_LAYER + norm_out + RESIDUAL_MASK_BYTES * drop)
-    attn_tp = T * ACT_BYTES * (model.q_width + model.kv_width + model.v_width) / t
+    attn_tp = T * (ACT_BYTES * (model.q_width + model.kv_width) + gemm_in * model.v_width) / t
     score_bytes = SOFTMAX_OUT_BYTES + ATTN_DROPOUT_STORED_BYTES * drop
     scores = np.where(sh.flash, 0.0, score_elements * score_bytes)
     mats = float(model.ffn_matrices)
-    ffn_stored = np.where(selective, mats - 1.0, mats)
+    # the FC1 output(s) stay BF16 (the activation's backward reads them); the activation's
+    # output is the FC2 GEMM input (dropped by selective recompute)
+    ffn_stored = (mats - 1.0) * ACT_BYTES + np.where(selective, 0.0, gemm_in)
     if model.is_moe:
         routed = model.moe_top_k + model.moe_shared_experts
-        ffn_tp = T * ACT_BYTES * routed * (h + ffn_stored * model.expert_hidden) / t
+        ffn_tp = T * routed * (gemm_in * h + ffn_stored * model.expert_hidden) / t
     else:
-        ffn_tp = T * ACT_BYTES * ffn_stored * float(model.ffn_hidden) / t
+        ffn_tp = T * ffn_stored * float(model.ffn_hidden) / t
     act_layer = non_tp + attn_tp + ffn_tp + np.where(selective, 0.0, scores)
     act_stored = np.where(full, T * h * ACT_BYTES * r, act_layer)
     p, v = sh.p, sh.v
