@@ -132,3 +132,16 @@ def test_exponential_share_of_attention_grows_with_sequence() -> None:
         without = predict_training(model, system.with_(sfu_exp_rate=None), plan).step_time_s
         gains.append(with_sfu / without)
     assert 1.0 < gains[0] < gains[1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(sorted(MODELS)), st.sampled_from([2, 4, 8]), st.sampled_from([1, 2, 4]))
+def test_scatter_gather_pays_a_gather_without_sequence_parallel(
+    model: str, tp: int, vpp: int
+) -> None:
+    """Both layouts send 1 / tp of the activations between stages; without sequence
+    parallelism the receiver also all-gathers them over the scale-up links."""
+    base = dict(tp=tp, pp=4, dp=2, vpp=vpp, micro_batch=1, global_batch=64)
+    plans = [ExecutionPlan(sequence_parallel=sp, **base) for sp in (False, True)]  # type: ignore[arg-type]
+    p2p = _batch(model, plans).breakdown_s["pipeline_p2p"]
+    assert p2p[0] > p2p[1] > 0.0

@@ -609,12 +609,18 @@ def pipeline_time(
 ) -> PipelineTimes:
     """1F1B pipeline: m = B / (dp b) micro-batches through the slowest stage, a bubble of
     (p - 1) / v micro-batch times (interleaved schedule, Narayanan 2021 sec. 2.2), and p2p
-    sends of each micro-batch's activations split over the TP ranks (scatter/gather)."""
+    sends of each micro-batch's activations split over the TP ranks (scatter/gather,
+    sec. 4.1). Without sequence parallelism the receiver all-gathers the chunks over the
+    scale-up links before using them (Megatron-LM p2p_communication, gather_split_1d_tensor,
+    skipped when the activations are already sequence-parallel shards)."""
     layers_per_stage = _ceil_div(np.full_like(plans.pp, int(sh.L)), plans.pp)
     t_mb = layers_per_stage * t_layer + logits_time(system, sh)
     m = sh.B / (sh.d * sh.b)
     p, v = sh.p, sh.v
-    p2p = collective_time("p2p", sh.T * sh.h * ACT_BYTES / sh.t, 2.0, sh.t * sh.c * sh.d, system)
+    act_bytes = sh.T * sh.h * ACT_BYTES
+    p2p = collective_time("p2p", act_bytes / sh.t, 2.0, sh.t * sh.c * sh.d, system)
+    gather = collective_time("all_gather", act_bytes, sh.t, 1.0, system)
+    p2p = p2p + np.where(sh.r < 1.0, 0.0, gather)
     return PipelineTimes(
         layers_per_stage=layers_per_stage,
         microbatches=m,
