@@ -52,7 +52,6 @@ def test_ampere_search_falls_back_to_fused_attention() -> None:
     assert result.best().plan.attention == "flash"
 
 
-
 def test_fp8_runs_store_quantized_gemm_inputs() -> None:
     """Megatron-Bridge ran Llama 3.1 405B FP8 on 256 GB200 with TP4 PP16 VP4 and no
     recompute (scripts/performance llama31 workload_base_configs, GB200 FP8-CS V2, 2025-26).
