@@ -43,6 +43,12 @@ GRAD_REDUCE_BYTES = 4.0
 FP16_GRAD_BYTES = 2.0
 MASTER_BYTES_PER_PARAM = 12.0  # FP32 master weights + Adam m and v (Rajbhandari 2020, sec. 3)
 ADAM_TRAFFIC_BYTES_PER_PARAM = 30.0  # read grad, master, m, v (16 B); write master, m, v, bf16
+# FP32 element reads + writes per parameter of a per-tensor AdamW step without weight decay
+# (Composer DecoupledAdamW.adamw, 2023): exp_avg.mul_.add_ (5), exp_avg_sq.mul_.addcmul_ (5),
+# denom = sqrt / scalar .add_ (6), param.addcdiv_ (4); norm-based gradient clipping reads the
+# gradients for the norm and scales them in place (3; FSDP clip_grad_norm_)
+PER_TENSOR_ADAM_PASSES = 20.0
+GRAD_CLIP_PASSES = 3.0
 UNFUSED_ATTN_BYTES = 8.0  # per score element fwd: QK^T write, softmax read+write, AV read
 DROPOUT_ATTN_BYTES = 5.0  # attention dropout: read, write and a 1-byte mask per element
 FLASH_BWD_FACTOR = 2.5  # FlashAttention backward / forward time (Dao 2023, sec. 4)
@@ -680,10 +686,15 @@ def data_parallel_time(
     return np.asarray(total - hidden * system.efficiency.comm_overlap_fraction, np.float64)
 
 
-def optimizer_time(sh: PlanShape, params_gpu: FloatArray) -> FloatArray:
-    """Seconds of the (memory-bound) Adam update of the GPU's optimizer shard (dp x cp)."""
+def optimizer_time(system: System, sh: PlanShape, params_gpu: FloatArray) -> FloatArray:
+    """Seconds of the (memory-bound) Adam update of the GPU's optimizer shard (dp x cp): one
+    fused multi-tensor kernel, or, with the family's ``per_tensor_optimizer``, a chain of
+    element-wise kernels that each stream their FP32 operands through HBM."""
     opt_params = np.where(sh.zero >= 1, params_gpu / (sh.d * sh.c), params_gpu)
-    return np.asarray(opt_params * ADAM_TRAFFIC_BYTES_PER_PARAM / sh.mem_bw, np.float64)
+    per_param = ADAM_TRAFFIC_BYTES_PER_PARAM
+    if system.efficiency.per_tensor_optimizer:
+        per_param = (PER_TENSOR_ADAM_PASSES + GRAD_CLIP_PASSES) * FP32_BYTES
+    return np.asarray(opt_params * per_param / sh.mem_bw, np.float64)
 
 
 def state_memory(
@@ -815,7 +826,7 @@ def predict_training_batch(
     pipe = pipeline_time(system, sh, plans, t_layer)
     params = params_per_gpu(model, sh, pipe.layers_per_stage)
     t_dp = data_parallel_time(system, sh, params[1], pipe)
-    t_opt = optimizer_time(sh, params[1])
+    t_opt = optimizer_time(system, sh, params[1])
     step = pipe.compute_s + pipe.bubble_s + pipe.p2p_s + t_dp + t_opt
     memory = memory_per_gpu(model, system, sh, pipe, lt.core, params)
     mem_total = sum(memory.values(), np.zeros_like(sh.T))
