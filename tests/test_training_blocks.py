@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -132,3 +134,31 @@ def test_exponential_share_of_attention_grows_with_sequence() -> None:
         without = predict_training(model, system.with_(sfu_exp_rate=None), plan).step_time_s
         gains.append(with_sfu / without)
     assert 1.0 < gains[0] < gains[1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(sorted(MODELS)), st.sampled_from([2, 4, 8]), st.sampled_from([1, 2, 4]))
+def test_scatter_gather_pays_a_gather_without_sequence_parallel(
+    model: str, tp: int, vpp: int
+) -> None:
+    """Both layouts send 1 / tp of the activations between stages; without sequence
+    parallelism the receiver also all-gathers them over the scale-up links."""
+    base = dict(tp=tp, pp=4, dp=2, vpp=vpp, micro_batch=1, global_batch=64)
+    plans = [ExecutionPlan(sequence_parallel=sp, **base) for sp in (False, True)]  # type: ignore[arg-type]
+    p2p = _batch(model, plans).breakdown_s["pipeline_p2p"]
+    assert p2p[0] > p2p[1] > 0.0
+
+
+def test_per_tensor_optimizer_costs_only_optimizer_time() -> None:
+    """Single-tensor AdamW kernels stream the FP32 state several times per step; the layers
+    are unchanged, and the cost shrinks as the optimizer state is sharded."""
+    eff = dataclasses.replace(H100.efficiency, per_tensor_optimizer=True)
+    unfused = H100.with_(efficiency=eff)
+    plans = Plans.from_plans(
+        [ExecutionPlan(dp=8, micro_batch=2, global_batch=16, zero=z) for z in (0, 3)], "flash"
+    )
+    fused_b = predict_training_batch(MODELS["llama3-70b"], H100, plans)
+    unfused_b = predict_training_batch(MODELS["llama3-70b"], unfused, plans)
+    assert np.all(unfused_b.breakdown_s["optimizer"] > fused_b.breakdown_s["optimizer"])
+    assert np.allclose(unfused_b.breakdown_s["compute"], fused_b.breakdown_s["compute"])
+    assert unfused_b.breakdown_s["optimizer"][1] < unfused_b.breakdown_s["optimizer"][0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gigawatt.catalog import load_catalog
 from gigawatt.perf.execution import ExecutionPlan
 from gigawatt.perf.search import search
@@ -48,3 +50,18 @@ def test_ampere_search_falls_back_to_fused_attention() -> None:
     fixed = {"tp": 1, "pp": 1, "dp": 8, "micro_batch": 6, "recompute": "none"}
     result = search(MPT_7B, get_system("a100-sxm-80gb", load_catalog()), 8, 96, fixed=fixed)
     assert result.best().plan.attention == "flash"
+
+
+def test_fp8_runs_store_quantized_gemm_inputs() -> None:
+    """Megatron-Bridge ran Llama 3.1 405B FP8 on 256 GB200 with TP4 PP16 VP4 and no
+    recompute (scripts/performance llama31 workload_base_configs, GB200 FP8-CS V2, 2025-26).
+    With the GEMM inputs kept in FP8 for the weight gradients the search finds that plan
+    without recompute; the same plan in BF16 stores more activations."""
+    system = get_system("gb200", load_catalog())
+    fixed = dict(tp=4, pp=16, dp=4, cp=1, vpp=4, micro_batch=1)
+    result = search(LLAMA_405B, system, 256, 1536, precision="fp8", fixed=fixed)
+    assert result.best().plan.recompute == "none"
+    plan = result.best().plan
+    bf16 = predict_training(LLAMA_405B, system, replace(plan, precision="bf16"))
+    fp8 = predict_training(LLAMA_405B, system, plan)
+    assert fp8.memory_bytes["activations"] < bf16.memory_bytes["activations"]

@@ -4,10 +4,13 @@ Megatron-Bridge 25.11/26.02 performance summaries, MosaicML llm-foundry MPT benc
 with the catalog's one set of constants per family; blank execution fields are chosen by the
 plan search.
 
-Rows state the sharding (``zero``) and attention kernel (``attention``: llm-foundry's Triton
-FlashAttention) their software used. Fused attention times the softmax exponentials on the
-special-function units apart from its matmuls (GB200 vs GB300). Measured with this commit's
-constants (63 dense rows): median |error| 7.2 %, 81 % of rows within 12 %, worst 29 % (the
+Rows state the sharding (``zero``), attention kernel (``attention``: llm-foundry's Triton
+FlashAttention) and optimizer (``optimizer``: llm-foundry's per-tensor DecoupledAdamW) their
+software used. Fused attention times the softmax exponentials on the special-function units
+apart from its matmuls (GB200 vs GB300); FP8 runs keep their GEMM inputs in FP8 for the weight
+gradients (so the search finds the recipes' no-recompute plans); without sequence parallelism
+the scatter/gather pipeline receiver all-gathers each chunk. Measured with this commit's
+constants (63 dense rows): median |error| 7.2 %, 83 % of rows within 12 %, worst 29 % (the
 64k-token MPT rows, whose 1B (head 128) and 3B (head 80, padded to 128 by the Triton kernel)
 pull the Triton share in opposite directions; MPT FP8 1B; GB200 MXFP8 70B; NeMo GPT-3 5B FP8).
 The bounds below hold those figures with a small margin so that a regression fails; the
@@ -34,9 +37,9 @@ DATA = Path(__file__).parent / "data" / "training_published.csv"
 MOE_DATA = Path(__file__).parent / "data" / "training_published_moe.csv"
 MIN_ROWS = 40
 MIN_SOURCES = 4
-MEDIAN_BOUND = 0.075
+MEDIAN_BOUND = 0.074
 WITHIN = 0.12
-WITHIN_SHARE_BOUND = 0.79
+WITHIN_SHARE_BOUND = 0.82
 WORST_BOUND = 0.30
 MOE_MEDIAN_BOUND = 0.06
 MOE_WORST_BOUND = 0.30

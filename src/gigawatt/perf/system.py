@@ -71,6 +71,10 @@ class Efficiency:
     # (per-expert quantize and GEMM dispatch of grouped linear layers; catalog
     # moe_expert_overhead; 0: none)
     moe_expert_overhead_s: float = 0.0
+    # the optimizer steps each parameter tensor with separate element-wise kernels (PyTorch
+    # single-tensor AdamW, as Composer's DecoupledAdamW) instead of one fused multi-tensor
+    # kernel (Megatron-LM / Apex / Transformer Engine FusedAdam); set by a row's software
+    per_tensor_optimizer: bool = False
 
     def training_gemm_fraction(self, fp8: bool) -> float:
         """Large-GEMM share of the datasheet peak a training step sustains at its GEMM

@@ -43,6 +43,12 @@ GRAD_REDUCE_BYTES = 4.0
 FP16_GRAD_BYTES = 2.0
 MASTER_BYTES_PER_PARAM = 12.0  # FP32 master weights + Adam m and v (Rajbhandari 2020, sec. 3)
 ADAM_TRAFFIC_BYTES_PER_PARAM = 30.0  # read grad, master, m, v (16 B); write master, m, v, bf16
+# FP32 element reads + writes per parameter of a per-tensor AdamW step without weight decay
+# (Composer DecoupledAdamW.adamw, 2023): exp_avg.mul_.add_ (5), exp_avg_sq.mul_.addcmul_ (5),
+# denom = sqrt / scalar .add_ (6), param.addcdiv_ (4); norm-based gradient clipping reads the
+# gradients for the norm and scales them in place (3; FSDP clip_grad_norm_)
+PER_TENSOR_ADAM_PASSES = 20.0
+GRAD_CLIP_PASSES = 3.0
 UNFUSED_ATTN_BYTES = 8.0  # per score element fwd: QK^T write, softmax read+write, AV read
 DROPOUT_ATTN_BYTES = 5.0  # attention dropout: read, write and a 1-byte mask per element
 FLASH_BWD_FACTOR = 2.5  # FlashAttention backward / forward time (Dao 2023, sec. 4)
@@ -609,12 +615,18 @@ def pipeline_time(
 ) -> PipelineTimes:
     """1F1B pipeline: m = B / (dp b) micro-batches through the slowest stage, a bubble of
     (p - 1) / v micro-batch times (interleaved schedule, Narayanan 2021 sec. 2.2), and p2p
-    sends of each micro-batch's activations split over the TP ranks (scatter/gather)."""
+    sends of each micro-batch's activations split over the TP ranks (scatter/gather,
+    sec. 4.1). Without sequence parallelism the receiver all-gathers the chunks over the
+    scale-up links before using them (Megatron-LM p2p_communication, gather_split_1d_tensor,
+    skipped when the activations are already sequence-parallel shards)."""
     layers_per_stage = _ceil_div(np.full_like(plans.pp, int(sh.L)), plans.pp)
     t_mb = layers_per_stage * t_layer + logits_time(system, sh)
     m = sh.B / (sh.d * sh.b)
     p, v = sh.p, sh.v
-    p2p = collective_time("p2p", sh.T * sh.h * ACT_BYTES / sh.t, 2.0, sh.t * sh.c * sh.d, system)
+    act_bytes = sh.T * sh.h * ACT_BYTES
+    p2p = collective_time("p2p", act_bytes / sh.t, 2.0, sh.t * sh.c * sh.d, system)
+    gather = collective_time("all_gather", act_bytes, sh.t, 1.0, system)
+    p2p = p2p + np.where(sh.r < 1.0, 0.0, gather)
     return PipelineTimes(
         layers_per_stage=layers_per_stage,
         microbatches=m,
@@ -674,10 +686,15 @@ def data_parallel_time(
     return np.asarray(total - hidden * system.efficiency.comm_overlap_fraction, np.float64)
 
 
-def optimizer_time(sh: PlanShape, params_gpu: FloatArray) -> FloatArray:
-    """Seconds of the (memory-bound) Adam update of the GPU's optimizer shard (dp x cp)."""
+def optimizer_time(system: System, sh: PlanShape, params_gpu: FloatArray) -> FloatArray:
+    """Seconds of the (memory-bound) Adam update of the GPU's optimizer shard (dp x cp): one
+    fused multi-tensor kernel, or, with the family's ``per_tensor_optimizer``, a chain of
+    element-wise kernels that each stream their FP32 operands through HBM."""
     opt_params = np.where(sh.zero >= 1, params_gpu / (sh.d * sh.c), params_gpu)
-    return np.asarray(opt_params * ADAM_TRAFFIC_BYTES_PER_PARAM / sh.mem_bw, np.float64)
+    per_param = ADAM_TRAFFIC_BYTES_PER_PARAM
+    if system.efficiency.per_tensor_optimizer:
+        per_param = (PER_TENSOR_ADAM_PASSES + GRAD_CLIP_PASSES) * FP32_BYTES
+    return np.asarray(opt_params * per_param / sh.mem_bw, np.float64)
 
 
 def state_memory(
@@ -719,18 +736,24 @@ def activation_memory(
     T, h, t, r, drop = sh.T, sh.h, sh.t, sh.r, sh.drop
     selective = sh.rc >= RECOMPUTE_CODES["selective"]
     full = sh.rc == RECOMPUTE_CODES["full"]
-    norm_out = np.where(selective, 0.0, NORM_OUTPUT_BYTES)
+    # FP8 runs keep the quantized copy of a GEMM input for the weight-gradient GEMM, not the
+    # BF16 one (Transformer Engine _Linear.forward saves inputmat / inputmat_t in FP8 unless
+    # the recipe overrides wgrad precision; LayerNormLinear and LayerNormMLP likewise)
+    gemm_in = FP8_BYTES if sh.fp8 else ACT_BYTES
+    norm_out = np.where(selective, 0.0, NORM_OUTPUT_BYTES * gemm_in / ACT_BYTES)
     non_tp = T * h * r * (ACT_BYTES * NORMS_PER_LAYER + norm_out + RESIDUAL_MASK_BYTES * drop)
-    attn_tp = T * ACT_BYTES * (model.q_width + model.kv_width + model.v_width) / t
+    attn_tp = T * (ACT_BYTES * (model.q_width + model.kv_width) + gemm_in * model.v_width) / t
     score_bytes = SOFTMAX_OUT_BYTES + ATTN_DROPOUT_STORED_BYTES * drop
     scores = np.where(sh.flash, 0.0, score_elements * score_bytes)
     mats = float(model.ffn_matrices)
-    ffn_stored = np.where(selective, mats - 1.0, mats)
+    # the FC1 output(s) stay BF16 (the activation's backward reads them); the activation's
+    # output is the FC2 GEMM input (dropped by selective recompute)
+    ffn_stored = (mats - 1.0) * ACT_BYTES + np.where(selective, 0.0, gemm_in)
     if model.is_moe:
         routed = model.moe_top_k + model.moe_shared_experts
-        ffn_tp = T * ACT_BYTES * routed * (h + ffn_stored * model.expert_hidden) / t
+        ffn_tp = T * routed * (gemm_in * h + ffn_stored * model.expert_hidden) / t
     else:
-        ffn_tp = T * ACT_BYTES * ffn_stored * float(model.ffn_hidden) / t
+        ffn_tp = T * ffn_stored * float(model.ffn_hidden) / t
     act_layer = non_tp + attn_tp + ffn_tp + np.where(selective, 0.0, scores)
     act_stored = np.where(full, T * h * ACT_BYTES * r, act_layer)
     p, v = sh.p, sh.v
@@ -803,7 +826,7 @@ def predict_training_batch(
     pipe = pipeline_time(system, sh, plans, t_layer)
     params = params_per_gpu(model, sh, pipe.layers_per_stage)
     t_dp = data_parallel_time(system, sh, params[1], pipe)
-    t_opt = optimizer_time(sh, params[1])
+    t_opt = optimizer_time(system, sh, params[1])
     step = pipe.compute_s + pipe.bubble_s + pipe.p2p_s + t_dp + t_opt
     memory = memory_per_gpu(model, system, sh, pipe, lt.core, params)
     mem_total = sum(memory.values(), np.zeros_like(sh.T))

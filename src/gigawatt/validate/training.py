@@ -48,13 +48,16 @@ ATTENTION_KERNELS = tuple(ATTENTION_CODES)
 # MoE token dispatchers: `alltoall` sends one copy per routed expert; `flex` (Megatron-Core
 # flex dispatcher with the DeepEP / HybridEP backends) one per remote scale-up domain
 MOE_DISPATCHERS = ("alltoall", "flex")
+# optimizer step: `fused` (one multi-tensor Adam kernel: Megatron-LM, NeMo, Megatron-Bridge) or
+# `per_tensor` (PyTorch single-tensor AdamW kernels, e.g. Composer's DecoupledAdamW)
+OPTIMIZERS = ("fused", "per_tensor")
 
 
 def _software(row: Row, system: System) -> System:
     """The system with the MoE software a row publishes in place of the family defaults:
     ``moe_load_imbalance`` (1.0 for benchmarks that force-balance the router,
     Megatron-Core --moe-router-force-load-balancing), ``ep_overlap`` (1F1B all-to-all overlap,
-    --overlap-moe-expert-parallel-comm) and ``moe_dispatcher``."""
+    --overlap-moe-expert-parallel-comm), ``moe_dispatcher`` and ``optimizer``."""
     eff = system.efficiency
     imbalance = row.float_("moe_load_imbalance", required=False)
     if imbalance is not None:
@@ -65,6 +68,9 @@ def _software(row: Row, system: System) -> System:
     dispatcher = row.choice("moe_dispatcher", MOE_DISPATCHERS)
     if dispatcher is not None:
         eff = replace(eff, ep_dispatch_dedup_share=1.0 if dispatcher == "flex" else 0.0)
+    optimizer = row.choice("optimizer", OPTIMIZERS)
+    if optimizer is not None:
+        eff = replace(eff, per_tensor_optimizer=optimizer == "per_tensor")
     return system if eff is system.efficiency else system.with_(efficiency=eff)
 
 
