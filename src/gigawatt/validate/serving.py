@@ -112,6 +112,75 @@ def _disaggregated(
     return res, ts, ps, units
 
 
+def _row_system(row: Row, catalog: Catalog) -> System:
+    """The row's ``gpu`` as a catalog system, failing on the ``gpu`` column."""
+    gpu = row.raw("gpu")
+    if gpu not in catalog.kind("accelerators"):
+        known = ", ".join(sorted(catalog.kind("accelerators")))
+        raise row.fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
+    try:
+        return get_system(gpu, catalog)
+    except CatalogError as exc:
+        raise row.fail("gpu", "; ".join(p.message for p in exc.problems)) from None
+
+
+def _colocated(
+    row: Row,
+    model: TransformerModel,
+    system: System,
+    sw: Software,
+    lengths: tuple[int, int],
+    precisions: tuple[str, str],
+    loads: tuple[int | None, int | None],
+    n_gpus: int,
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    """A co-located row: every (tp, pp) split of ``_splits``, the row's static ``batch`` or
+    closed-loop ``concurrency`` (``loads``) shared by the n_gpus / (tp * pp) replicas.
+    Returns (prediction, tps, pps, replicas)."""
+    tp, pp = row.int_("tp"), row.int_("pp")
+    ts, ps = _splits(row, n_gpus, tp, pp, system.scale_up_domain)
+    if np.any(n_gpus % (ts * ps)):
+        raise row.fail("n_gpus", f"{n_gpus} is not a multiple of tp*pp")
+    replicas = n_gpus / (ts * ps)
+    batch, concurrency = loads
+    load: dict[str, Any] = (
+        {"batch": np.maximum(batch / replicas, 1.0)}
+        if batch is not None
+        else {"concurrency": np.maximum(float(concurrency or 1) / replicas, 1.0)}
+    )
+    res = predict_serving(
+        model, system, lengths[0], lengths[1], ts, ps, precisions[0], precisions[1],
+        software=sw, prefix_hit_rate=row.float_("prefix_hit_rate", required=False) or 0.0,
+        **load,
+    )  # fmt: skip
+    return res, ts, ps, replicas
+
+
+def _best_split(
+    row: Row, system: System, res: Any, ts: np.ndarray, ps: np.ndarray, replicas: np.ndarray
+) -> tuple[int, dict[str, float]]:
+    """(index of the fitting split with the most output tokens/s, its figures); fails on
+    ``n_gpus`` when no split fits."""
+    system_tps = res.tokens_per_s * replicas
+    if not np.any(res.fits):
+        need = res.memory_bytes["weights"][0] / 1e9
+        raise row.fail(
+            "n_gpus",
+            f"the model does not fit: {need:.0f} GB of weights per GPU at tp={int(ts[0])}, "
+            f"pp={int(ps[0])} on {system.memory_bytes / 1e9:.0f} GB (with its KV cache)",
+        )
+    i = int(np.argmax(np.where(res.fits, system_tps, -1.0)))
+    return i, {
+        "ttft_s": float(res.ttft_s[i]),
+        "tpot_s": float(res.tpot_s[i]),
+        "output_tokens_per_s": float(system_tps[i]),
+        "running_batch": float(res.running_batch[i]),
+        "max_batch": float(res.max_batch[i]),
+        "replicas": float(replicas[i]),
+        "weights_gb_per_gpu": float(res.memory_bytes["weights"][i] / 1e9),
+    }
+
+
 def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
     """Predict one serving.csv row.
 
@@ -131,14 +200,7 @@ def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
     s_in = row.req_int("input_len")
     s_out = row.req_int("output_len")
     model = model_from_row(row, seq_len=s_in + s_out)
-    gpu = row.raw("gpu")
-    if gpu not in catalog.kind("accelerators"):
-        known = ", ".join(sorted(catalog.kind("accelerators")))
-        raise row.fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
-    try:
-        system = get_system(gpu, catalog)
-    except CatalogError as exc:
-        raise row.fail("gpu", "; ".join(p.message for p in exc.problems)) from None
+    system = _row_system(row, catalog)
     weights = row.choice("weights", PRECISIONS, "bf16") or "bf16"
     kv_cache = row.choice("kv_cache", PRECISIONS, weights) or weights
     batch = row.int_("batch")
@@ -151,48 +213,22 @@ def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
     hit = row.float_("prefix_hit_rate", required=False) or 0.0
     if hit > 0 and not sw.prefix_caching:
         raise row.fail("prefix_hit_rate", f"{sw.name} has no prefix cache (allowed: blank, 0)")
+    lengths, precisions = (s_in, s_out), (weights, kv_cache)
     if row.raw("prefill_replicas") or row.raw("decode_replicas"):
         res, ts, ps, replicas = _disaggregated(
-            row, model, system, sw, (s_in, s_out), (weights, kv_cache), concurrency, n_gpus
+            row, model, system, sw, lengths, precisions, concurrency, n_gpus
         )
     else:
-        ts, ps = _splits(row, n_gpus, tp, pp, system.scale_up_domain)
-        if np.any(n_gpus % (ts * ps)):
-            raise row.fail("n_gpus", f"{n_gpus} is not a multiple of tp*pp")
-        replicas = n_gpus / (ts * ps)
-        load: dict[str, Any] = (
-            {"batch": np.maximum(batch / replicas, 1.0)}
-            if batch is not None
-            else {"concurrency": np.maximum(float(concurrency or 1) / replicas, 1.0)}
+        res, ts, ps, replicas = _colocated(
+            row, model, system, sw, lengths, precisions, (batch, concurrency), n_gpus
         )
-        res = predict_serving(
-            model, system, s_in, s_out, ts, ps, weights, kv_cache, software=sw,
-            prefix_hit_rate=hit, **load,
-        )  # fmt: skip
-    system_tps = res.tokens_per_s * replicas
-    if not np.any(res.fits):
-        need = res.memory_bytes["weights"][0] / 1e9
-        raise row.fail(
-            "n_gpus",
-            f"the model does not fit: {need:.0f} GB of weights per GPU at tp={int(ts[0])}, "
-            f"pp={int(ps[0])} on {system.memory_bytes / 1e9:.0f} GB (with its KV cache)",
-        )
-    i = int(np.argmax(np.where(res.fits, system_tps, -1.0)))
+    i, detail = _best_split(row, system, res, ts, ps, replicas)
     chosen: dict[str, Any] = {}
     if tp is None:
         chosen["tp"] = int(ts[i])
     if pp is None:
         chosen["pp"] = int(ps[i])
     chosen["software"] = sw.id
-    detail = {
-        "ttft_s": float(res.ttft_s[i]),
-        "tpot_s": float(res.tpot_s[i]),
-        "output_tokens_per_s": float(system_tps[i]),
-        "running_batch": float(res.running_batch[i]),
-        "max_batch": float(res.max_batch[i]),
-        "replicas": float(replicas[i]),
-        "weights_gb_per_gpu": float(res.memory_bytes["weights"][i] / 1e9),
-    }
     return RowResult(
         id=row.id,
         metric=metric,
