@@ -232,6 +232,18 @@ def kv_shards(model: TransformerModel, tp: ArrayLike) -> FloatArray:
     return np.asarray(np.minimum(t, float(model.kv_heads)), dtype=np.float64)
 
 
+def kv_bytes_per_token_per_gpu(
+    model: TransformerModel, tp: ArrayLike, pp: ArrayLike, kv_bytes: ArrayLike
+) -> FloatArray:
+    """KV-cache bytes one token occupies on one GPU of a replica: its stage's layers (1 / pp)
+    and its TP rank's share of the heads (``kv_shards``)."""
+    p = np.asarray(pp, dtype=np.float64)
+    kvb = np.asarray(kv_bytes, dtype=np.float64)
+    return np.asarray(
+        model.kv_width * kvb * (model.n_layers / p) / kv_shards(model, tp), np.float64
+    )
+
+
 def _layer_params(model: TransformerModel) -> tuple[float, float, float]:
     """(attention, dense FFN, one expert) parameters of one layer."""
     return (
@@ -684,7 +696,7 @@ def memory_per_gpu(
     free = system.memory_bytes - weights - workspace - reserved
     kv_pool = np.maximum(free, 0.0) * sw.kv_memory_fraction
     blocks = np.ceil(s / sw.block_tokens) * sw.block_tokens
-    per_token = model.kv_width * kvb * (model.n_layers / p) / kv_shards(model, t)
+    per_token = kv_bytes_per_token_per_gpu(model, t, p, kvb)
     per_seq = blocks * per_token
     max_batch = np.minimum(np.floor(kv_pool / per_seq), float(sw.max_batch)) * _dp_groups(t, e)
     breakdown = {
@@ -1009,6 +1021,15 @@ def _open_population(
     return _closed_loop(r, 0.5 * (lo + hi), cap, chunk_s)
 
 
+def prefill_queue_wait(offered: FloatArray, t_pf: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(utilisation, mean wait) of prompts queueing first come first served for a prefill
+    server taking ``t_pf`` each at the ``offered`` load (rate x t_pf): an M/D/1 queue, the
+    Pollaczek-Khinchine mean wait rho t_pf / (2 (1 - rho)), the load capped at
+    ``MAX_PREFILL_UTILISATION`` (a replica saturates there)."""
+    rho = np.minimum(offered, MAX_PREFILL_UTILISATION)
+    return rho, rho * t_pf / (2.0 * (1.0 - rho))
+
+
 def _kingman_wait_quantile(W: FloatArray, rho: FloatArray, tail: float) -> FloatArray:
     """Wait exceeded with probability ``tail`` when P(wait > x) ~ rho exp(-rho x / W)
     (Kingman's exponential approximation); zero when rho <= tail."""
@@ -1049,9 +1070,8 @@ def _continuous_batching(
     stable = lam < X_cap
     s = _open_population(r, lam, cap, chunk_s)
     X = np.where(stable, lam, X_cap)
-    # prefill waits behind other prefills: M/D/1 queue (Pollaczek-Khinchine mean wait)
-    rho = np.minimum(X * s.t_pf, MAX_PREFILL_UTILISATION)
-    W = rho * s.t_pf / (2.0 * (1.0 - rho))
+    # prefill waits behind other prefills: an M/D/1 queue
+    rho, W = prefill_queue_wait(X * s.t_pf, s.t_pf)
     s = _LoopState(X=X, R=s.R, ttft=s.ttft, tpot=s.tpot, Td=s.Td, t_pf=s.t_pf, b=s.b)
     return _tail_latencies(r, s, s.ttft + W, rho, rho, W), stable
 

@@ -49,9 +49,10 @@ from gigawatt.perf.serving import (
     _kingman_wait_quantile,
     _Replica,
     gpus_per_replica,
+    kv_bytes_per_token_per_gpu,
     kv_resident_tokens,
-    kv_shards,
     memory_per_gpu,
+    prefill_queue_wait,
     replica_inputs,
 )
 from gigawatt.perf.system import System
@@ -77,14 +78,8 @@ def kv_transfer_time(
     (``serving.kv_shards``) and sends it to its peer at the same time: bytes per GPU / link
     bandwidth + latency, over the scale-up fabric when the whole unit (``unit_gpus``) fits
     one scale-up domain, else over the scale-out network."""
-    s = np.asarray(input_len, dtype=np.float64)
-    p = np.asarray(pp, dtype=np.float64)
-    per_gpu = (
-        s
-        * model.kv_width
-        * np.asarray(kv_bytes, np.float64)
-        * (model.n_layers / p)
-        / kv_shards(model, tp)
+    per_gpu = np.asarray(input_len, np.float64) * kv_bytes_per_token_per_gpu(
+        model, tp, pp, kv_bytes
     )
     domain = float(system.scale_up_domain)
     stride = np.where(np.asarray(unit_gpus, np.float64) <= domain, 1.0, domain)
@@ -139,8 +134,10 @@ class _Unit:
         return _decode_rate(b, self.n_d, self.dec, self.r.decode_step)
 
     def prefill_latency(self, X: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(mean TTFT, p99 TTFT, utilisation) of the prefill pool at ``X`` requests/s."""
-        return _prefill_latency(X, self.t_pf, self.n_p)
+        """(mean TTFT, p99 TTFT, utilisation) of the prefill pool at ``X`` requests/s: each
+        of its ``n_p`` replicas an M/D/1 queue at 1 / n_p of the rate, its tail Kingman's."""
+        rho, W = prefill_queue_wait(X * self.t_pf / self.n_p, self.t_pf)
+        return self.t_pf + W, self.t_pf + _kingman_wait_quantile(W, rho, P99_TAIL), rho
 
 
 def _unit(r: _Replica, n_p: FloatArray, n_d: FloatArray, n_gpus: FloatArray) -> _Unit:
@@ -251,13 +248,3 @@ def predict_disaggregated(
         n_gpus=n_gpus,
         memory_bytes={k: r.full(v) for k, v in mem.items()},
     )
-
-
-def _prefill_latency(
-    X: FloatArray, t_pf: FloatArray, n_p: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(mean TTFT, p99 TTFT, utilisation) of a prefill pool of ``n_p`` replicas, each an M/D/1
-    queue of prompts taking ``t_pf`` each at 1 / n_p of the rate ``X``."""
-    rho = np.minimum(X * t_pf / n_p, MAX_PREFILL_UTILISATION)
-    W = rho * t_pf / (2.0 * (1.0 - rho))
-    return t_pf + W, t_pf + _kingman_wait_quantile(W, rho, P99_TAIL), rho
