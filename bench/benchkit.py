@@ -103,9 +103,7 @@ def lookup(figures: Mapping[str, Any], metric: str) -> float | None:
     return float(node)
 
 
-def check_targets(
-    targets: Sequence[Target], figures: Mapping[str, Any]
-) -> list[dict[str, Any]]:
+def check_targets(targets: Sequence[Target], figures: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Each target with its measured value and status: "met", "missed" or "not measured"."""
     rows = []
     for t in targets:
@@ -146,9 +144,7 @@ def override_targets(targets: Sequence[Target], overrides: Sequence[str]) -> lis
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     """The options every benchmark takes: where to write, and target thresholds to change."""
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "bench" / "results" / f"{name}.json"
-    )
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / f"{name}.json")
     parser.add_argument(
         "--target",
         action="append",
@@ -319,8 +315,7 @@ def finish(
     print(f"{name}: figures written to {out}")
     if missed:
         print(
-            f"{name}: {len(missed)} target(s) missed: "
-            + ", ".join(r["metric"] for r in missed),
+            f"{name}: {len(missed)} target(s) missed: " + ", ".join(r["metric"] for r in missed),
             file=sys.stderr,
         )
         return 1

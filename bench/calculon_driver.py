@@ -472,6 +472,5 @@ def _calculon_debug_count(
     return total
 
 
-
 if __name__ == "__main__":
     sys.exit(_driver(sys.argv[1]))

@@ -42,7 +42,8 @@ def build_cases() -> list[tuple[Site, str, float]]:
     while len(cases) < N_SITES:
         site = sites[len(cases) % len(sites)]
         options = [
-            c for c in cooling_ids()
+            c
+            for c in cooling_ids()
             if get_cooling(c).heat_rejection != "once-through" or site.water is not None
         ]
         cooling = options[k % len(options)]
@@ -141,9 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         "typical_day_vs_hourly_pue_abs_diff_median": statistics.median(diffs),
         "rows": rows,
     }
-    print(f"{len(cases)} sites x 8,760 h: median {figures['cpu_seconds_median']:.3f} CPU s; "
-          f"typical-day vs hourly PUE max diff "
-          f"{figures['typical_day_vs_hourly_pue_abs_diff_max']:.4f}")
+    print(
+        f"{len(cases)} sites x 8,760 h: median {figures['cpu_seconds_median']:.3f} CPU s; "
+        f"typical-day vs hourly PUE max diff "
+        f"{figures['typical_day_vs_hourly_pue_abs_diff_max']:.4f}"
+    )
     return benchkit.finish("facility", figures, TARGETS, args.out, args.target)
 
 

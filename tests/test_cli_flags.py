@@ -209,7 +209,8 @@ def _heavy_imported_by_check(scenario: str) -> list[str]:
 def test_start_up_imports_no_heavy_library(tmp_path: Path) -> None:
     """`gigawatt check` imports only what it uses (timing is measured by bench/startup.py):
     nothing heavy for a scenario without services; for one with services, the SLO pre-flight
-    needs pandas (the serving search) and SciPy's special functions, nothing else."""
+    needs SciPy's special functions (the tail latencies), nothing else: its quick test reads
+    the serving search's candidates without pandas."""
     import yaml
 
     data = yaml.safe_load((ROOT / "scenarios" / "stargate.yaml").read_text(encoding="utf-8"))
@@ -217,8 +218,4 @@ def test_start_up_imports_no_heavy_library(tmp_path: Path) -> None:
     no_services = tmp_path / "no-services.yaml"
     no_services.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     assert _heavy_imported_by_check(str(no_services)) == []
-    assert set(_heavy_imported_by_check("scenarios/stargate.yaml")) <= {
-        "pandas",
-        "pyarrow",
-        "scipy",
-    }
+    assert _heavy_imported_by_check("scenarios/stargate.yaml") == ["scipy"]

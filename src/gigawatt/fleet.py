@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from gigawatt.bom import ClusterBOM, build_line, cluster_bom, server_power
@@ -34,6 +33,9 @@ from gigawatt.perf.system import Efficiency, System, get_system
 from gigawatt.reliability import checkpoint_bytes_of
 from gigawatt.schema.serving import DISAGGREGATION_MODES
 from gigawatt.workload import TransformerModel, get_model
+
+if TYPE_CHECKING:  # pandas costs ~0.5 s to import: only the functions that build tables do
+    import pandas as pd
 
 TP_CHOICES = (1, 2, 4, 8, 16, 32, 64, 72)
 PP_CHOICES = (1, 2, 4, 8, 16)
@@ -120,6 +122,29 @@ def serving_candidates(
     is "allow" or "only" (and a request decodes >= 2 tokens), at each of ``concurrencies``
     per replica or unit (default: the search's geometric grid). The pre-flight evaluates the
     same options at concurrency 1, so the two cannot disagree on which exist."""
+    import pandas as pd
+
+    frames = _candidate_columns(
+        model, system, input_len, output_len, weights, software, where, prefix_hit_rate,
+        disaggregation, concurrencies,
+    )  # fmt: skip
+    return pd.concat([pd.DataFrame(cols) for cols in frames], ignore_index=True)
+
+
+def _candidate_columns(
+    model: TransformerModel,
+    system: System,
+    input_len: float,
+    output_len: float,
+    weights: Sequence[str],
+    software: Software | None,
+    where: str,
+    prefix_hit_rate: float,
+    disaggregation: str,
+    concurrencies: Sequence[float] | None,
+) -> list[dict[str, Any]]:
+    """``serving_candidates``' rows as columns (one mapping per serving mode), before any
+    table is built: the pre-flight reads them without pandas (``slo_reachable``)."""
     sw = software or get_software()
     _check_engine_options(sw, prefix_hit_rate, disaggregation, output_len, where)
     layouts = parallel_layouts(model, system)
@@ -129,25 +154,59 @@ def serving_candidates(
         modes.append(((0, 0),))
     if disaggregation != "off" and output_len >= 2:
         modes.append(DISAGG_RATIOS)
-    frames = [
+    return [
         _candidates(
             model, system, input_len, output_len, layouts, weights, sw, prefix_hit_rate,
             ratios, conc,
         )
         for ratios in modes
     ]  # fmt: skip
-    return pd.concat(frames, ignore_index=True)
+
+
+def _feasible_mask(cols: Any) -> Any:
+    """Rows that fit in memory with their concurrency inside the KV-cache slots (a table or
+    a mapping of columns alike)."""
+    return cols["fits"] & (cols["concurrency"] <= cols["max_batch"])
+
+
+def _slo_mask(cols: Any, ttft_p99_s: float, tpot_p50_s: float) -> Any:
+    """Rows that meet p99 TTFT and p50 TPOT (a table or a mapping of columns alike)."""
+    return (cols["ttft_p99_s"] <= ttft_p99_s) & (cols["tpot_p50_s"] <= tpot_p50_s)
+
+
+def slo_reachable(
+    model: TransformerModel,
+    system: System,
+    input_len: float,
+    output_len: float,
+    weights: Sequence[str],
+    ttft_p99_s: float,
+    tpot_p50_s: float,
+    concurrencies: Sequence[float] | None = None,
+    prefix_hit_rate: float = 0.0,
+    disaggregation: str = "off",
+) -> bool:
+    """Whether any of ``serving_candidates`` at ``concurrencies`` is feasible and meets the
+    SLO (``meeting_slo`` is not empty), without building the table: ``check`` then needs no
+    pandas."""
+    frames = _candidate_columns(
+        model, system, input_len, output_len, weights, None, "serving", prefix_hit_rate,
+        disaggregation, concurrencies,
+    )  # fmt: skip
+    return any(
+        bool(np.any(_feasible_mask(c) & _slo_mask(c, ttft_p99_s, tpot_p50_s))) for c in frames
+    )
 
 
 def feasible(df: pd.DataFrame) -> pd.DataFrame:
     """Candidates that fit in memory with their concurrency inside the KV-cache slots."""
-    return df[df["fits"] & (df["concurrency"] <= df["max_batch"])]
+    return df[_feasible_mask(df)]
 
 
 def meeting_slo(df: pd.DataFrame, ttft_p99_s: float, tpot_p50_s: float) -> pd.DataFrame:
     """Feasible candidates that meet p99 TTFT and p50 TPOT."""
     fit = feasible(df)
-    return fit[(fit["ttft_p99_s"] <= ttft_p99_s) & (fit["tpot_p50_s"] <= tpot_p50_s)]
+    return fit[_slo_mask(fit, ttft_p99_s, tpot_p50_s)]
 
 
 def serving_configs(
@@ -226,8 +285,8 @@ def _candidates(
     prefix_hit_rate: float,
     ratios: Sequence[tuple[int, int]],
     concurrencies: NDArray[np.float64],
-) -> pd.DataFrame:
-    """The search's candidates, one row each: co-located replicas (ratio (0, 0)) or
+) -> dict[str, Any]:
+    """The search's candidates as columns, one row each: co-located replicas (ratio (0, 0)) or
     disaggregated units of (prefill, decode) replicas, over layouts x precisions x
     ``concurrencies``."""
     grid = [
@@ -262,32 +321,30 @@ def _candidates(
             prefix_hit_rate=prefix_hit_rate,
         )
         slots, running = res.max_batch * n_d, res.running_batch * n_d
-    return pd.DataFrame(
-        {
-            "model": model.name,
-            "accelerator": system.accelerator,
-            "tp": tp_a.astype(int),
-            "pp": pp_a.astype(int),
-            "ep": ep_a.astype(int),
-            "prefill_replicas": n_p.astype(int),
-            "decode_replicas": n_d.astype(int),
-            "gpus_per_replica": res.n_gpus.astype(int),
-            "weights": w_a.astype(str),
-            "kv_cache": kv_a.astype(str),
-            "concurrency": c_a.astype(int),
-            "running_batch": running,
-            "tokens_per_s": res.tokens_per_s,
-            "tokens_per_s_per_gpu": res.tokens_per_s_per_gpu,
-            "requests_per_s": res.requests_per_s,
-            "ttft_p99_s": res.ttft_p99_s,
-            "ttft_mean_s": res.ttft_s,
-            "tpot_p50_s": res.tpot_p50_s,
-            "tpot_mean_s": res.tpot_s,
-            "max_batch": slots,
-            "fits": res.fits,
-            "weights_bytes_per_gpu": res.memory_bytes["weights"],
-        }
-    )
+    return {
+        "model": model.name,
+        "accelerator": system.accelerator,
+        "tp": tp_a.astype(int),
+        "pp": pp_a.astype(int),
+        "ep": ep_a.astype(int),
+        "prefill_replicas": n_p.astype(int),
+        "decode_replicas": n_d.astype(int),
+        "gpus_per_replica": res.n_gpus.astype(int),
+        "weights": w_a.astype(str),
+        "kv_cache": kv_a.astype(str),
+        "concurrency": c_a.astype(int),
+        "running_batch": running,
+        "tokens_per_s": res.tokens_per_s,
+        "tokens_per_s_per_gpu": res.tokens_per_s_per_gpu,
+        "requests_per_s": res.requests_per_s,
+        "ttft_p99_s": res.ttft_p99_s,
+        "ttft_mean_s": res.ttft_s,
+        "tpot_p50_s": res.tpot_p50_s,
+        "tpot_mean_s": res.tpot_s,
+        "max_batch": slots,
+        "fits": res.fits,
+        "weights_bytes_per_gpu": res.memory_bytes["weights"],
+    }
 
 
 RANKS = ("throughput", "cost")
@@ -389,6 +446,8 @@ def plan_services(
     by price per token at the GPU-hour prices given per accelerator) and the accelerators its
     peak (in ``quarter``) needs, with headroom and N+k spare replicas. Prices per token are
     the economics stage's to compute; this stage sizes."""
+    import pandas as pd
+
     cat = catalog or load_catalog()
     rows: list[dict[str, Any]] = []
     for i, svc in enumerate(services):
@@ -511,6 +570,8 @@ FLEET_COLUMNS = (
 
 def fleet_table(workloads: Sequence[dict[str, Any]], bom: ClusterBOM) -> pd.DataFrame:
     """The fleet table: each workload with its BOM line, then a TOTAL row (the BOM total)."""
+    import pandas as pd
+
     rows = []
     for row, line in zip(workloads, bom.lines, strict=True):
         rec = dict(row)
@@ -533,6 +594,8 @@ def plan_fleet(
 ) -> pd.DataFrame:
     """The fleet table: one row per service and training run with accelerators, servers,
     racks, switches, optics, storage, CXL and IT power (gigawatt.bom), plus a TOTAL row."""
+    import pandas as pd
+
     cat = catalog or load_catalog()
     if not services and not training_runs:
         raise InputError([Problem("serving", "services", "no services or training runs")])
@@ -590,6 +653,8 @@ def lpddr_decode_comparison(
     GPU, each at its best FP8 configuration that meets the TPOT target (TTFT unconstrained:
     decode-only, as in a disaggregated deployment). Samsung published none of these figures;
     the rows carry ``assumed = True``."""
+    import pandas as pd
+
     cat = catalog or load_catalog()
     model = get_model(model_id, cat)
     gpu_sys = get_system(gpu, cat)

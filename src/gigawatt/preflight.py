@@ -156,19 +156,20 @@ def _reachable_at_one(
     """Whether one of the search's own options (``fleet.serving_candidates``: layouts,
     precisions, co-located and/or disaggregated as the service allows, its prefix hit rate),
     serving one request at a time per replica or unit, fits and meets the SLO: ~1/30 of
-    the serving search."""
-    from gigawatt.fleet import meeting_slo, service_options, serving_candidates
+    the serving search (``fleet.slo_reachable``: the same test, without a table)."""
+    from gigawatt.fleet import service_options, slo_reachable
 
-    df = serving_candidates(
+    return slo_reachable(
         model,
         system,
         svc.input_tokens_mean,
         svc.output_tokens_mean,
         weights,
+        svc.ttft_p99_s,
+        svc.tpot_p50_s,
         concurrencies=(1.0,),
         **service_options(svc),
     )
-    return not meeting_slo(df, svc.ttft_p99_s, svc.tpot_p50_s).empty
 
 
 def serving_problems(
@@ -176,8 +177,9 @@ def serving_problems(
 ) -> list[Problem]:
     """Each service's model must fit its accelerator and its SLO be reachable.
 
-    The serving model's tail latencies need SciPy and the search pandas: they are imported
-    here, only for a scenario with services (``check`` of one without pays nothing).
+    The serving model's tail latencies need SciPy: it is imported here, only for a scenario
+    with services (``check`` of one without pays nothing); the quick test reads the
+    search's candidates without pandas, which only the full search below needs.
 
     The full serving search (every layout, precision and concurrency) takes seconds for a
     large MoE model. The search's grid includes concurrency 1 and the quick test draws its

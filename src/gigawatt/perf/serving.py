@@ -232,6 +232,18 @@ def kv_shards(model: TransformerModel, tp: ArrayLike) -> FloatArray:
     return np.asarray(np.minimum(t, float(model.kv_heads)), dtype=np.float64)
 
 
+def kv_bytes_per_token_per_gpu(
+    model: TransformerModel, tp: ArrayLike, pp: ArrayLike, kv_bytes: ArrayLike
+) -> FloatArray:
+    """KV-cache bytes one token occupies on one GPU of a replica: its stage's layers (1 / pp)
+    and its TP rank's share of the heads (``kv_shards``)."""
+    p = np.asarray(pp, dtype=np.float64)
+    kvb = np.asarray(kv_bytes, dtype=np.float64)
+    return np.asarray(
+        model.kv_width * kvb * (model.n_layers / p) / kv_shards(model, tp), np.float64
+    )
+
+
 def _layer_params(model: TransformerModel) -> tuple[float, float, float]:
     """(attention, dense FFN, one expert) parameters of one layer."""
     return (
@@ -525,6 +537,57 @@ def prefill_time(
     return np.asarray(total, dtype=np.float64)
 
 
+def _decode_attention_time(
+    model: TransformerModel,
+    system: System,
+    b: FloatArray,
+    ctx: FloatArray,
+    t: FloatArray,
+    kvb: FloatArray,
+    Ls: FloatArray | float,
+    sw: Software,
+    mem_bw: float,
+) -> FloatArray:
+    """Decode attention of ``b`` sequences of ``ctx`` tokens on one TP group of a stage of
+    ``Ls`` layers: the roofline max(score FLOPs at the GEMM efficiency of one KV head's query
+    group, KV bytes / bandwidth). The KV is read once per KV head, or once per query head
+    (the engine's ``gqa_kv_reread`` share of it reaching HBM) without GQA sharing."""
+    kv_width_gpu = model.kv_width / kv_shards(model, t)
+    if model.mla is None and not sw.gqa_kv_reuse:
+        # re-read per query head; the share ``gqa_kv_reread`` of the re-reads reaches HBM
+        per_head = (model.n_heads / t) * 2.0 * model.head_dim
+        kv_width_gpu = kv_width_gpu + sw.gqa_kv_reread * (per_head - kv_width_gpu)
+    kv_read = b * ctx * kv_width_gpu * kvb * Ls
+    group = float(model.n_heads) / float(model.kv_heads if model.mla is None else 1)
+    attn_flops = 2.0 * b * ctx * float(model.q_width + model.v_width) * Ls / t
+    return np.asarray(
+        np.maximum(
+            attn_flops / (system.peak("bf16") * _gemm_eff(system, np.full_like(b, group))),
+            kv_read / mem_bw,
+        ),
+        np.float64,
+    )
+
+
+def _lm_head_time(
+    model: TransformerModel,
+    system: System,
+    b: FloatArray,
+    t: FloatArray,
+    wb: FloatArray,
+    peak: FloatArray,
+    mem_bw: float,
+) -> FloatArray:
+    """The LM head of one decode step: the roofline of its GEMM (``b`` rows, vocabulary
+    sliced over ``t``) plus writing the logits."""
+    h, V = float(model.d_model), float(model.vocab_size)
+    return np.asarray(
+        np.maximum(2.0 * b * h * V / t / (peak * _gemm_eff(system, b)), h * V * wb / t / mem_bw)
+        + b * V * LOGIT_BYTES / t / mem_bw,
+        np.float64,
+    )
+
+
 def decode_step_time(
     model: TransformerModel,
     system: System,
@@ -562,7 +625,6 @@ def decode_step_time(
     e = np.asarray(ep, dtype=np.float64)
     L = float(model.n_layers)
     h = float(model.d_model)
-    V = float(model.vocab_size)
     mem_bw = system.memory_bandwidth_bps * eff.memory_fraction
     groups = _dp_groups(t, e)
     n_mb = np.maximum(np.minimum(B, p), 1.0)
@@ -581,24 +643,10 @@ def decode_step_time(
         peak,
         sw.kernel_efficiency(system.family, decode=True),
     )
-    kv_width_gpu = model.kv_width / kv_shards(model, t)
-    if model.mla is None and not sw.gqa_kv_reuse:
-        # re-read per query head; the share ``gqa_kv_reread`` of the re-reads reaches HBM
-        per_head = (model.n_heads / t) * 2.0 * model.head_dim
-        kv_width_gpu = kv_width_gpu + sw.gqa_kv_reread * (per_head - kv_width_gpu)
-    kv_read = b * ctx * kv_width_gpu * kvb * Ls
-    group = float(model.n_heads) / float(model.kv_heads if model.mla is None else 1)
-    attn_flops = 2.0 * b * ctx * float(model.q_width + model.v_width) * Ls / t
-    t_attn = np.maximum(
-        attn_flops / (system.peak("bf16") * _gemm_eff(system, np.full_like(b, group))),
-        kv_read / mem_bw,
-    )
+    t_attn = _decode_attention_time(model, system, b, ctx, t, kvb, Ls, sw, mem_bw)
     t_elt = b * h * ELEMENTWISE_BYTES_PER_HIDDEN * ACT_BYTES * Ls / mem_bw
     t_ar = Ls * _moe_comm_time(model, system, b, t, e)
-    t_head = (
-        np.maximum(2.0 * b * h * V / t / (peak * _gemm_eff(system, b)), h * V * wb / t / mem_bw)
-        + b * V * LOGIT_BYTES / t / mem_bw
-    )
+    t_head = _lm_head_time(model, system, b, t, wb, peak, mem_bw)
     t_kern = Ls * sw.kernels_per_layer_decode * eff.kernel_overhead_s
     stage = t_lin + t_attn + t_elt + t_ar + t_head + t_kern
     hop = collective_time("p2p", b * h * ACT_BYTES / t, 2.0, t, system)
@@ -648,7 +696,7 @@ def memory_per_gpu(
     free = system.memory_bytes - weights - workspace - reserved
     kv_pool = np.maximum(free, 0.0) * sw.kv_memory_fraction
     blocks = np.ceil(s / sw.block_tokens) * sw.block_tokens
-    per_token = model.kv_width * kvb * (model.n_layers / p) / kv_shards(model, t)
+    per_token = kv_bytes_per_token_per_gpu(model, t, p, kvb)
     per_seq = blocks * per_token
     max_batch = np.minimum(np.floor(kv_pool / per_seq), float(sw.max_batch)) * _dp_groups(t, e)
     breakdown = {
@@ -973,6 +1021,15 @@ def _open_population(
     return _closed_loop(r, 0.5 * (lo + hi), cap, chunk_s)
 
 
+def prefill_queue_wait(offered: FloatArray, t_pf: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(utilisation, mean wait) of prompts queueing first come first served for a prefill
+    server taking ``t_pf`` each at the ``offered`` load (rate x t_pf): an M/D/1 queue, the
+    Pollaczek-Khinchine mean wait rho t_pf / (2 (1 - rho)), the load capped at
+    ``MAX_PREFILL_UTILISATION`` (a replica saturates there)."""
+    rho = np.minimum(offered, MAX_PREFILL_UTILISATION)
+    return rho, rho * t_pf / (2.0 * (1.0 - rho))
+
+
 def _kingman_wait_quantile(W: FloatArray, rho: FloatArray, tail: float) -> FloatArray:
     """Wait exceeded with probability ``tail`` when P(wait > x) ~ rho exp(-rho x / W)
     (Kingman's exponential approximation); zero when rho <= tail."""
@@ -1013,9 +1070,8 @@ def _continuous_batching(
     stable = lam < X_cap
     s = _open_population(r, lam, cap, chunk_s)
     X = np.where(stable, lam, X_cap)
-    # prefill waits behind other prefills: M/D/1 queue (Pollaczek-Khinchine mean wait)
-    rho = np.minimum(X * s.t_pf, MAX_PREFILL_UTILISATION)
-    W = rho * s.t_pf / (2.0 * (1.0 - rho))
+    # prefill waits behind other prefills: an M/D/1 queue
+    rho, W = prefill_queue_wait(X * s.t_pf, s.t_pf)
     s = _LoopState(X=X, R=s.R, ttft=s.ttft, tpot=s.tpot, Td=s.Td, t_pf=s.t_pf, b=s.b)
     return _tail_latencies(r, s, s.ttft + W, rho, rho, W), stable
 
@@ -1098,6 +1154,54 @@ def _serving_batch(
     )
 
 
+def replica_inputs(
+    model: TransformerModel,
+    system: System,
+    input_len: ArrayLike,
+    output_len: ArrayLike,
+    tp: ArrayLike,
+    pp: ArrayLike,
+    weights: str | Sequence[str] | NDArray[Any],
+    kv_cache: str | Sequence[str] | NDArray[Any] | None,
+    software: Software | str | None,
+    ep: ArrayLike,
+    prefix_hit_rate: ArrayLike,
+    loads: Sequence[ArrayLike] = (),
+    chunked: bool = False,
+    chunk_tokens: float = 0.0,
+) -> _Replica:
+    """One replica's inputs as checked arrays (``_check_serving_inputs``,
+    ``check_prefix_hit_rate``) with the engine and the shape they and ``loads`` broadcast
+    to: the co-located (``predict_serving``) and disaggregated (``serving_disagg``) models
+    read their replicas from here, so both see the same precisions, checks and steps."""
+    sw = software if isinstance(software, Software) else get_software(software)
+    wb, peak = _precision_arrays(weights, system, "weights")
+    kvb, _ = _precision_arrays(weights if kv_cache is None else kv_cache, system, "kv_cache")
+    s_in = np.asarray(input_len, dtype=np.float64)
+    s_out = np.asarray(output_len, dtype=np.float64)
+    t, p, e = (np.asarray(x, dtype=np.float64) for x in (tp, pp, ep))
+    _check_serving_inputs(model, s_in, s_out, t, p, e)
+    hit = check_prefix_hit_rate(prefix_hit_rate)
+    arrays = (s_in, s_out, t, p, e, wb, kvb, hit, *(np.asarray(x) for x in loads))
+    return _Replica(
+        model=model,
+        system=system,
+        sw=sw,
+        s_in=s_in,
+        s_out=s_out,
+        t=t,
+        p=p,
+        e=e,
+        wb=wb,
+        kvb=kvb,
+        peak=peak,
+        shape=np.broadcast_shapes(*(np.shape(x) for x in arrays)),
+        chunked=chunked,
+        chunk_tokens=chunk_tokens,
+        hit=hit,
+    )
+
+
 def predict_serving(
     model: TransformerModel,
     system: System,
@@ -1133,43 +1237,16 @@ def predict_serving(
         raise InputError(
             [Problem("<input>", "load", "give exactly one of batch, concurrency, rate_per_s")]
         )
-    sw = software if isinstance(software, Software) else get_software(software)
-    wb, peak = _precision_arrays(weights, system, "weights")
-    kvb, _ = _precision_arrays(weights if kv_cache is None else kv_cache, system, "kv_cache")
-    s_in = np.asarray(input_len, dtype=np.float64)
-    s_out = np.asarray(output_len, dtype=np.float64)
-    t = np.asarray(tp, dtype=np.float64)
-    p = np.asarray(pp, dtype=np.float64)
-    e = np.asarray(ep, dtype=np.float64)
-    _check_serving_inputs(model, s_in, s_out, t, p, e)
-    hit = check_prefix_hit_rate(prefix_hit_rate)
-    mem, per_seq, max_batch = memory_per_gpu(model, system, t, p, wb, kvb, s_in + s_out, sw, e)
+    r = replica_inputs(
+        model, system, input_len, output_len, tp, pp, weights, kv_cache, software, ep,
+        prefix_hit_rate, (np.asarray(loads[0]),), chunked_prefill, chunk_tokens,
+    )  # fmt: skip
+    mem, per_seq, max_batch = memory_per_gpu(
+        model, system, r.t, r.p, r.wb, r.kvb, r.s_in + r.s_out, r.sw, r.e
+    )
     mem["kv_per_sequence"] = per_seq
     fits = max_batch >= 1.0
-    n_gpus = gpus_per_replica(t, p, e)
-    arrays = (s_in, s_out, t, p, e, wb, kvb, max_batch, hit, np.asarray(loads[0]))
-    shape = np.broadcast_shapes(*(np.shape(x) for x in arrays))
-    r = _Replica(
-        model=model,
-        system=system,
-        sw=sw,
-        s_in=s_in,
-        s_out=s_out,
-        t=t,
-        p=p,
-        e=e,
-        wb=wb,
-        kvb=kvb,
-        peak=peak,
-        shape=shape,
-        chunked=chunked_prefill,
-        chunk_tokens=chunk_tokens,
-        hit=hit,
-    )
-    one_prefill = prefill_time(
-        model, system, r.new_in, prefill_context(s_in, hit), t, p, wb, peak, 1.0, sw, ep=e
-    )
-    stable = np.ones(shape, dtype=bool)
+    stable = np.ones(r.shape, dtype=bool)
     if batch is not None:
         B = r.full(batch)
         if np.any(B < 1.0):
@@ -1177,7 +1254,14 @@ def predict_serving(
         fits = fits & (max_batch >= B)
         res = _static_batch(r, B)
     else:
-        max_batch = _paged_cap(model, system, t, p, wb, kvb, s_in, s_out, sw, e, max_batch, hit)
+        max_batch = _paged_cap(
+            model, system, r.t, r.p, r.wb, r.kvb, r.s_in, r.s_out, r.sw, r.e, max_batch, r.hit
+        )
         cap = np.maximum(r.full(max_batch), 1.0)
         res, stable = _continuous_batching(r, cap, concurrency, rate_per_s)
+    one_prefill = prefill_time(
+        model, system, r.new_in, prefill_context(r.s_in, r.hit), r.t, r.p, r.wb, r.peak, 1.0,
+        r.sw, ep=r.e,
+    )  # fmt: skip
+    n_gpus = gpus_per_replica(r.t, r.p, r.e)
     return _serving_batch(r, res, one_prefill, max_batch, fits, stable, n_gpus, mem)

@@ -33,6 +33,7 @@ one vectorised bisection. Prefix caching (``prefix_hit_rate``) acts on the prefi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,19 +46,14 @@ from gigawatt.perf.serving import (
     P99_TAIL,
     ServingBatch,
     Software,
-    _check_serving_inputs,
     _kingman_wait_quantile,
-    _precision_arrays,
-    check_prefix_hit_rate,
-    decode_step_time,
-    get_software,
+    _Replica,
     gpus_per_replica,
+    kv_bytes_per_token_per_gpu,
     kv_resident_tokens,
-    kv_shards,
     memory_per_gpu,
-    prefill_context,
-    prefill_time,
-    prefill_tokens,
+    prefill_queue_wait,
+    replica_inputs,
 )
 from gigawatt.perf.system import System
 from gigawatt.workload import TransformerModel
@@ -82,14 +78,8 @@ def kv_transfer_time(
     (``serving.kv_shards``) and sends it to its peer at the same time: bytes per GPU / link
     bandwidth + latency, over the scale-up fabric when the whole unit (``unit_gpus``) fits
     one scale-up domain, else over the scale-out network."""
-    s = np.asarray(input_len, dtype=np.float64)
-    p = np.asarray(pp, dtype=np.float64)
-    per_gpu = (
-        s
-        * model.kv_width
-        * np.asarray(kv_bytes, np.float64)
-        * (model.n_layers / p)
-        / kv_shards(model, tp)
+    per_gpu = np.asarray(input_len, np.float64) * kv_bytes_per_token_per_gpu(
+        model, tp, pp, kv_bytes
     )
     domain = float(system.scale_up_domain)
     stride = np.where(np.asarray(unit_gpus, np.float64) <= domain, 1.0, domain)
@@ -125,6 +115,67 @@ def _bisect_batch(lo: FloatArray, hi: FloatArray, too_big: Any) -> FloatArray:
     return np.asarray(0.5 * (lo + hi), dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class _Unit:
+    """One disaggregated unit's pools at the result shape: the replica layout ``r`` (its
+    decode step and prefill are the co-located model's, ``serving._Replica``), the pool
+    sizes, one prompt's prefill ``t_pf``, the KV transfer ``t_x`` and the decode steps per
+    request ``dec`` (out - 1)."""
+
+    r: _Replica
+    n_p: FloatArray
+    n_d: FloatArray
+    t_pf: FloatArray
+    t_x: FloatArray
+    dec: FloatArray
+
+    def decode(self, b: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """(requests/s the decode pool carries, decode step) at ``b`` sequences per replica."""
+        return _decode_rate(b, self.n_d, self.dec, self.r.decode_step)
+
+    def prefill_latency(self, X: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(mean TTFT, p99 TTFT, utilisation) of the prefill pool at ``X`` requests/s: each
+        of its ``n_p`` replicas an M/D/1 queue at 1 / n_p of the rate, its tail Kingman's."""
+        rho, W = prefill_queue_wait(X * self.t_pf / self.n_p, self.t_pf)
+        return self.t_pf + W, self.t_pf + _kingman_wait_quantile(W, rho, P99_TAIL), rho
+
+
+def _unit(r: _Replica, n_p: FloatArray, n_d: FloatArray, n_gpus: FloatArray) -> _Unit:
+    """The unit's pools: one prompt's prefill (prefix cache acting) and its KV transfer."""
+    t_x = r.full(kv_transfer_time(r.model, r.system, r.s_in, r.t, r.p, r.kvb, n_gpus))
+    return _Unit(r, r.full(n_p), r.full(n_d), r.prefill(r.new_in, 1.0), t_x, r.full(r.s_out - 1.0))
+
+
+def _unit_memory(r: _Replica) -> tuple[dict[str, FloatArray], NDArray[np.bool_], FloatArray]:
+    """(memory per GPU, fits, decode batch cap): a unit fits when a whole sequence's KV does;
+    the decode pool's paged cache holds the full prompt (no prefix sharing: decode replicas
+    receive whole caches)."""
+    args = (r.model, r.system, r.t, r.p, r.wb, r.kvb)
+    mem, _, whole_cap = memory_per_gpu(*args, r.s_in + r.s_out, r.sw, r.e)
+    _, _, paged_cap = memory_per_gpu(*args, kv_resident_tokens(r.s_in, r.s_out), r.sw, r.e)
+    fits = r.full(whole_cap) >= 1.0
+    cap = np.maximum(r.full(np.where(fits, np.maximum(paged_cap, whole_cap), 0.0)), 1.0)
+    return mem, fits, cap
+
+
+def _decode_batch(u: _Unit, cap: FloatArray, load: FloatArray, closed: bool) -> FloatArray:
+    """The decode batch per replica that carries the load: first the largest the prefill
+    pool can feed (at ``MAX_PREFILL_UTILISATION``), then the one where the closed loop's
+    requests in flight (Little's law over prefill, transfer and decode) or the decode rate
+    reaches ``load``."""
+    lo = np.full(u.r.shape, MIN_DECODE_BATCH)
+    x_prefill = u.n_p * MAX_PREFILL_UTILISATION / u.t_pf
+    hi = np.minimum(cap, _bisect_batch(lo, cap, lambda b: u.decode(b)[0] > x_prefill))
+    if not closed:
+        return _bisect_batch(lo, hi, lambda b: u.decode(b)[0] > load)
+
+    def in_flight(b: FloatArray) -> FloatArray:
+        X, td = u.decode(b)
+        return X * (u.prefill_latency(X)[0] + u.t_x + u.dec * td)
+
+    return _bisect_batch(lo, hi, lambda b: in_flight(b) > load)
+
+
 def predict_disaggregated(
     model: TransformerModel,
     system: System,
@@ -152,85 +203,32 @@ def predict_disaggregated(
         raise InputError(
             [Problem("<input>", "load", "give exactly one of concurrency, rate_per_s")]
         )
-    sw = software if isinstance(software, Software) else get_software(software)
-    wb, peak = _precision_arrays(weights, system, "weights")
-    kvb, _ = _precision_arrays(weights if kv_cache is None else kv_cache, system, "kv_cache")
-    s_in, s_out = np.asarray(input_len, np.float64), np.asarray(output_len, np.float64)
-    t, p, e = (np.asarray(x, np.float64) for x in (tp, pp, ep))
+    closed = rate_per_s is None
     n_p, n_d = np.asarray(prefill_replicas, np.float64), np.asarray(decode_replicas, np.float64)
-    _check_serving_inputs(model, s_in, s_out, t, p, e)
-    _check_pools(n_p, n_d, s_out)
-    hit = check_prefix_hit_rate(prefix_hit_rate)
-    load = np.asarray(concurrency if rate_per_s is None else rate_per_s, np.float64)
-    if np.any(~(load > 0.0)):
-        name = "concurrency" if rate_per_s is None else "rate_per_s"
+    load_in = np.asarray(concurrency if closed else rate_per_s, np.float64)
+    r = replica_inputs(
+        model, system, input_len, output_len, tp, pp, weights, kv_cache, software, ep,
+        prefix_hit_rate, (n_p, n_d, load_in),
+    )  # fmt: skip
+    _check_pools(n_p, n_d, r.s_out)
+    if np.any(~(load_in > 0.0)):
+        name = "concurrency" if closed else "rate_per_s"
         raise InputError([Problem("<input>", name, "must be > 0")])
-    shape = np.broadcast_shapes(
-        *(np.shape(x) for x in (s_in, s_out, t, p, e, wb, kvb, n_p, n_d, hit, load))
-    )
-
-    def full(x: ArrayLike) -> FloatArray:
-        return np.asarray(np.broadcast_to(np.asarray(x, np.float64), shape), np.float64)
-
-    mem, _, whole_cap = memory_per_gpu(model, system, t, p, wb, kvb, s_in + s_out, sw, e)
-    _, _, paged_cap = memory_per_gpu(
-        model, system, t, p, wb, kvb, kv_resident_tokens(s_in, s_out), sw, e
-    )
-    fits = full(whole_cap) >= 1.0
-    cap = np.maximum(full(np.where(fits, np.maximum(paged_cap, whole_cap), 0.0)), 1.0)
-    t_pf = full(
-        prefill_time(
-            model,
-            system,
-            prefill_tokens(s_in, hit),
-            prefill_context(s_in, hit),
-            t,
-            p,
-            wb,
-            peak,
-            1.0,
-            sw,
-            ep=e,
-        )
-    )
-    g = gpus_per_replica(t, p, e)
-    n_gpus = full((n_p + n_d) * g)
-    t_x = full(kv_transfer_time(model, system, s_in, t, p, kvb, n_gpus))
-    dec = full(s_out - 1.0)
-    mean_ctx = s_in + s_out / 2.0
-
-    def step(b: FloatArray) -> FloatArray:
-        return full(decode_step_time(model, system, b, mean_ctx, t, p, wb, kvb, peak, sw, e))
-
-    x_prefill = full(n_p) * MAX_PREFILL_UTILISATION / t_pf
-    lo, hi = np.full(shape, MIN_DECODE_BATCH), cap
-
-    def rate(b: FloatArray) -> FloatArray:
-        return _decode_rate(b, full(n_d), dec, step)[0]
-
-    # the largest batch the prefill pool can feed, then the batch carrying the load
-    hi = np.minimum(hi, _bisect_batch(lo, hi, lambda b: rate(b) > x_prefill))
-    if rate_per_s is None:
-        N = full(load)
-
-        def in_flight(b: FloatArray) -> FloatArray:
-            X, td = _decode_rate(b, full(n_d), dec, step)
-            return X * (_prefill_latency(X, t_pf, full(n_p))[0] + t_x + dec * td)
-
-        b = _bisect_batch(lo, hi, lambda b: in_flight(b) > N)
-    else:
-        b = _bisect_batch(lo, hi, lambda b: rate(b) > full(load))
-    X, td = _decode_rate(b, full(n_d), dec, step)
-    ttft, ttft99, rho = _prefill_latency(X, t_pf, full(n_p))
-    tpot = td + t_x / dec
-    R = ttft + dec * tpot
-    stable = np.ones(shape, dtype=bool)
-    if rate_per_s is None:
-        queue_wait = np.maximum(full(load) / X - R, 0.0)  # clients beyond what the unit holds
+    mem, fits, cap = _unit_memory(r)
+    n_gpus = r.full((n_p + n_d) * gpus_per_replica(r.t, r.p, r.e))
+    u = _unit(r, n_p, n_d, n_gpus)
+    load = r.full(load_in)
+    b = _decode_batch(u, cap, load, closed)
+    X, td = u.decode(b)
+    ttft, ttft99, rho = u.prefill_latency(X)
+    tpot = td + u.t_x / u.dec
+    stable = np.ones(r.shape, dtype=bool)
+    if closed:
+        queue_wait = np.maximum(load / X - (ttft + u.dec * tpot), 0.0)  # clients beyond the unit
         ttft, ttft99 = ttft + queue_wait, ttft99 + queue_wait
     else:
-        stable = full(load) <= X * (1.0 + 1e-6)
-    out = dec + 1.0
+        stable = load <= X * (1.0 + 1e-6)
+    out = u.dec + 1.0
     return ServingBatch(
         tokens_per_s=X * out,
         tokens_per_s_per_gpu=X * out / n_gpus,
@@ -245,18 +243,8 @@ def predict_disaggregated(
         max_batch=cap,
         fits=fits,
         stable=np.asarray(stable & (rho < MAX_PREFILL_UTILISATION), dtype=bool),
-        prefill_s=t_pf,
+        prefill_s=u.t_pf,
         decode_step_s=td,
         n_gpus=n_gpus,
-        memory_bytes={k: full(v) for k, v in mem.items()},
+        memory_bytes={k: r.full(v) for k, v in mem.items()},
     )
-
-
-def _prefill_latency(
-    X: FloatArray, t_pf: FloatArray, n_p: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(mean TTFT, p99 TTFT, utilisation) of a prefill pool of ``n_p`` replicas, each an M/D/1
-    queue of prompts taking ``t_pf`` each at 1 / n_p of the rate ``X``."""
-    rho = np.minimum(X * t_pf / n_p, MAX_PREFILL_UTILISATION)
-    W = rho * t_pf / (2.0 * (1.0 - rho))
-    return t_pf + W, t_pf + _kingman_wait_quantile(W, rho, P99_TAIL), rho

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -80,15 +81,22 @@ def _splits(
     return ts, ps
 
 
+@dataclass(frozen=True)
+class _Deployment:
+    """What a row deploys, whatever its layout: the model on its system and engine, the
+    request lengths (in, out), the weight and KV precisions, its GPUs and prefix hit share."""
+
+    model: TransformerModel
+    system: System
+    sw: Software
+    lengths: tuple[int, int]
+    precisions: tuple[str, str]
+    n_gpus: int
+    hit: float
+
+
 def _disaggregated(
-    row: Row,
-    model: TransformerModel,
-    system: System,
-    sw: Software,
-    lengths: tuple[int, int],
-    precisions: tuple[str, str],
-    concurrency: int | None,
-    n_gpus: int,
+    row: Row, d: _Deployment, concurrency: int | None
 ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
     """A row with ``prefill_replicas`` and ``decode_replicas``: units of that many replicas
     of one (tp, pp) layout (``perf.serving_disagg``), closed-loop ``concurrency`` shared by
@@ -96,20 +104,79 @@ def _disaggregated(
     n_p, n_d = row.req_int("prefill_replicas"), row.req_int("decode_replicas")
     if concurrency is None:
         raise row.fail("concurrency", "a disaggregated row needs concurrency (closed loop)")
-    if not sw.disaggregation:
-        raise row.fail("software", f"{sw.name} has no prefill/decode disaggregation")
+    if not d.sw.disaggregation:
+        raise row.fail("software", f"{d.sw.name} has no prefill/decode disaggregation")
     tp, pp = row.int_("tp"), row.int_("pp")
-    if n_gpus % (n_p + n_d):
-        raise row.fail("n_gpus", f"{n_gpus} is not a multiple of the unit's {n_p + n_d} replicas")
-    per_replica = n_gpus // (n_p + n_d)
-    ts, ps = _splits(row, per_replica, tp, pp, system.scale_up_domain)
+    if d.n_gpus % (n_p + n_d):
+        raise row.fail("n_gpus", f"{d.n_gpus} is not a multiple of the unit's {n_p + n_d} replicas")
+    per_replica = d.n_gpus // (n_p + n_d)
+    ts, ps = _splits(row, per_replica, tp, pp, d.system.scale_up_domain)
     units = per_replica / (ts * ps)
     res = predict_disaggregated(
-        model, system, lengths[0], lengths[1], ts, ps, precisions[0], precisions[1], n_p, n_d,
-        concurrency=np.maximum(concurrency / units, 1.0), software=sw,
-        prefix_hit_rate=row.float_("prefix_hit_rate", required=False) or 0.0,
+        d.model, d.system, *d.lengths, ts, ps, *d.precisions, n_p, n_d,
+        concurrency=np.maximum(concurrency / units, 1.0), software=d.sw, prefix_hit_rate=d.hit,
     )  # fmt: skip
     return res, ts, ps, units
+
+
+def _row_system(row: Row, catalog: Catalog) -> System:
+    """The row's ``gpu`` as a catalog system, failing on the ``gpu`` column."""
+    gpu = row.raw("gpu")
+    if gpu not in catalog.kind("accelerators"):
+        known = ", ".join(sorted(catalog.kind("accelerators")))
+        raise row.fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
+    try:
+        return get_system(gpu, catalog)
+    except CatalogError as exc:
+        raise row.fail("gpu", "; ".join(p.message for p in exc.problems)) from None
+
+
+def _colocated(
+    row: Row, d: _Deployment, batch: int | None, concurrency: int | None
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    """A co-located row: every (tp, pp) split of ``_splits``, the row's static ``batch`` or
+    closed-loop ``concurrency`` shared by the n_gpus / (tp * pp) replicas. Returns
+    (prediction, tps, pps, replicas)."""
+    tp, pp = row.int_("tp"), row.int_("pp")
+    ts, ps = _splits(row, d.n_gpus, tp, pp, d.system.scale_up_domain)
+    if np.any(d.n_gpus % (ts * ps)):
+        raise row.fail("n_gpus", f"{d.n_gpus} is not a multiple of tp*pp")
+    replicas = d.n_gpus / (ts * ps)
+    load: dict[str, Any] = (
+        {"batch": np.maximum(batch / replicas, 1.0)}
+        if batch is not None
+        else {"concurrency": np.maximum(float(concurrency or 1) / replicas, 1.0)}
+    )
+    res = predict_serving(
+        d.model, d.system, *d.lengths, ts, ps, *d.precisions, software=d.sw,
+        prefix_hit_rate=d.hit, **load,
+    )  # fmt: skip
+    return res, ts, ps, replicas
+
+
+def _best_split(
+    row: Row, system: System, res: Any, ts: np.ndarray, ps: np.ndarray, replicas: np.ndarray
+) -> tuple[int, dict[str, float]]:
+    """(index of the fitting split with the most output tokens/s, its figures); fails on
+    ``n_gpus`` when no split fits."""
+    system_tps = res.tokens_per_s * replicas
+    if not np.any(res.fits):
+        need = res.memory_bytes["weights"][0] / 1e9
+        raise row.fail(
+            "n_gpus",
+            f"the model does not fit: {need:.0f} GB of weights per GPU at tp={int(ts[0])}, "
+            f"pp={int(ps[0])} on {system.memory_bytes / 1e9:.0f} GB (with its KV cache)",
+        )
+    i = int(np.argmax(np.where(res.fits, system_tps, -1.0)))
+    return i, {
+        "ttft_s": float(res.ttft_s[i]),
+        "tpot_s": float(res.tpot_s[i]),
+        "output_tokens_per_s": float(system_tps[i]),
+        "running_batch": float(res.running_batch[i]),
+        "max_batch": float(res.max_batch[i]),
+        "replicas": float(replicas[i]),
+        "weights_gb_per_gpu": float(res.memory_bytes["weights"][i] / 1e9),
+    }
 
 
 def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
@@ -131,14 +198,7 @@ def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
     s_in = row.req_int("input_len")
     s_out = row.req_int("output_len")
     model = model_from_row(row, seq_len=s_in + s_out)
-    gpu = row.raw("gpu")
-    if gpu not in catalog.kind("accelerators"):
-        known = ", ".join(sorted(catalog.kind("accelerators")))
-        raise row.fail("gpu", f"{gpu!r} is not in the catalog (allowed: {known})")
-    try:
-        system = get_system(gpu, catalog)
-    except CatalogError as exc:
-        raise row.fail("gpu", "; ".join(p.message for p in exc.problems)) from None
+    system = _row_system(row, catalog)
     weights = row.choice("weights", PRECISIONS, "bf16") or "bf16"
     kv_cache = row.choice("kv_cache", PRECISIONS, weights) or weights
     batch = row.int_("batch")
@@ -151,48 +211,18 @@ def validate_serving_row(row: Row, catalog: Catalog) -> RowResult:
     hit = row.float_("prefix_hit_rate", required=False) or 0.0
     if hit > 0 and not sw.prefix_caching:
         raise row.fail("prefix_hit_rate", f"{sw.name} has no prefix cache (allowed: blank, 0)")
+    d = _Deployment(model, system, sw, (s_in, s_out), (weights, kv_cache), n_gpus, hit)
     if row.raw("prefill_replicas") or row.raw("decode_replicas"):
-        res, ts, ps, replicas = _disaggregated(
-            row, model, system, sw, (s_in, s_out), (weights, kv_cache), concurrency, n_gpus
-        )
+        res, ts, ps, replicas = _disaggregated(row, d, concurrency)
     else:
-        ts, ps = _splits(row, n_gpus, tp, pp, system.scale_up_domain)
-        if np.any(n_gpus % (ts * ps)):
-            raise row.fail("n_gpus", f"{n_gpus} is not a multiple of tp*pp")
-        replicas = n_gpus / (ts * ps)
-        load: dict[str, Any] = (
-            {"batch": np.maximum(batch / replicas, 1.0)}
-            if batch is not None
-            else {"concurrency": np.maximum(float(concurrency or 1) / replicas, 1.0)}
-        )
-        res = predict_serving(
-            model, system, s_in, s_out, ts, ps, weights, kv_cache, software=sw,
-            prefix_hit_rate=hit, **load,
-        )  # fmt: skip
-    system_tps = res.tokens_per_s * replicas
-    if not np.any(res.fits):
-        need = res.memory_bytes["weights"][0] / 1e9
-        raise row.fail(
-            "n_gpus",
-            f"the model does not fit: {need:.0f} GB of weights per GPU at tp={int(ts[0])}, "
-            f"pp={int(ps[0])} on {system.memory_bytes / 1e9:.0f} GB (with its KV cache)",
-        )
-    i = int(np.argmax(np.where(res.fits, system_tps, -1.0)))
+        res, ts, ps, replicas = _colocated(row, d, batch, concurrency)
+    i, detail = _best_split(row, system, res, ts, ps, replicas)
     chosen: dict[str, Any] = {}
     if tp is None:
         chosen["tp"] = int(ts[i])
     if pp is None:
         chosen["pp"] = int(ps[i])
     chosen["software"] = sw.id
-    detail = {
-        "ttft_s": float(res.ttft_s[i]),
-        "tpot_s": float(res.tpot_s[i]),
-        "output_tokens_per_s": float(system_tps[i]),
-        "running_batch": float(res.running_batch[i]),
-        "max_batch": float(res.max_batch[i]),
-        "replicas": float(replicas[i]),
-        "weights_gb_per_gpu": float(res.memory_bytes["weights"][i] / 1e9),
-    }
     return RowResult(
         id=row.id,
         metric=metric,
