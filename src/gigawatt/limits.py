@@ -55,6 +55,7 @@ MAX_WAFERS_PER_MONTH = 1e9  # world capacity is ~3e7 300 mm-equivalent wafers a 
 # Facility: 1e5 MW (100 GW) of IT on one site; power blocks and build-out modules are rows
 # of tables and units of the outage-probability convolution (units x 2e4 grid points).
 MAX_SITE_MW = 100_000.0
+MIN_SITE_MW = 0.001  # 1 kW: below this a site rounds to no build-out module at all
 MAX_UNIT_MW = 100_000.0
 MIN_UNIT_MW = 0.001  # a 1 kW unit; smaller ones only multiply the unit count
 MAX_POWER_UNITS = 2_000  # per site, all blocks together

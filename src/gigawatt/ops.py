@@ -45,13 +45,14 @@ from gigawatt.reliability import (
     failure_model,
     operations_defaults,
 )
+from gigawatt.schema.economics import UNSITED_TRANCHE
 
 if TYPE_CHECKING:
     from gigawatt.plan import Plan
 
 JobKind = Literal["training", "serving"]
 _HOST_POPS = {"host", "nic", "cpu", "dimm", "ssd", "psu"}
-UNSITED = "unsited"  # the plan's name for accelerators on no modelled site
+UNSITED = UNSITED_TRANCHE  # the plan's name for accelerators on no modelled site
 # shortest checkpoint interval simulated: the closed form's optimum can be seconds, far below
 # what a job commits in practice; interruptions, not checkpoint cadence, drive the simulation
 MIN_INTERVAL_S = 60.0

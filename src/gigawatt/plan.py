@@ -47,6 +47,7 @@ from gigawatt.fleet import fleet_bom, fleet_table, plan_services, training_rows
 from gigawatt.headline import Headline
 from gigawatt.perf.system import get_system
 from gigawatt.scenario import Scenario
+from gigawatt.schema.economics import UNSITED_TRANCHE, budget_tranche_names, scenario_site_ids
 from gigawatt.supply.schedule import ClaimCheck, plan_supply, quarter_index
 from gigawatt.training_plan import (
     TrainingPlan,
@@ -326,7 +327,7 @@ def _default_share(book: PriceBook) -> _SiteShare:
     )
 
 
-UNSITED = "unsited"
+UNSITED = UNSITED_TRANCHE
 
 
 def _allocate(
@@ -597,6 +598,7 @@ def _economics_stage(
         training_runs=runs,
         services=svcs,
         section=section.model_copy(update={"prices": {}, "wacc": None}),
+        tranche_names=budget_tranche_names(scenario_site_ids(scenario)),
     )
     return plan_economics(inputs, book)
 

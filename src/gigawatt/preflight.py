@@ -220,11 +220,30 @@ def serving_problems(
     return problems
 
 
+def _check_budget(scenario: Scenario, file: str, lines: Lines) -> list[Problem]:
+    """``budget.cut_priority`` may name only the tranches a plan funds: its sites, the
+    unsited build-out and the operations."""
+    from gigawatt.schema.economics import budget_tranche_names, scenario_site_ids
+
+    budget = scenario.economics.budget if scenario.economics is not None else None
+    if budget is None:
+        return []
+    known = budget_tranche_names(scenario_site_ids(scenario))
+    problems: list[Problem] = []
+    for i, name in enumerate(budget.cut_priority):
+        if name not in known:
+            loc: Loc = ("economics", "budget", "cut_priority", i)
+            message = f"unknown tranche {name!r}; allowed: one of {known}"
+            problems.append(Problem(file, field_path(loc), message, line_of(lines, loc)))
+    return problems
+
+
 def preflight(scenario: Scenario, catalog: Catalog, file: str, lines: Lines) -> list[Problem]:
     """Every problem ``run`` would meet before it plans, each with its field and line."""
     problems: list[Problem] = []
     book = _price_book(scenario, catalog, file, lines, problems)
     problems += _check_accelerators(scenario, catalog, book, file, lines)
     problems += _check_training(scenario, catalog, file, lines)
+    problems += _check_budget(scenario, file, lines)
     problems += serving_problems(scenario, catalog, file, lines)
     return problems

@@ -4,7 +4,7 @@ the budget's annual rate (``budget_check``)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -89,15 +89,20 @@ def _check_costs(costs: pd.DataFrame, budget_usd: float) -> None:
         raise InputError([Problem("economics", "budget costs", "costs must be >= 0")])
 
 
-def _funding_order(costs: pd.DataFrame, priority: Sequence[str]) -> pd.DataFrame:
+def _funding_order(
+    costs: pd.DataFrame, priority: Sequence[str], known: Collection[str] = ()
+) -> pd.DataFrame:
     """One row per tranche with its summed costs, in funding order: ``priority`` first, then
-    the unlisted tranches by their first year (or as given when there is no ``year``)."""
+    the unlisted tranches by their first year (or as given when there is no ``year``).
+
+    A listed name that is ``known`` (a site of the scenario) but has no costs (nothing was
+    placed there) is simply not funded; any other unknown name is an error."""
     cols = _cols("cost_usd")
     order_key = "year" if "year" in costs.columns else None
     agg = costs.groupby("tranche", as_index=False, sort=False).agg(
         {**{c: "sum" for c in cols}, **({order_key: "min"} if order_key else {})}
     )
-    unknown = [t for t in priority if t not in set(agg["tranche"])]
+    unknown = [t for t in priority if t not in set(agg["tranche"]) and t not in set(known)]
     if unknown:
         raise InputError(
             [
@@ -157,6 +162,7 @@ def budget_check(
     years: float | None = None,
     priority: Sequence[str] = (),
     start_year: int | None = None,
+    known: Collection[str] = (),
 ) -> BudgetResult:
     """Check a programme against its budget.
 
@@ -171,7 +177,7 @@ def budget_check(
     import pandas as pd
 
     _check_costs(costs, budget_usd)
-    agg = _fund(_funding_order(costs, priority), budget_usd)
+    agg = _fund(_funding_order(costs, priority, known), budget_usd)
     lo, mid, hi = (float(agg[c].sum()) for c in _cols("cost_usd"))
     total: Range = (lo, mid, hi)
     by_case: dict[str, bool] = {

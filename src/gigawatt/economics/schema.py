@@ -69,6 +69,8 @@ class EconomicsInputs(BaseModel):
     training_runs: list[RunUse] = Field(default_factory=list)
     services: list[ServiceUse] = Field(default_factory=list)
     section: EconomicsSection = Field(default_factory=EconomicsSection)
+    # every tranche the budget may name (a site without purchases has none in the costs)
+    tranche_names: list[str] = Field(default_factory=list)
 
     def __str__(self) -> str:
         years = sorted({p.year for p in self.purchases} | {o.year for o in self.operations})

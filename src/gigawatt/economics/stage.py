@@ -39,6 +39,7 @@ from gigawatt.economics.pricebook import (
 )
 from gigawatt.economics.schema import BudgetSection, EconomicsInputs, Purchase, SiteOperation
 from gigawatt.errors import InputError, Problem
+from gigawatt.schema.economics import OPERATIONS_TRANCHE
 from gigawatt.units import HOURS_PER_YEAR, YEAR_S
 
 if TYPE_CHECKING:
@@ -444,13 +445,17 @@ def _budget_costs(capex: pd.DataFrame, opex: pd.DataFrame, include_opex: bool) -
     if include_opex and len(opex):
         o = opex.groupby("year", as_index=False)[_cols("opex_usd")].sum()
         o = o.rename(columns=dict(zip(_cols("opex_usd"), _cols("cost_usd"), strict=True)))
-        o["tranche"] = "operations"
+        o["tranche"] = OPERATIONS_TRANCHE
         costs = pd.concat([costs, o[["tranche", "year", *_cols("cost_usd")]]], ignore_index=True)
     return costs
 
 
 def _budget_tables(
-    bud: BudgetSection, capex: pd.DataFrame, opex: pd.DataFrame, book: PriceBook
+    bud: BudgetSection,
+    capex: pd.DataFrame,
+    opex: pd.DataFrame,
+    book: PriceBook,
+    tranche_names: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The budget check of a plan: (tranches, cumulative spend by year, summary rows)."""
     import pandas as pd
@@ -460,7 +465,9 @@ def _budget_tables(
         amount_usd = float(convert(bud.amount, bud.currency, "USD", book))
         book.currency(bud.currency, where="economics.budget.currency")
     costs = _budget_costs(capex, opex, bud.include_opex)
-    res = budget_check(costs, amount_usd, bud.years, bud.cut_priority, bud.start_year)
+    res = budget_check(
+        costs, amount_usd, bud.years, bud.cut_priority, bud.start_year, known=tranche_names
+    )
     tranches = res.tranches.copy()
     tranches["within_budget"] = res.within_budget
     rows = [
@@ -514,7 +521,7 @@ def plan_economics(
         "workloads": _workloads_table(inputs, _level_gpu_hour(flows)),
     }
     if sec.budget is not None:
-        tranches, by_year, extra = _budget_tables(sec.budget, capex, opex, b)
+        tranches, by_year, extra = _budget_tables(sec.budget, capex, opex, b, inputs.tranche_names)
         result["budget"] = tranches
         result["budget_by_year"] = by_year
         result["summary"] = pd.concat([result["summary"], extra], ignore_index=True)

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from gigawatt.limits import MAX_AMOUNT, MAX_YEAR, MAX_YEARS, MIN_YEAR
+
+UNSITED_TRANCHE = "unsited"  # the plan's tranche of accelerators on no modelled site
+OPERATIONS_TRANCHE = "operations"  # all opex, when a budget includes it
+
+
+def scenario_site_ids(scenario: Any) -> list[str]:
+    """The ids of a scenario's sites (none without a facility section)."""
+    facility = getattr(scenario, "facility", None)
+    return [s.site for s in facility.sites] if facility is not None else []
+
+
+def budget_tranche_names(site_ids: Iterable[str]) -> list[str]:
+    """Every tranche a plan's budget can fund: one per site, the unsited build-out and the
+    operations; what ``budget.cut_priority`` may name (``check`` and ``run`` alike)."""
+    return [*site_ids, UNSITED_TRANCHE, OPERATIONS_TRANCHE]
 
 
 class PriceOverride(BaseModel):

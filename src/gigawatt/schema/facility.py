@@ -13,6 +13,7 @@ from gigawatt.limits import (
     MAX_SITE_MW,
     MAX_UNIT_MW,
     MAX_YEAR,
+    MIN_SITE_MW,
     MIN_UNIT_MW,
     MIN_YEAR,
 )
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 UnitMW = Annotated[float, Field(ge=MIN_UNIT_MW, le=MAX_UNIT_MW)]
 
 
-SiteMW = Annotated[float, Field(gt=0, le=MAX_SITE_MW)]
+SiteMW = Annotated[float, Field(ge=MIN_SITE_MW, le=MAX_SITE_MW)]
 
 
 class PowerBlock(Strict):
