@@ -126,8 +126,11 @@ def test_a_budget_without_scope_says_what_it_buys(desk: Desk) -> None:
 
 
 def test_claims_without_a_model_quantity(desk: Desk) -> None:
-    energy = only("Die Anlage braucht rund 10 TWh im Jahr.", desk, "energy")
+    # "im Jahr" after an energy is a rate: a year's energy, whose context names no scenario
+    # here, so it is not judged but gives its mean power
+    energy = only("Die Anlage braucht rund 10 TWh im Jahr.", desk, "energy_rate")
     assert energy.verdict == CANNOT_CHECK and "its context names no scenario" in energy.why.lower()
+    assert energy.model_quantity == "annual_energy"
     assert 1.0e9 < energy.figures[0].likely < 1.2e9  # 10 TWh a year: ~1.14 GW on average
     odd = Claim("f", "bis 2027", 0, 8, "bis 2027", "date", 2027.0, "year")
     per_week = Claim("f", "1 GW a week", 0, 11, "1 GW a week", "power_rate", 1e9 / 604800, "W/s")

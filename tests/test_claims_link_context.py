@@ -137,8 +137,8 @@ def test_dates_and_times_without_a_scenario_have_no_model_quantity(
     [
         ("Für Stargate entstehen 7 Rechenzentren.", "count", CONSISTENT, "sites"),
         ("Für Stargate entstehen 700 Rechenzentren.", "count", IMPLAUSIBLE, "sites"),
-        ("Stargate braucht 80 TWh im Jahr.", "energy", CONSISTENT, "annual_energy"),
-        ("Stargate braucht 1 TWh im Jahr.", "energy", IMPLAUSIBLE, "annual_energy"),
+        ("Stargate braucht 80 TWh im Jahr.", "energy_rate", CONSISTENT, "annual_energy"),
+        ("Stargate braucht 1 TWh im Jahr.", "energy_rate", IMPLAUSIBLE, "annual_energy"),
         ("Stargate soll 80 TWh pro Jahr verbrauchen.", "energy_rate", CONSISTENT, "annual_energy"),
     ],
 )
