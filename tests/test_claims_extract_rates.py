@@ -85,6 +85,8 @@ def test_a_relative_deadline_without_a_report_date_stays_a_horizon() -> None:
 
 
 def test_the_end_of_a_named_year_is_that_year() -> None:
-    found = extract_claims("Bis Ende des Jahres 2027 sollen 10 GW stehen.", report_date="2025-06-01")
+    found = extract_claims(
+        "Bis Ende des Jahres 2027 sollen 10 GW stehen.", report_date="2025-06-01"
+    )
     (d,) = [c for c in found if c.quantity == "date"]
     assert d.value == 2027 and d.qualifier == "by" and d.text == "Bis Ende des Jahres 2027"
