@@ -201,3 +201,25 @@ def test_no_claim_ratio_for_a_scenario_without_a_claim() -> None:
     console = Console(record=True, width=200)
     print_plan(p, console)
     assert "claim" not in console.export_text()
+
+
+def test_each_of_several_shares_belongs_to_the_maker_that_leads_to_it(desk: Desk) -> None:
+    text = (
+        "SK hynix hält nach Angaben von Marktforschern rund 57 Prozent des HBM-Marktes, "
+        "Samsung etwa 27 Prozent und Micron den Rest."
+    )
+    sk, samsung = [v for c, v in verdicts(text, desk) if c.quantity == "share"]
+    assert sk.model is not None and samsung.model is not None
+    assert "sk-hynix" in sk.model.name and "samsung" not in sk.model.name
+    assert "samsung" in samsung.model.name and "sk-hynix" not in samsung.model.name
+    both = only("Samsung und SK hynix liefern 90 % des HBM-Angebots im Jahr 2024.", desk, "share")
+    assert both.model is not None and "samsung + sk-hynix" in both.model.name
+
+
+def test_a_build_rate_of_an_unnamed_programme_is_confirmed_never_refuted(desk: Desk) -> None:
+    other = only('"We intend to bring one gigawatt online every quarter," she said.', desk,
+                 "power_rate")  # fmt: skip
+    assert other.verdict == CANNOT_CHECK and "scenario's average build rate" not in other.why
+    named = only("Stargate will bring one gigawatt online every quarter.", desk, "power_rate")
+    assert named.verdict in (CONSISTENT, IMPLAUSIBLE)
+    assert any(r.scope == "the scenario's average build rate" for r in named.readings)

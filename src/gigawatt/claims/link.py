@@ -425,12 +425,35 @@ def _year_key(wpm: Mapping[str, Any], year: int | None) -> str:
     return f"y{pick}"
 
 
+def _clause(c: Claim, mates: Sequence[Claim]) -> str:
+    """The words of the claim's sentence that lead to it: from the end of the claim before
+    it in the sentence (or the sentence's start) to the claim ("SK hynix hält rund 57
+    Prozent, Samsung etwa 27 Prozent": "Samsung" leads to the second)."""
+    at = c.sentence.find(c.text)
+    if at < 0:
+        return c.sentence
+    ends = [
+        i + len(m.text)
+        for m in mates
+        if m.start < c.start
+        and (i := c.sentence.rfind(m.text, 0, at)) >= 0
+        and i + len(m.text) <= at
+    ]
+    return c.sentence[max(ends, default=0) : at]
+
+
+def _makers_named(text: str, vendors: Iterable[str]) -> list[str]:
+    said = text.lower()
+    return [v for v in vendors if re.search(rf"\b{re.escape(v.split('-')[0])}\b", said)]
+
+
 def _hbm_share(case: Case, desk: Desk) -> Verdict:
-    """A market share of HBM against the named makers' share of HBM (TSV) wafer capacity."""
+    """A market share of HBM against the named makers' share of HBM (TSV) wafer capacity;
+    the makers are those named in the words leading to the share where any are (each of
+    several shares in one sentence belongs to its own maker), else those of its sentence."""
     c = case.claim
     vendors = _hbm_vendors(desk)
-    said = c.sentence.lower()
-    named = [v for v in vendors if re.search(rf"\b{re.escape(v.split('-')[0])}\b", said)]
+    named = _makers_named(_clause(c, case.mates), vendors) or _makers_named(c.sentence, vendors)
     if not named:
         return Verdict(CANNOT_CHECK, "hbm_market_share", why="the sentence names no HBM maker")
     found = _YEAR.search(c.sentence)
@@ -683,7 +706,7 @@ def _power_rate(case: Case, desk: Desk) -> Verdict:
         (str(amb.name), Figure("the ambition", rate, rate, rate, "W/s", amb.q("power").source))
     ]
     it, span = desk.headline("it_power_w"), desk.build_span_s()
-    if it is not None and span:
+    if it is not None and span and case.tie is not None:
         r = it[1] / span
         src = _plan_source(desk, "build-out schedule")
         scopes.insert(
@@ -692,7 +715,13 @@ def _power_rate(case: Case, desk: Desk) -> Verdict:
         )
     week = amb.q("period").get()
     why = f"The claim adds {c.value * week / W_PER_GW:.3g} GW a week."
-    return _verdict_of("power_added_per_s", read_scopes(c, desk, scopes), why)
+    v = _verdict_of("power_added_per_s", read_scopes(c, desk, scopes), why)
+    if case.tie is None and v.verdict != CONSISTENT:
+        # a build rate of a programme the context leaves unnamed may be another's: the
+        # buyer's ambition can confirm it, not refute it
+        note = "Its context names no programme, so a scope it misses does not refute it."
+        return replace(v, verdict=CANNOT_CHECK, why=f"{v.why} {note}")
+    return v
 
 
 def _fleet(case: Case, desk: Desk) -> Verdict:
