@@ -120,7 +120,7 @@ def claims(
         str | None,
         typer.Option(
             "--report-date",
-            help="date of the reports (YYYY-MM-DD), for those that state none: it turns "
+            help="date of the reports (YYYY-MM-DD), over any date they state: it turns "
             "'next year' or 'by the end of the decade' into calendar years",
         ),
     ] = None,
