@@ -26,7 +26,7 @@ import yaml
 
 from gigawatt.catalog import Catalog, Entry, Quantity, load_catalog
 from gigawatt.claims.scope import Context, Tie, contexts, find_tie, name_pattern, scenario_names
-from gigawatt.units import MONTH_S, YEAR_S
+from gigawatt.units import MONTH_S, YEAR_S, to_si
 
 if TYPE_CHECKING:
     from gigawatt.claims.extract import Claim
@@ -950,6 +950,35 @@ def _energy(case: Case, desk: Desk) -> Verdict:
     return _verdict_of("annual_energy", readings, what, implied)
 
 
+# a plan headline of a yearly amount, its SI unit per year and its factor to SI
+YEARLY = {
+    "annual_water": ("water_m3_per_year", "m3", 1.0, "water consumed"),
+    "annual_co2": ("co2_t_per_year", "kg", to_si(1.0, "t")[0], "CO2 emitted"),
+}
+
+
+def _yearly(quantity: str) -> Evaluator:
+    """An evaluator of a yearly amount (water "400.000 Kubikmeter im Jahr", CO2 "50.000
+    Tonnen CO2 pro Jahr") in a context naming the scenario, against the plan's yearly total
+    at full build-out."""
+
+    def evaluate(case: Case, desk: Desk) -> Verdict:
+        c = case.claim
+        key, unit, factor, what = YEARLY[quantity]
+        total = desk.headline(key)
+        per_year = c.value * YEAR_S
+        why = f"The claim is {per_year:,.3g} {unit} a year."
+        if total is None:
+            return Verdict(CANNOT_CHECK, quantity, why=f"{why} The scenario has no such figure.")
+        lo, mid, hi = (x * factor / YEAR_S for x in total)
+        fig = Figure(f"{what} per s at full build-out", lo, mid, hi, f"{unit}/s",
+                     _plan_source(desk, f"facility: {key}"))  # fmt: skip
+        readings = read_scopes(c, desk, [(f"the scenario {desk.scenario!r}", fig)])
+        return _verdict_of(quantity, readings, why)
+
+    return evaluate
+
+
 def _sites(case: Case, desk: Desk) -> Verdict:
     """A count of data centres in a context naming the scenario against its sites (low,
     likely) and its buildings (high)."""
@@ -1003,6 +1032,17 @@ LINKS: tuple[Link, ...] = (
     Link("power_added_per_s", ("power_rate",), _power_rate, ("W/s",)),
     Link("annual_energy", ("energy", "energy_rate"), _energy, ("J", "J/s", "W")),
     Link("fleet_accelerators", ("count",), _fleet, ("1",), ACCELERATOR_ITEMS),
+    Link(
+        "annual_co2", ("mass_rate",), _yearly("annual_co2"), ("kg/s",), words="co2", needs_tie=True
+    ),
+    Link(
+        "annual_water",
+        ("volume_rate",),
+        _yearly("annual_water"),
+        ("m3/s",),
+        words="water",
+        needs_tie=True,
+    ),
     Link("sites", ("count",), _sites, ("1",), ("data_center",), needs_tie=True),
     Link("schedule", ("date",), _date, ("year",), needs_tie=True),
     Link("schedule_span", ("horizon", "duration"), _span, ("s",), needs_tie=True),
