@@ -223,3 +223,18 @@ def test_a_build_rate_of_an_unnamed_programme_is_confirmed_never_refuted(desk: D
     named = only("Stargate will bring one gigawatt online every quarter.", desk, "power_rate")
     assert named.verdict in (CONSISTENT, IMPLAUSIBLE)
     assert any(r.scope == "the scenario's average build rate" for r in named.readings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Samsung plant in Pyeongtaek eine Linie mit 60.000 wspm für DRAM.",
+        "The maker will build two fabs, each designed for 50,000 wafers per month of DRAM output.",
+    ],
+)
+def test_a_fabs_wafer_output_is_not_read_as_a_programmes_need(text: str, desk: Desk) -> None:
+    v = only(text, desk, "rate")
+    assert v.verdict == CANNOT_CHECK and "maker's output" in v.why and not v.readings
+    assert v.figures and v.figures[0].unit == "W"  # the IT power a year it would equip
+    need = only("Der Bedarf liegt bei 60.000 DRAM-Wafern pro Monat.", desk, "rate")
+    assert need.readings and need.verdict in (CONSISTENT, IMPLAUSIBLE)

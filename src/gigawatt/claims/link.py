@@ -408,7 +408,19 @@ def _wafers(case: Case, desk: Desk) -> Verdict:
         f"({added_w_per_week / amb.q('period').get() * YEAR_S / W_PER_GW:.3g} GW a year) at the "
         f"scenario's {wpw * W_PER_GW:,.0f} DRAM wafers per GW of IT (HBM and host memory)."
     )
+    if _fab_output(c, desk):
+        year = added_w_per_week / amb.q("period").get() * YEAR_S
+        fig = Figure("GW of IT a year these wafers equip", year, year, year, "W", src)
+        lead = "A maker's output (its sentence speaks of a fab's production, not of a need)."
+        return Verdict(CANNOT_CHECK, "dram_wafers_per_month", why=f"{lead} {why}", figures=(fig,))
     return _verdict_of("dram_wafers_per_month", read_scopes(c, desk, scopes), why)
+
+
+def _fab_output(c: Claim, desk: Desk) -> bool:
+    """Whether a wafer rate is a fab's output rather than a buyer's need: its sentence speaks
+    of production and not of demand (a need is what the scopes of :func:`_wafers` read)."""
+    words = desk.words or load_words()
+    return bool(words["fab_output"].search(c.sentence)) and not words["demand"].search(c.sentence)
 
 
 def _hbm_vendors(desk: Desk) -> dict[str, list[Entry]]:
