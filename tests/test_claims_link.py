@@ -238,3 +238,9 @@ def test_a_fabs_wafer_output_is_not_read_as_a_programmes_need(text: str, desk: D
     assert v.figures and v.figures[0].unit == "W"  # the IT power a year it would equip
     need = only("Der Bedarf liegt bei 60.000 DRAM-Wafern pro Monat.", desk, "rate")
     assert need.readings and need.verdict in (CONSISTENT, IMPLAUSIBLE)
+
+
+def test_an_hbm_percentage_of_no_maker_has_no_model_quantity(desk: Desk) -> None:
+    v = only("In den vergangenen zwei Jahren sind die HBM-Preise um rund 35 Prozent gestiegen.",
+             desk, "share")  # fmt: skip
+    assert v.verdict == NO_MODEL and "no HBM maker" in v.why

@@ -467,7 +467,10 @@ def _hbm_share(case: Case, desk: Desk) -> Verdict:
     vendors = _hbm_vendors(desk)
     named = _makers_named(_clause(c, case.mates), vendors) or _makers_named(c.sentence, vendors)
     if not named:
-        return Verdict(CANNOT_CHECK, "hbm_market_share", why="the sentence names no HBM maker")
+        # a percentage about HBM that no maker holds is a price or growth rate ("HBM-Preise
+        # um 35 Prozent gestiegen") or the whole market: nothing a maker's capacity checks
+        why = "the sentence names no HBM maker, so the percentage is no maker's market share"
+        return Verdict(NO_MODEL, "hbm_market_share", why=why)
     found = _YEAR.search(c.sentence)
     year = int(found.group(1)) if found else None
     caps: dict[str, tuple[float, float, float]] = {}
