@@ -146,3 +146,32 @@ def test_html_report_has_a_summary_a_verdict_filter_and_readings(tmp_path: Path)
     assert '<tr data-v="consistent">' in page or '<tr data-v="implausible">' in page
     assert "the scenario&#x27;s sites ready" in page or "the scenario's sites ready" in page
     assert "<script" not in page
+
+
+def test_report_date_dates_horizons_and_is_reported(tmp_path: Path) -> None:
+    f = tmp_path / "report.txt"
+    f.write_text("Im nächsten Jahr kommen 2,5 Billionen Won.", encoding="utf-8")
+    given = runner.invoke(app, ["claims", str(f), "--json", "--report-date", "2025-03-04", *KOREA])
+    assert given.exit_code == 0, given.output
+    data = json.loads(given.stdout)
+    assert data["report_dates"] == {str(f): {"date": "2025-03-04", "origin": "given"}}
+    horizon = next(c for c in data["claims"] if c["quantity"] == "horizon")
+    assert horizon["date"] == "2026" and horizon["report_date"] == "2025-03-04"
+    plain = json.loads(runner.invoke(app, ["claims", str(f), "--json", *KOREA]).stdout)
+    assert plain["report_dates"][str(f)] == {"date": None, "origin": "none"}
+    stated = tmp_path / "stated.txt"
+    stated.write_text("Stand: 03.02.2026\n\nEs fließen 2,5 Billionen Won.", encoding="utf-8")
+    out_dir = tmp_path / "o"
+    result = runner.invoke(app, ["claims", str(stated), "--out", str(out_dir), *KOREA])
+    assert result.exit_code == 0, result.output
+    assert f"{stated}: 2026-02-03 (stated)" in (out_dir / "claims.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("value", ["2025-13-01", "March 2025", ""])
+def test_a_bad_report_date_is_one_error_naming_the_flag(tmp_path: Path, value: str) -> None:
+    f = tmp_path / "report.txt"
+    f.write_text(REPORT, encoding="utf-8")
+    result = runner.invoke(app, ["claims", str(f), "--report-date", value, *KOREA])
+    assert result.exit_code == 2
+    assert "--report-date" in result.stderr and "YYYY-MM-DD" in result.stderr
+    assert "Traceback" not in result.output

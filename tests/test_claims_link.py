@@ -126,8 +126,11 @@ def test_a_budget_without_scope_says_what_it_buys(desk: Desk) -> None:
 
 
 def test_claims_without_a_model_quantity(desk: Desk) -> None:
-    energy = only("Die Anlage braucht rund 10 TWh im Jahr.", desk, "energy")
+    # "im Jahr" after an energy is a rate: a year's energy, whose context names no scenario
+    # here, so it is not judged but gives its mean power
+    energy = only("Die Anlage braucht rund 10 TWh im Jahr.", desk, "energy_rate")
     assert energy.verdict == CANNOT_CHECK and "its context names no scenario" in energy.why.lower()
+    assert energy.model_quantity == "annual_energy"
     assert 1.0e9 < energy.figures[0].likely < 1.2e9  # 10 TWh a year: ~1.14 GW on average
     odd = Claim("f", "bis 2027", 0, 8, "bis 2027", "date", 2027.0, "year")
     per_week = Claim("f", "1 GW a week", 0, 11, "1 GW a week", "power_rate", 1e9 / 604800, "W/s")
@@ -198,3 +201,46 @@ def test_no_claim_ratio_for_a_scenario_without_a_claim() -> None:
     console = Console(record=True, width=200)
     print_plan(p, console)
     assert "claim" not in console.export_text()
+
+
+def test_each_of_several_shares_belongs_to_the_maker_that_leads_to_it(desk: Desk) -> None:
+    text = (
+        "SK hynix hält nach Angaben von Marktforschern rund 57 Prozent des HBM-Marktes, "
+        "Samsung etwa 27 Prozent und Micron den Rest."
+    )
+    sk, samsung = [v for c, v in verdicts(text, desk) if c.quantity == "share"]
+    assert sk.model is not None and samsung.model is not None
+    assert "sk-hynix" in sk.model.name and "samsung" not in sk.model.name
+    assert "samsung" in samsung.model.name and "sk-hynix" not in samsung.model.name
+    both = only("Samsung und SK hynix liefern 90 % des HBM-Angebots im Jahr 2024.", desk, "share")
+    assert both.model is not None and "samsung + sk-hynix" in both.model.name
+
+
+def test_a_build_rate_of_an_unnamed_programme_is_confirmed_never_refuted(desk: Desk) -> None:
+    other = only('"We intend to bring one gigawatt online every quarter," she said.', desk,
+                 "power_rate")  # fmt: skip
+    assert other.verdict == CANNOT_CHECK and "scenario's average build rate" not in other.why
+    named = only("Stargate will bring one gigawatt online every quarter.", desk, "power_rate")
+    assert named.verdict in (CONSISTENT, IMPLAUSIBLE)
+    assert any(r.scope == "the scenario's average build rate" for r in named.readings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Samsung plant in Pyeongtaek eine Linie mit 60.000 wspm für DRAM.",
+        "The maker will build two fabs, each designed for 50,000 wafers per month of DRAM output.",
+    ],
+)
+def test_a_fabs_wafer_output_is_not_read_as_a_programmes_need(text: str, desk: Desk) -> None:
+    v = only(text, desk, "rate")
+    assert v.verdict == CANNOT_CHECK and "maker's output" in v.why and not v.readings
+    assert v.figures and v.figures[0].unit == "W"  # the IT power a year it would equip
+    need = only("Der Bedarf liegt bei 60.000 DRAM-Wafern pro Monat.", desk, "rate")
+    assert need.readings and need.verdict in (CONSISTENT, IMPLAUSIBLE)
+
+
+def test_an_hbm_percentage_of_no_maker_has_no_model_quantity(desk: Desk) -> None:
+    v = only("In den vergangenen zwei Jahren sind die HBM-Preise um rund 35 Prozent gestiegen.",
+             desk, "share")  # fmt: skip
+    assert v.verdict == NO_MODEL and "no HBM maker" in v.why

@@ -137,8 +137,8 @@ def test_dates_and_times_without_a_scenario_have_no_model_quantity(
     [
         ("Für Stargate entstehen 7 Rechenzentren.", "count", CONSISTENT, "sites"),
         ("Für Stargate entstehen 700 Rechenzentren.", "count", IMPLAUSIBLE, "sites"),
-        ("Stargate braucht 80 TWh im Jahr.", "energy", CONSISTENT, "annual_energy"),
-        ("Stargate braucht 1 TWh im Jahr.", "energy", IMPLAUSIBLE, "annual_energy"),
+        ("Stargate braucht 80 TWh im Jahr.", "energy_rate", CONSISTENT, "annual_energy"),
+        ("Stargate braucht 1 TWh im Jahr.", "energy_rate", IMPLAUSIBLE, "annual_energy"),
         ("Stargate soll 80 TWh pro Jahr verbrauchen.", "energy_rate", CONSISTENT, "annual_energy"),
     ],
 )
@@ -279,3 +279,26 @@ def test_a_budget_says_how_many_years_of_build_out_it_pays(desks: dict[str, Desk
     years = [f for f in v.figures if f.unit == "s"]
     assert years and 1 < years[0].likely / YEAR_S < 10  # USD 500 B: a few years
     assert "years of the scenario's build-out" in v.why
+
+
+@pytest.mark.parametrize(
+    ("key", "template", "quantity", "model_quantity"),
+    [
+        ("water_m3_per_year", "Stargate verbraucht {} Kubikmeter Wasser im Jahr.", "volume_rate",
+         "annual_water"),
+        ("co2_t_per_year", "Stargate stößt {} Tonnen CO2 pro Jahr aus.", "mass_rate",
+         "annual_co2"),
+    ],
+)  # fmt: skip
+def test_yearly_water_and_co2_against_the_plan(
+    desks: dict[str, Desk], key: str, template: str, quantity: str, model_quantity: str
+) -> None:
+    total = desks["stargate"].headline(key)
+    assert total is not None
+    near = f"{total[1]:,.0f}".replace(",", ".")  # the plan's own figure, German style
+    v = of(template.format(near), desks, quantity)
+    assert (v.verdict, v.model_quantity) == (CONSISTENT, model_quantity), v.why
+    tiny = of(template.format("400"), desks, quantity)
+    assert tiny.verdict == IMPLAUSIBLE and tiny.ratio is not None and tiny.ratio < 1e-3
+    untied = of(template.format(near).replace("Stargate", "Die Fabrik"), desks, quantity)
+    assert untied.verdict == NO_MODEL

@@ -448,7 +448,7 @@ def test_cli_budget() -> None:
         (["cost", "--gpu", "gb200", "--gpus", "8", "--pue", "0.5"], "--pue"),
         (["cost", "--gpu", "gb200", "--gpus", "8", "--price", "x=1"], "ITEM=VALUE"),
         (["budget", "--amount", "-1", "--gpu", "h200"], "--amount"),
-        (["budget", "--amount", "1e9", "--gpu", "h200", "--currency", "GBP"], "unknown currency"),
+        (["budget", "--amount", "1e9", "--gpu", "h200", "--currency", "ZZZ"], "unknown currency"),
     ],
 )
 def test_cli_errors_are_one_line(args: list[str], message: str) -> None:

@@ -316,6 +316,35 @@ def _changes(m: re.Match[str], fields: dict[str, Any], g: Grammar, lang: Languag
     return [(before.start("cn"), before.end("cn"), fields | start | {"qualifier": None}), *whole]
 
 
+def _sentence_before(m: re.Match[str]) -> str:
+    """The text of the claim's sentence before it (within the look-back window)."""
+    before = m.string[_back(m) : m.start()]
+    ends = list(SENTENCE_END.finditer(before))
+    return before[ends[-1].end() :] if ends else before
+
+
+def _context_rate(
+    m: re.Match[str], fields: dict[str, Any], g: Grammar, lang: Language
+) -> tuple[dict[str, Any], int]:
+    """A claim's fields and end, read with the words around it that the claim pattern leaves
+    out: a rate word after an energy, volume or mass ("10 TWh im Jahr") or before it
+    ("Jährlicher Strombedarf: etwa 2,2 TWh"), and a counted item that divides it from
+    before ("pro Rack sind bis zu 600 kW")."""
+    end = m.end()
+    if fields["quantity"] in g.rate_kinds and fields.get("per") is None:
+        after = lang.per_amount[0].match(m.string, end) if lang.per_amount else None
+        if after is not None and lang.per_amount is not None:
+            return _per_time(fields, lang.per_amount[1]), after.end()
+        if lang.rate_before is not None and lang.rate_before[0].search(_sentence_before(m)):
+            return _per_time(fields, lang.rate_before[1]), end
+    if fields.get("per") is None and not (m["per"] or m["per_pre"]):
+        item = lang.ratio_before.search(_sentence_before(m))
+        quantity = g.ratios.get((fields["quantity"], "item"))
+        if item is not None and quantity is not None:
+            return fields | {"quantity": quantity, "per": _item(item["item"], g)}, end
+    return fields, end
+
+
 def _quantities(text: str, g: Grammar, lang: Language) -> Iterator[Found]:
     """Claims of numbers with what they measure; a scaled amount that names nothing at a
     clause's end measures what the claim before it in its sentence does ("4,8 Mrd. Euro,
@@ -332,7 +361,9 @@ def _quantities(text: str, g: Grammar, lang: Language) -> Iterator[Found]:
             continue
         before = (m.end(), kind)
         if fields["item"] is None or not _after_date_cue(m, lang):
-            yield from _changes(m, fields, g, lang)
+            fields, end = _context_rate(m, fields, g, lang)
+            for f in _changes(m, fields, g, lang):
+                yield (f[0], end, f[2]) if f[1] == m.end() else f
 
 
 def _vague(text: str, g: Grammar, lang: Language) -> Iterator[Found]:

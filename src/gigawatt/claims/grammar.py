@@ -80,9 +80,12 @@ class Phrase:
     high: float
     qualifier: str | None = None
     money: bool = False
-    # the calendar years or months a relative time names: ("year" | "month", low, high)
-    # offsets from the report's year or month
+    # the calendar years or months a relative time names: ("year" | "month" | "decade", low,
+    # high) offsets from the report's year, month or decade
     calendar: tuple[str, int, int] | None = None
+    # a deadline that names one calendar year ("bis Ende des Jahrzehnts"): a date claim once
+    # the report's date is known
+    deadline: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,13 @@ class Language:
     not_after_noun: re.Pattern[str] = re.compile("(?!)")
     # the hundredth of the language's usual currency ("18 Cent pro Kilowattstunde" is EUR)
     cents: tuple[re.Pattern[str], str] | None = None
+    # rate words right after an amount of a rate kind ("10 TWh im Jahr"): group "per" and
+    # seconds per period; and words before the amount that make it a rate ("Jährlicher
+    # Strombedarf: etwa 2,2 TWh")
+    per_amount: tuple[re.Pattern[str], float] | None = None
+    rate_before: tuple[re.Pattern[str], float] | None = None
+    # a counted item that divides the amount after it ("pro Rack sind bis zu 600 kW")
+    ratio_before: re.Pattern[str] = re.compile("(?!)")
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,8 @@ class Grammar:
     # a number word counts items from this value on ("zwei Rechenzentren"; "one data
     # center" is no quantitative claim)
     min_word_count: float
+    # the quantity kinds that a language's per_amount and rate_before words make a rate
+    rate_kinds: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -338,6 +350,7 @@ def _time_pattern(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern
     return re.compile(
         rf"(?<![\w.,:/-])(?:(?P<tqual>{_quals(lang)})\s+)?(?:"
         rf"(?P<rel>{_alt(w for r in t['relative'] for w in r['words'])})(?![\w])"
+        rf"(?![ \u00a0]+{YEAR})"
         rf"|(?P<fixed>{_alt(w for r in t['durations'] for w in r['words'])})(?![\w])"
         rf"|(?P<within>{_alt([*t['within'], *t['within_past']])})\s+(?P<wn>{count})[\s-]+"
         rf"(?P<wu>{_unit_words(raw, duration=True)})(?![\w])"
@@ -369,7 +382,8 @@ def _phrases(entries: Iterable[Mapping[str, Any]], kind: str) -> tuple[Phrase, .
             _months_s(e["months"]) if kind == "time" else (float(e["value"]), float(e["high"]))
         )
         phrase = Phrase(_full(e["words"]), low, high, e.get("qualifier"), kind == "money")
-        out.append(replace(phrase, calendar=_calendar(e.get("calendar"))))
+        calendar = _calendar(e.get("calendar"))
+        out.append(replace(phrase, calendar=calendar, deadline=bool(e.get("deadline"))))
     return tuple(out)
 
 
@@ -424,6 +438,39 @@ def _language(code: str, lang: Mapping[str, Any], raw: Mapping[str, Any]) -> Lan
         cents=(_full(lang["cents"]["words"]), str(lang["cents"]["currency"]))
         if "cents" in lang
         else None,
+        per_amount=_rate_words(lang, "per_amount", before=False),
+        rate_before=_rate_words(lang, "rate_before", before=True),
+        ratio_before=_ratio_before(lang, raw),
+    )
+
+
+def _rate_words(
+    lang: Mapping[str, Any], key: str, before: bool
+) -> tuple[re.Pattern[str], float] | None:
+    """The one-period rate words of ``key`` ({period: [words]}) and the period's seconds:
+    after an amount (one word may stand between; never before a number: "im Jahr 2024" is
+    a date), or before it (up to four words and a colon between: "Jährlicher Strombedarf:
+    etwa")."""
+    spec = lang.get(key)
+    if not spec:
+        return None
+    ((period, words),) = spec.items()
+    if before:
+        gap = r"(?:\s+[^\W\d][\w-]*){1,4}(?:\s*:)?\s*\Z"
+        return re.compile(rf"(?<![\w])(?:{_alt(words)}){gap}", re.I), TIME_UNIT_S[period]
+    tail = rf"(?![\w])(?!\s+(?:{_alt(lang['not_a_rate'])})\b|\s+\d)"
+    pattern = re.compile(rf"(?:\s+[^\W\d][\w-]*)??\s+(?P<per>{_alt(words)}){tail}", re.I)
+    return pattern, TIME_UNIT_S[period]
+
+
+def _ratio_before(lang: Mapping[str, Any], raw: Mapping[str, Any]) -> re.Pattern[str]:
+    """A distributive word and a counted item before an amount, a verb or two between
+    ("pro Rack sind bis zu 600 kW", "per rack, up to 600 kW"); group "item"."""
+    items = _alt(_all_words(raw, "items"))
+    return re.compile(
+        rf"(?<![\w])(?:{_alt(lang['per_strong'])})\s+(?P<item>(?:[\w.]+-)*(?:{items}))"
+        rf"(?:[\s,:]+[^\W\d][\w-]*){{0,2}}[\s,:]+\Z",
+        re.I,
     )
 
 
@@ -476,6 +523,7 @@ def parse_grammar(raw: Mapping[str, Any], where: str = GRAMMAR_FILE) -> Grammar:
         ratios=ratios,
         report_date=report_date,
         min_word_count=float(raw.get("min_word_count", 2)),
+        rate_kinds=frozenset(str(k) for k in raw.get("rate_kinds", [])),
     )
 
 

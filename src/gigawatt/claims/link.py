@@ -26,7 +26,7 @@ import yaml
 
 from gigawatt.catalog import Catalog, Entry, Quantity, load_catalog
 from gigawatt.claims.scope import Context, Tie, contexts, find_tie, name_pattern, scenario_names
-from gigawatt.units import MONTH_S, YEAR_S
+from gigawatt.units import MONTH_S, YEAR_S, to_si
 
 if TYPE_CHECKING:
     from gigawatt.claims.extract import Claim
@@ -408,7 +408,19 @@ def _wafers(case: Case, desk: Desk) -> Verdict:
         f"({added_w_per_week / amb.q('period').get() * YEAR_S / W_PER_GW:.3g} GW a year) at the "
         f"scenario's {wpw * W_PER_GW:,.0f} DRAM wafers per GW of IT (HBM and host memory)."
     )
+    if _fab_output(c, desk):
+        year = added_w_per_week / amb.q("period").get() * YEAR_S
+        fig = Figure("GW of IT a year these wafers equip", year, year, year, "W", src)
+        lead = "A maker's output (its sentence speaks of a fab's production, not of a need)."
+        return Verdict(CANNOT_CHECK, "dram_wafers_per_month", why=f"{lead} {why}", figures=(fig,))
     return _verdict_of("dram_wafers_per_month", read_scopes(c, desk, scopes), why)
+
+
+def _fab_output(c: Claim, desk: Desk) -> bool:
+    """Whether a wafer rate is a fab's output rather than a buyer's need: its sentence speaks
+    of production and not of demand (a need is what the scopes of :func:`_wafers` read)."""
+    words = desk.words or load_words()
+    return bool(words["fab_output"].search(c.sentence)) and not words["demand"].search(c.sentence)
 
 
 def _hbm_vendors(desk: Desk) -> dict[str, list[Entry]]:
@@ -425,14 +437,40 @@ def _year_key(wpm: Mapping[str, Any], year: int | None) -> str:
     return f"y{pick}"
 
 
+def _clause(c: Claim, mates: Sequence[Claim]) -> str:
+    """The words of the claim's sentence that lead to it: from the end of the claim before
+    it in the sentence (or the sentence's start) to the claim ("SK hynix hält rund 57
+    Prozent, Samsung etwa 27 Prozent": "Samsung" leads to the second)."""
+    at = c.sentence.find(c.text)
+    if at < 0:
+        return c.sentence
+    ends = [
+        i + len(m.text)
+        for m in mates
+        if m.start < c.start
+        and (i := c.sentence.rfind(m.text, 0, at)) >= 0
+        and i + len(m.text) <= at
+    ]
+    return c.sentence[max(ends, default=0) : at]
+
+
+def _makers_named(text: str, vendors: Iterable[str]) -> list[str]:
+    said = text.lower()
+    return [v for v in vendors if re.search(rf"\b{re.escape(v.split('-')[0])}\b", said)]
+
+
 def _hbm_share(case: Case, desk: Desk) -> Verdict:
-    """A market share of HBM against the named makers' share of HBM (TSV) wafer capacity."""
+    """A market share of HBM against the named makers' share of HBM (TSV) wafer capacity;
+    the makers are those named in the words leading to the share where any are (each of
+    several shares in one sentence belongs to its own maker), else those of its sentence."""
     c = case.claim
     vendors = _hbm_vendors(desk)
-    said = c.sentence.lower()
-    named = [v for v in vendors if re.search(rf"\b{re.escape(v.split('-')[0])}\b", said)]
+    named = _makers_named(_clause(c, case.mates), vendors) or _makers_named(c.sentence, vendors)
     if not named:
-        return Verdict(CANNOT_CHECK, "hbm_market_share", why="the sentence names no HBM maker")
+        # a percentage about HBM that no maker holds is a price or growth rate ("HBM-Preise
+        # um 35 Prozent gestiegen") or the whole market: nothing a maker's capacity checks
+        why = "the sentence names no HBM maker, so the percentage is no maker's market share"
+        return Verdict(NO_MODEL, "hbm_market_share", why=why)
     found = _YEAR.search(c.sentence)
     year = int(found.group(1)) if found else None
     caps: dict[str, tuple[float, float, float]] = {}
@@ -683,7 +721,7 @@ def _power_rate(case: Case, desk: Desk) -> Verdict:
         (str(amb.name), Figure("the ambition", rate, rate, rate, "W/s", amb.q("power").source))
     ]
     it, span = desk.headline("it_power_w"), desk.build_span_s()
-    if it is not None and span:
+    if it is not None and span and case.tie is not None:
         r = it[1] / span
         src = _plan_source(desk, "build-out schedule")
         scopes.insert(
@@ -692,7 +730,13 @@ def _power_rate(case: Case, desk: Desk) -> Verdict:
         )
     week = amb.q("period").get()
     why = f"The claim adds {c.value * week / W_PER_GW:.3g} GW a week."
-    return _verdict_of("power_added_per_s", read_scopes(c, desk, scopes), why)
+    v = _verdict_of("power_added_per_s", read_scopes(c, desk, scopes), why)
+    if case.tie is None and v.verdict != CONSISTENT:
+        # a build rate of a programme the context leaves unnamed may be another's: the
+        # buyer's ambition can confirm it, not refute it
+        note = "Its context names no programme, so a scope it misses does not refute it."
+        return replace(v, verdict=CANNOT_CHECK, why=f"{v.why} {note}")
+    return v
 
 
 def _fleet(case: Case, desk: Desk) -> Verdict:
@@ -921,6 +965,35 @@ def _energy(case: Case, desk: Desk) -> Verdict:
     return _verdict_of("annual_energy", readings, what, implied)
 
 
+# a plan headline of a yearly amount, its SI unit per year and its factor to SI
+YEARLY = {
+    "annual_water": ("water_m3_per_year", "m3", 1.0, "water consumed"),
+    "annual_co2": ("co2_t_per_year", "kg", to_si(1.0, "t")[0], "CO2 emitted"),
+}
+
+
+def _yearly(quantity: str) -> Evaluator:
+    """An evaluator of a yearly amount (water "400.000 Kubikmeter im Jahr", CO2 "50.000
+    Tonnen CO2 pro Jahr") in a context naming the scenario, against the plan's yearly total
+    at full build-out."""
+
+    def evaluate(case: Case, desk: Desk) -> Verdict:
+        c = case.claim
+        key, unit, factor, what = YEARLY[quantity]
+        total = desk.headline(key)
+        per_year = c.value * YEAR_S
+        why = f"The claim is {per_year:,.3g} {unit} a year."
+        if total is None:
+            return Verdict(CANNOT_CHECK, quantity, why=f"{why} The scenario has no such figure.")
+        lo, mid, hi = (x * factor / YEAR_S for x in total)
+        fig = Figure(f"{what} per s at full build-out", lo, mid, hi, f"{unit}/s",
+                     _plan_source(desk, f"facility: {key}"))  # fmt: skip
+        readings = read_scopes(c, desk, [(f"the scenario {desk.scenario!r}", fig)])
+        return _verdict_of(quantity, readings, why)
+
+    return evaluate
+
+
 def _sites(case: Case, desk: Desk) -> Verdict:
     """A count of data centres in a context naming the scenario against its sites (low,
     likely) and its buildings (high)."""
@@ -974,6 +1047,17 @@ LINKS: tuple[Link, ...] = (
     Link("power_added_per_s", ("power_rate",), _power_rate, ("W/s",)),
     Link("annual_energy", ("energy", "energy_rate"), _energy, ("J", "J/s", "W")),
     Link("fleet_accelerators", ("count",), _fleet, ("1",), ACCELERATOR_ITEMS),
+    Link(
+        "annual_co2", ("mass_rate",), _yearly("annual_co2"), ("kg/s",), words="co2", needs_tie=True
+    ),
+    Link(
+        "annual_water",
+        ("volume_rate",),
+        _yearly("annual_water"),
+        ("m3/s",),
+        words="water",
+        needs_tie=True,
+    ),
     Link("sites", ("count",), _sites, ("1",), ("data_center",), needs_tie=True),
     Link("schedule", ("date",), _date, ("year",), needs_tie=True),
     Link("schedule_span", ("horizon", "duration"), _span, ("s",), needs_tie=True),

@@ -144,10 +144,26 @@ def _filter() -> tuple[str, str]:
     return f'<strong class="filter">Show:</strong> {" ".join(inputs)}', "".join(rules)
 
 
+def _dates_html(dates: Mapping[str, Mapping[str, str | None]] | None) -> str:
+    """One line per report: its date and whether the text stated it or the caller gave it."""
+    if not dates:
+        return ""
+    items = "".join(
+        f"<li>{_esc(f)}: {_esc(d.get('date') or 'unknown')} ({_esc(d.get('origin') or '')})</li>"
+        for f, d in dates.items()
+    )
+    return f"<section><h2>Report dates</h2><ul>{items}</ul></section>"
+
+
 def render_claims_html(
-    claims: Sequence[Claim], verdicts: Sequence[Verdict], texts: Mapping[str, str], scenario: str
+    claims: Sequence[Claim],
+    verdicts: Sequence[Verdict],
+    texts: Mapping[str, str],
+    scenario: str,
+    dates: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> str:
-    """The claim report as one HTML string."""
+    """The claim report as one HTML string; ``dates`` gives each report's date and its
+    origin ("stated" in the text, "given" by the caller, "none")."""
     refs: dict[str, int] = {}
     for v in verdicts:
         for s in v.sources:
@@ -188,7 +204,8 @@ def render_claims_html(
         "values in SI units or the stated currency; model figures likely [low–high]; each "
         "claim is read against the scenario its sentence, the sentences before it or its "
         "paragraph names.</p></header>"
-        f"<main><section><h2>Summary</h2>{_summary(claims, verdicts)}</section>{controls}"
+        f"<main><section><h2>Summary</h2>{_summary(claims, verdicts)}</section>{_dates_html(dates)}"
+        f"{controls}"
         f"<section><h2>Claims</h2>{_rows(head, rows, 4)}</section>"
         f"<section><h2>Sentences</h2><ol>{''.join(sentences)}</ol></section>"
         f"<section><h2>Model figures</h2>{''.join(details)}</section>"
@@ -202,12 +219,16 @@ def write_claim_report(
     verdicts: Sequence[Verdict],
     texts: Mapping[str, str],
     scenario: str,
+    dates: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> list[Path]:
     """Write claims.html and claims.json into ``folder`` (created and checked first)."""
     prepare_folder(folder)
     page = folder / HTML_NAME
-    page.write_text(render_claims_html(claims, verdicts, texts, scenario), encoding="utf-8")
+    page.write_text(render_claims_html(claims, verdicts, texts, scenario, dates), "utf-8")
     data = folder / JSON_NAME
     records = [claim_record(c, v) for c, v in zip(claims, verdicts, strict=True)]
-    data.write_text(json.dumps({"claims": records}, indent=1, ensure_ascii=False), "utf-8")
+    body: dict[str, Any] = {"claims": records}
+    if dates is not None:
+        body["report_dates"] = dates
+    data.write_text(json.dumps(body, indent=1, ensure_ascii=False), "utf-8")
     return [page, data]

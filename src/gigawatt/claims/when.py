@@ -21,7 +21,15 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from gigawatt.claims.grammar import YEAR, Grammar, Language, Phrase, TimeWords, parse_number
+from gigawatt.claims.grammar import (
+    YEAR,
+    YEARS_PER_DECADE,
+    Grammar,
+    Language,
+    Phrase,
+    TimeWords,
+    parse_number,
+)
 
 MONTHS_PER_YEAR = 12
 # days of a month, on average, to place a report's day within its month
@@ -188,7 +196,10 @@ def calendar_date(p: Phrase, report: date | None) -> str | None:
     if report is None or p.calendar is None:
         return None
     unit, low, high = p.calendar
-    if unit == "year":
+    if unit == "decade":  # the decade's last year: 2029 for a report of the 2020s
+        last = report.year - report.year % YEARS_PER_DECADE + YEARS_PER_DECADE - 1
+        ends = [str(last + low * YEARS_PER_DECADE), str(last + high * YEARS_PER_DECADE)]
+    elif unit == "year":
         ends = [str(report.year + low), str(report.year + high)]
     else:
         ends = [_shift_month(report, low), _shift_month(report, high)]
@@ -208,7 +219,11 @@ def _time_fields(
         p = _phrase(m["rel"] or m["fixed"], lang.time.relative + lang.time.durations)
         kind = "horizon" if m["rel"] else "duration"
         phrase: dict[str, Any] = {"quantity": kind, "unit": "s", "qualifier": qual or p.qualifier}
-        return phrase | _span(p.low, p.high) | {"date": calendar_date(p, report)}
+        iso = calendar_date(p, report)
+        if p.deadline and iso is not None and iso.isdigit():  # one calendar year: a date
+            year = {"quantity": "date", "unit": "year", "date": iso}
+            return phrase | year | _span(float(iso), float(iso))
+        return phrase | _span(p.low, p.high) | {"date": iso}
     if m["within"]:
         unit = next(u for p, u in g.units if p.fullmatch(m["wu"]))
         past = lang.time.within_past.fullmatch(m["within"]) is not None

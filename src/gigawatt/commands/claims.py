@@ -5,6 +5,7 @@ HTML claim report."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,6 +13,7 @@ import typer
 
 from gigawatt.commands._shared import JSON_HELP, table
 from gigawatt.console import emit_json, friendly, out
+from gigawatt.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from gigawatt.claims import Claim
@@ -72,6 +74,32 @@ def _print_table(found: list[Claim], verdicts: list[Verdict], n_files: int, name
     out.print(t)
 
 
+def _report_day(value: str | None) -> date | None:
+    """The --report-date value as a date; a bad value is an error naming the flag."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        message = f"{value!r} is no date; give YYYY-MM-DD (ISO 8601)"
+        raise InputError([Problem("--report-date", "report_date", message)]) from None
+
+
+def report_dates(texts: dict[str, str], given: date | None) -> dict[str, dict[str, str | None]]:
+    """Each report's date and where it comes from: "given" (--report-date wins over the
+    text, as extraction does), "stated" in the text, or "none"."""
+    from gigawatt.claims import find_report_date, load_grammar
+
+    g = load_grammar()
+    dates: dict[str, dict[str, str | None]] = {}
+    for name, text in texts.items():
+        stated = None if given is not None else find_report_date(text, g)
+        day = given if given is not None else (stated[0] if stated else None)
+        origin = "given" if given is not None else "stated" if stated else "none"
+        dates[name] = {"date": None if day is None else day.isoformat(), "origin": origin}
+    return dates
+
+
 @friendly
 def claims(
     files: Annotated[list[Path], typer.Argument(help="reports: plain text, Markdown or HTML")],
@@ -88,6 +116,14 @@ def claims(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="folder for claims.html and claims.json")
     ] = None,
+    report_date: Annotated[
+        str | None,
+        typer.Option(
+            "--report-date",
+            help="date of the reports (YYYY-MM-DD), over any date they state: it turns "
+            "'next year' or 'by the end of the decade' into calendar years",
+        ),
+    ] = None,
 ) -> None:
     """Every quantitative claim of the reports, with its sentence, normalised value and the
     verdict of the model (consistent / implausible / cannot check / no model quantity)."""
@@ -95,21 +131,26 @@ def claims(
     from gigawatt.claims.read import read_report
     from gigawatt.outdir import prepare_folder
 
+    day = _report_day(report_date)
     texts = {str(f): read_report(f) for f in files}  # every file checked before output
     if out_dir is not None:
         prepare_folder(out_dir)  # a bad output place costs no planning
-    found = [c for name, text in texts.items() for c in extract_claims(text, name)]
+    found = [c for name, text in texts.items() for c in extract_claims(text, name, None, day)]
+    dates = report_dates(texts, day)
     name, verdicts = _verdicts(found, scenario or shipped_scenarios(), texts)
     if out_dir is not None:
         from gigawatt.claims.report import write_claim_report
 
-        written = write_claim_report(out_dir, found, verdicts, texts, name)
+        written = write_claim_report(out_dir, found, verdicts, texts, name, dates)
         if not as_json:
             out.print(f"wrote {', '.join(str(p) for p in written)}")
     if as_json:
-        emit_json({"claims": [claim_dict(c, v) for c, v in zip(found, verdicts, strict=True)]})
+        records = [claim_dict(c, v) for c, v in zip(found, verdicts, strict=True)]
+        emit_json({"claims": records, "report_dates": dates})
         return
     _print_table(found, verdicts, len(files), name)
+    for file, d in dates.items():
+        out.print(f"{file}: report date {d['date'] or 'unknown'} ({d['origin']})")
 
 
 def register(app: typer.Typer) -> None:
