@@ -89,25 +89,25 @@ def test_climate_and_grid_ordering_across_stargate_sites() -> None:
 
 
 def _section() -> FacilitySection:
-    raw = yaml.safe_load((ROOT / "scenarios" / "sections" / "facility-stargate.yaml").read_text())
+    raw = yaml.safe_load((ROOT / "scenarios" / "stargate.yaml").read_text(encoding="utf-8"))
     return FacilitySection.model_validate(raw["facility"])
 
 
-def test_proposed_stargate_section_places_the_programme_on_real_sites() -> None:
+def test_the_stargate_scenario_places_the_programme_on_real_sites() -> None:
     sec = _section()
     ids = [s.site for s in sec.sites]
     assert ids[0] == "abilene" and set(NEW_SITES) <= set(ids) and "korea-floating" in ids
-    total_mw = sum(s.it_mw for s in sec.sites)
-    # OpenAI (2025-09-23): 'nearly 7 GW' planned; the programme target is ~10 GW
-    assert 6000 <= total_mw <= 10500
     for sp in sec.sites:
-        if sp.site in NEW_SITES:
+        if sp.site in NEW_SITES:  # each campus at its announced (power) capacity
             lo, _, hi = get_site(sp.site).quantities["announced_capacity"].range
             assert lo / 1e6 - 1e-6 <= sp.it_mw <= hi / 1e6 + 1e-6, sp.site
+            assert sp.capacity_basis == "facility", sp.site
     frames = plan_facilities(sec)
     rows = site_summary(frames)
     assert [r["site"] for r in rows[:-1]] == ids
     assert all(r["supply_ok"] for r in rows[:-1])
     total = rows[-1]
     assert 1.0 < total["pue"] < 1.2
-    assert total["it_w"] == pytest.approx(total_mw * 1e6, rel=0.02)
+    # OpenAI (2025-09-23): 'nearly 7 GW' planned on named sites; IT is below the stated power
+    stated_w = sum(s.it_mw for s in sec.sites) * 1e6
+    assert 5.0e9 <= total["it_w"] < stated_w
