@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from .sites import Site
 
 
+# the power table: one row per power block of a site (a site may list none)
+POWER_COLUMNS = ("site", "source", "units", "unit_w", "installed_w", "price_item")
+
 def power_phases(units: list[Unit], site: Site) -> list[PowerPhase]:
     """Supply in the order it arrives: the grid after the site's energisation lead, each
     on-site source after its own build time (power_sources.yaml ``build_time``)."""
@@ -135,7 +138,7 @@ def plan_facilities(
     return {
         "sites": pd.DataFrame(site_rows),
         "monthly": pd.concat(monthly, ignore_index=True),
-        "power": pd.DataFrame(power_rows),
+        "power": pd.DataFrame(power_rows, columns=list(POWER_COLUMNS)),  # columns even if empty
         "buildout": pd.concat(builds, ignore_index=True),
     }
 

@@ -1,7 +1,8 @@
-"""The budget's cut priority names tranches the plan can fund, and check says so first.
+"""Cases the fuzzing campaign (bench/fuzz.py) found, each now refused by ``check`` or planned.
 
-Two cases the fuzzing campaign found (check accepted, run failed): a cut priority naming a
-tranche no plan has, and a site of 1e-308 MW (no build-out module at all)."""
+Check accepted and run failed on: a budget cut priority naming a tranche no plan has, a site
+of 1e-308 MW (no build-out module at all) and a site listing no power source (an empty power
+table without its columns)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import yaml
 
 from gigawatt.economics.budget import budget_check
 from gigawatt.errors import InputError, ScenarioError
+from gigawatt.plan import plan
 from gigawatt.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,3 +71,13 @@ def test_check_refuses_a_site_too_small_for_one_module(tmp_path: Path) -> None:
         load_scenario(f)
     assert [p.field for p in err.value.problems] == ["facility.sites[0].it_mw"]
     assert "0.001" in err.value.problems[0].message
+
+
+def test_a_site_without_power_plans_and_shows_its_supply_short(tmp_path: Path) -> None:
+    def edit(d: dict) -> None:  # type: ignore[type-arg]
+        d["facility"]["sites"][0]["power"] = []
+
+    result = plan(load_scenario(_mutated(tmp_path, LAB, edit)))
+    sites = result.tables["sites"]
+    assert not bool(sites["supply_ok"].iloc[0])
+    assert result.tables["power_sources"].empty
