@@ -36,7 +36,7 @@ measurement. All functions broadcast NumPy arrays over configurations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -998,6 +998,19 @@ def _closed_loop(r: _Replica, n_in: FloatArray, cap: FloatArray, chunk_s: FloatA
     return _LoopState(X=s.X, R=s.R, ttft=s.ttft, tpot=s.tpot, Td=s.Td, t_pf=s.t_pf, b=b)
 
 
+def bisect_increasing(
+    lo: FloatArray, hi: FloatArray, too_big: Callable[[FloatArray], Any], steps: int
+) -> FloatArray:
+    """Element-wise, the point in [lo, hi] where the increasing test ``too_big`` turns true,
+    after ``steps`` halvings of the bracket (vectorised over the result shape)."""
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        big = too_big(mid)
+        lo = np.where(big, lo, mid)
+        hi = np.where(big, mid, hi)
+    return np.asarray(0.5 * (lo + hi), dtype=np.float64)
+
+
 def _open_population(
     r: _Replica, lam: FloatArray, cap: FloatArray, chunk_s: FloatArray
 ) -> _LoopState:
@@ -1011,14 +1024,13 @@ def _open_population(
     solution: at 90-95 % of capacity it moves the mean TPOT and TTFT towards the simulated
     ones.
     """
-    lo = np.ones(r.shape)
-    hi = np.maximum(r.full(cap), 1.0)
-    for _ in range(POPULATION_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        grows = lam * _closed_loop(r, mid, cap, chunk_s).R > mid
-        lo = np.where(grows, mid, lo)
-        hi = np.where(grows, hi, mid)
-    return _closed_loop(r, 0.5 * (lo + hi), cap, chunk_s)
+    population = bisect_increasing(
+        np.ones(r.shape),
+        np.maximum(r.full(cap), 1.0),
+        lambda n: lam * _closed_loop(r, n, cap, chunk_s).R <= n,
+        POPULATION_BISECTIONS,
+    )
+    return _closed_loop(r, population, cap, chunk_s)
 
 
 def prefill_queue_wait(offered: FloatArray, t_pf: FloatArray) -> tuple[FloatArray, FloatArray]:

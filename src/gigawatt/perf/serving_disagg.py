@@ -48,6 +48,7 @@ from gigawatt.perf.serving import (
     Software,
     _kingman_wait_quantile,
     _Replica,
+    bisect_increasing,
     gpus_per_replica,
     kv_bytes_per_token_per_gpu,
     kv_resident_tokens,
@@ -107,12 +108,7 @@ def _decode_rate(
 
 def _bisect_batch(lo: FloatArray, hi: FloatArray, too_big: Any) -> FloatArray:
     """The decode batch in [lo, hi] where the increasing test ``too_big(b)`` turns true."""
-    for _ in range(BATCH_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        big = too_big(mid)
-        lo = np.where(big, lo, mid)
-        hi = np.where(big, mid, hi)
-    return np.asarray(0.5 * (lo + hi), dtype=np.float64)
+    return bisect_increasing(lo, hi, too_big, BATCH_BISECTIONS)
 
 
 @dataclass(frozen=True)
