@@ -10,11 +10,11 @@ software used. Fused attention times the softmax exponentials on the special-fun
 apart from its matmuls (GB200 vs GB300); FP8 runs keep their GEMM inputs in FP8 for the weight
 gradients (so the search finds the recipes' no-recompute plans); without sequence parallelism
 the scatter/gather pipeline receiver all-gathers each chunk. Measured with this commit's
-constants (63 dense rows): median |error| 7.2 %, 83 % of rows within 12 %, worst 29 % (the
-64k-token MPT rows, whose 1B (head 128) and 3B (head 80, padded to 128 by the Triton kernel)
-pull the Triton share in opposite directions; MPT FP8 1B; GB200 MXFP8 70B; NeMo GPT-3 5B FP8).
-The bounds below hold those figures with a small margin so that a regression fails; the
-targets (median <= 5 %, >= 90 % within 12 %) are not yet met.
+constants (63 dense rows): median |error| 6.4 %, 87 % of rows within 12 %, worst 21 % (MPT FP8
+3B, GB200 MXFP8 70B and MPT 30B at 8k tokens; Narayanan's interleaved rows run ~10 % fast). The MPT rows
+carry the head counts of the yamls the benchmark submitted (3B: 20 heads, 30B: 56, both of
+width 128). The bounds below hold those figures with a small margin so that a regression
+fails; the targets (median <= 5 %, >= 90 % within 12 %) are not yet met.
 
 The MoE rows (tests/data/training_published_moe.csv: Qwen3 30B-A3B / 235B-A22B and DeepSeek-V3
 on H100, B200, GB200) state the MoE software of their recipes (forced router balance,
@@ -37,12 +37,12 @@ DATA = Path(__file__).parent / "data" / "training_published.csv"
 MOE_DATA = Path(__file__).parent / "data" / "training_published_moe.csv"
 MIN_ROWS = 40
 MIN_SOURCES = 4
-MEDIAN_BOUND = 0.074
+MEDIAN_BOUND = 0.066
 WITHIN = 0.12
-WITHIN_SHARE_BOUND = 0.82
-WORST_BOUND = 0.30
+WITHIN_SHARE_BOUND = 0.85
+WORST_BOUND = 0.25
 MOE_MEDIAN_BOUND = 0.06
-MOE_WORST_BOUND = 0.30
+MOE_WORST_BOUND = 0.25
 LONG_SEQUENCE = 65536
 
 
