@@ -75,6 +75,9 @@ class Efficiency:
     # single-tensor AdamW, as Composer's DecoupledAdamW) instead of one fused multi-tensor
     # kernel (Megatron-LM / Apex / Transformer Engine FusedAdam); set by a row's software
     per_tensor_optimizer: bool = False
+    # inner (K) dimension at which a training GEMM loses half its throughput to each output
+    # tile's fixed prologue and epilogue (catalog gemm_k_half; 0: no K-depth loss)
+    gemm_k_half: float = 0.0
 
     def training_gemm_fraction(self, fp8: bool) -> float:
         """Large-GEMM share of the datasheet peak a training step sustains at its GEMM
@@ -141,6 +144,7 @@ class Efficiency:
             ep_overlap_share=optional("ep_overlap_share", 0.0) or 0.0,
             ep_dispatch_dedup_share=optional("ep_dispatch_dedup_share", 0.0) or 0.0,
             moe_expert_overhead_s=optional("moe_expert_overhead", 0.0) or 0.0,
+            gemm_k_half=optional("gemm_k_half", 0.0) or 0.0,
         )
 
 

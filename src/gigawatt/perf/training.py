@@ -87,6 +87,10 @@ ZERO3_PREFETCH_LAYERS = 2.0  # gathered layers held (current + prefetched)
 FLASH_HEAD_STEP_SMALL = 32
 FLASH_HEAD_STEP_LARGE = 64
 FLASH_HEAD_STEP_LIMIT = 128
+# an FP8 tensor-core K-step covers twice the K of a BF16 one at the same bytes per stage
+# (Hopper wgmma: k = 32 for FP8, 16 for BF16, PTX ISA 8.x, wgmma.mma_async shapes), so an
+# FP8 GEMM needs twice the depth to hide the same per-tile prologue and epilogue
+FP8_K_STEP_RATIO = 2.0
 HBM_GIB_PER_DATASHEET_GB = 2.0**30 / 1e9  # a datasheet HBM "GB" is a GiB (usable_memory_bytes)
 
 
@@ -164,7 +168,7 @@ def gemm_time(
     system: System,
     peak_flops: float,
     operand_bytes: float = ACT_BYTES,
-    peak_fraction: float | None = None,
+    peak_fraction: FloatArray | float | None = None,
 ) -> FloatArray:
     """Time of GEMMs of shape (m x k) @ (k x n) totalling ``flops``.
 
@@ -272,6 +276,22 @@ def plan_shape(
     )
 
 
+def k_depth_efficiency(
+    k: FloatArray | float, system: System, fp8: bool
+) -> FloatArray:
+    """Share of a GEMM's main-loop throughput left after each output tile's fixed prologue
+    (loading the first K slices) and epilogue (converting and writing the tile), which the
+    K / k_step main-loop iterations amortise: K / (K + k_half). A shallow GEMM (a small
+    model's hidden width) runs below the large-GEMM rate however many tiles it has (NVIDIA
+    Matrix Multiplication Background User's Guide, 2023: throughput grows with K at fixed
+    M, N; Transformer Engine, GEMM Speedups Across Precisions, 2025: the FP8 speedup over
+    BF16 "depends on your model's matrix dimensions"). FP8 halves the main loop, not the
+    epilogue (``FP8_K_STEP_RATIO``)."""
+    half = system.efficiency.gemm_k_half * (FP8_K_STEP_RATIO if fp8 else 1.0)
+    k_ = np.asarray(k, dtype=np.float64)
+    return np.asarray(k_ / (k_ + half), dtype=np.float64)
+
+
 def _gemm(
     sh: PlanShape,
     system: System,
@@ -282,7 +302,9 @@ def _gemm(
     """Time of one (m x k) @ (k x n) GEMM at the plans' GEMM precision (m: micro-batch tokens)."""
     m_ = sh.T if m is None else m
     flops = FLOPS_PER_MAC * m_ * n * k
-    fraction = system.efficiency.training_gemm_fraction(sh.fp8)
+    fraction = system.efficiency.training_gemm_fraction(sh.fp8) * k_depth_efficiency(
+        k, system, sh.fp8
+    )
     return gemm_time(flops, m_, n, k, system, sh.peak_gemm, sh.gemm_bytes, fraction)
 
 
