@@ -14,7 +14,11 @@ constants (63 dense rows): median |error| 7.2 %, 83 % of rows within 12 %, worst
 64k-token MPT rows, whose 1B (head 128) and 3B (head 80, padded to 128 by the Triton kernel)
 pull the Triton share in opposite directions; MPT FP8 1B; GB200 MXFP8 70B; NeMo GPT-3 5B FP8).
 The bounds below hold those figures with a small margin so that a regression fails; the
-targets (median <= 5 %, >= 90 % within 12 %) are not yet met.
+targets (median <= 5 %, >= 90 % within 12 %) are not yet met. Six rows appended since (two
+torchtitan Llama 3.1 8B FP8 runs on 32 and 64 H200, whose op-level selective recompute of every
+other matmul the model's `selective` does not count: -16 % and -17 %; NeMo 24.03 Llama 2 7B at
+32k-256k tokens with context parallelism: -4 % to -9 %) leave the median (7.2 %) and the worst
+unchanged and bring the share within 12 % to 56/69 (81 %).
 
 The MoE rows (tests/data/training_published_moe.csv: Qwen3 30B-A3B / 235B-A22B and DeepSeek-V3
 on H100, B200, GB200) state the MoE software of their recipes (forced router balance,
@@ -61,6 +65,32 @@ def test_the_set_is_broad_and_sourced() -> None:
     assert {r["gpu"] for r in rows} >= {"a100-sxm-80gb", "h100-sxm", "b200", "gb200"}
     assert {r["precision"] for r in rows} >= {"bf16", "fp8"}
     assert max(int(r["seq_len"]) for r in rows) >= LONG_SEQUENCE
+
+
+ISSUE_GPUS = {"a100-sxm-80gb", "h100-sxm", "h200", "b200", "gb200"}
+SHORT_SEQUENCE = 2048
+LONGEST_SEQUENCE = 131072
+MIN_LONG_ROWS = 2
+FEWEST_GPUS = 8
+MOST_GPUS = 16384
+
+
+def test_the_set_spans_the_range_the_issue_asks_for() -> None:
+    """Dense and MoE rows together: every accelerator generation the issue names, BF16 and FP8,
+    2k to 128k tokens (at least two rows at 64k or more) and 8 to 16k GPUs."""
+    rows: list[dict[str, str]] = []
+    for path in (DATA, MOE_DATA):
+        with path.open() as fh:
+            rows += list(csv.DictReader(fh))
+    assert {r["gpu"] for r in rows} >= ISSUE_GPUS
+    assert {r["precision"] for r in rows} >= {"bf16", "fp8"}
+    assert any(int(r["moe_experts"] or 0) > 0 for r in rows)
+    assert any(int(r["moe_experts"] or 0) == 0 for r in rows)
+    seq = [int(r["seq_len"]) for r in rows]
+    assert min(seq) <= SHORT_SEQUENCE and max(seq) >= LONGEST_SEQUENCE
+    assert sum(s >= LONG_SEQUENCE for s in seq) >= MIN_LONG_ROWS
+    gpus = [int(r["n_gpus"]) for r in rows]
+    assert min(gpus) <= FEWEST_GPUS and max(gpus) >= MOST_GPUS
 
 
 def test_the_moe_set_is_predicted() -> None:
