@@ -63,6 +63,32 @@ def test_the_set_is_broad_and_sourced() -> None:
     assert max(int(r["seq_len"]) for r in rows) >= LONG_SEQUENCE
 
 
+ISSUE_GPUS = {"a100-sxm-80gb", "h100-sxm", "h200", "b200", "gb200"}
+SHORT_SEQUENCE = 2048
+LONGEST_SEQUENCE = 131072
+MIN_LONG_ROWS = 2
+FEWEST_GPUS = 8
+MOST_GPUS = 16384
+
+
+def test_the_set_spans_the_range_the_issue_asks_for() -> None:
+    """Dense and MoE rows together: every accelerator generation the issue names, BF16 and FP8,
+    2k to 128k tokens (at least two rows at 64k or more) and 8 to 16k GPUs."""
+    rows: list[dict[str, str]] = []
+    for path in (DATA, MOE_DATA):
+        with path.open() as fh:
+            rows += list(csv.DictReader(fh))
+    assert {r["gpu"] for r in rows} >= ISSUE_GPUS
+    assert {r["precision"] for r in rows} >= {"bf16", "fp8"}
+    assert any(int(r["moe_experts"] or 0) > 0 for r in rows)
+    assert any(int(r["moe_experts"] or 0) == 0 for r in rows)
+    seq = [int(r["seq_len"]) for r in rows]
+    assert min(seq) <= SHORT_SEQUENCE and max(seq) >= LONGEST_SEQUENCE
+    assert sum(s >= LONG_SEQUENCE for s in seq) >= MIN_LONG_ROWS
+    gpus = [int(r["n_gpus"]) for r in rows]
+    assert min(gpus) <= FEWEST_GPUS and max(gpus) >= MOST_GPUS
+
+
 def test_the_moe_set_is_predicted() -> None:
     """MoE rows: every one predicted, the median within the target."""
     with MOE_DATA.open() as fh:
