@@ -162,3 +162,49 @@ def test_per_tensor_optimizer_costs_only_optimizer_time() -> None:
     assert np.all(unfused_b.breakdown_s["optimizer"] > fused_b.breakdown_s["optimizer"])
     assert np.allclose(unfused_b.breakdown_s["compute"], fused_b.breakdown_s["compute"])
     assert unfused_b.breakdown_s["optimizer"][1] < unfused_b.breakdown_s["optimizer"][0]
+
+
+def test_per_operator_recompute_sits_between_none_and_full() -> None:
+    """torchtitan's per-op checkpointing recomputes every other matmul of a block: wk, wo and
+    w3 of a Llama 3 8B block are a third of its linear FLOPs, so a plan with it is slower
+    than none and faster than full recompute, and its hardware FLOPs lie in between."""
+    from gigawatt.perf.training import op_recompute_gemm_share
+
+    l8 = get_model("llama3-8b")
+    share = op_recompute_gemm_share(l8)
+    assert 0.3 < share < 0.4
+    plans = [
+        ExecutionPlan(tp=1, pp=1, dp=8, micro_batch=1, global_batch=64, recompute=r, zero=3)
+        for r in ("none", "op", "full")
+    ]
+    batch = predict_training_batch(l8, H100, Plans.from_plans(plans, "flash"))
+    none, op, full = batch.step_time_s
+    assert none < op < full
+    assert batch.hardware_flops_per_step[0] < batch.hardware_flops_per_step[1]
+    assert batch.hardware_flops_per_step[1] < batch.hardware_flops_per_step[2]
+
+
+def test_sequence_parallel_casts_its_shard_to_fp8() -> None:
+    """With sequence parallelism the QKV and FC1 inputs are cast on the sequence shard and
+    gathered in FP8, so an FP8 tensor-parallel layer with it spends less on element-wise
+    work than without (the GEMMs are the same)."""
+    l70 = MODELS["llama3-70b"]
+    plans = [
+        ExecutionPlan(
+            tp=4,
+            pp=1,
+            dp=2,
+            micro_batch=1,
+            global_batch=16,
+            precision="fp8",
+            sequence_parallel=sp,
+            recompute="none",
+        )
+        for sp in (False, True)
+    ]
+    from gigawatt.perf.training import elementwise_time, plan_shape
+
+    sh = plan_shape(l70, H100, Plans.from_plans(plans, "flash"))
+    zero = np.zeros_like(sh.T)
+    dense, _, _ = elementwise_time(l70, sh, zero, zero)
+    assert dense[1] < dense[0]

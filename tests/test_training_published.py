@@ -10,11 +10,12 @@ software used. Fused attention times the softmax exponentials on the special-fun
 apart from its matmuls (GB200 vs GB300); FP8 runs keep their GEMM inputs in FP8 for the weight
 gradients (so the search finds the recipes' no-recompute plans); without sequence parallelism
 the scatter/gather pipeline receiver all-gathers each chunk. Measured with this commit's
-constants (63 dense rows): median |error| 6.4 %, 87 % of rows within 12 %, worst 21 % (MPT FP8
-3B, GB200 MXFP8 70B and MPT 30B at 8k tokens; Narayanan's interleaved rows run ~10 % fast). The MPT rows
-carry the head counts of the yamls the benchmark submitted (3B: 20 heads, 30B: 56, both of
-width 128). The bounds below hold those figures with a small margin so that a regression
-fails; the targets (median <= 5 %, >= 90 % within 12 %) are not yet met.
+constants (69 dense rows): median |error| 5.6 %, 87 % of rows within 12 %, worst 21 % (the
+two torchtitan Llama 3.1 8B FP8 runs on H200 and the other small FP8 models, whose FP8 gain the
+model over-credits; GB200 MXFP8 70B; MPT 30B at 8k tokens; Narayanan's interleaved rows run
+~10 % fast). The MPT rows carry the head counts of the yamls the benchmark submitted (3B: 20
+heads, 30B: 56, both of width 128). The bounds below hold those figures with a small margin so
+that a regression fails; the targets (median <= 5 %, >= 90 % within 12 %) are not yet met.
 
 The MoE rows (tests/data/training_published_moe.csv: Qwen3 30B-A3B / 235B-A22B and DeepSeek-V3
 on H100, B200, GB200) state the MoE software of their recipes (forced router balance,
@@ -37,12 +38,12 @@ DATA = Path(__file__).parent / "data" / "training_published.csv"
 MOE_DATA = Path(__file__).parent / "data" / "training_published_moe.csv"
 MIN_ROWS = 40
 MIN_SOURCES = 4
-MEDIAN_BOUND = 0.066
+MEDIAN_BOUND = 0.06
 WITHIN = 0.12
-WITHIN_SHARE_BOUND = 0.85
-WORST_BOUND = 0.25
+WITHIN_SHARE_BOUND = 0.86
+WORST_BOUND = 0.23
 MOE_MEDIAN_BOUND = 0.06
-MOE_WORST_BOUND = 0.25
+MOE_WORST_BOUND = 0.23
 LONG_SEQUENCE = 65536
 
 

@@ -276,9 +276,7 @@ def plan_shape(
     )
 
 
-def k_depth_efficiency(
-    k: FloatArray | float, system: System, fp8: bool
-) -> FloatArray:
+def k_depth_efficiency(k: FloatArray | float, system: System, fp8: bool) -> FloatArray:
     """Share of a GEMM's main-loop throughput left after each output tile's fixed prologue
     (loading the first K slices) and epilogue (converting and writing the tile), which the
     K / k_step main-loop iterations amortise: K / (K + k_half). A shallow GEMM (a small
@@ -406,6 +404,20 @@ def _act_rw_elements(model: TransformerModel) -> float:
     return SWIGLU_RW_ELEMENTS if model.ffn == "swiglu" else GELU_RW_ELEMENTS
 
 
+def op_recompute_gemm_share(model: TransformerModel) -> float:
+    """Share of a layer's forward linear-layer FLOPs that per-operator selective
+    checkpointing recomputes. torchtitan's policy (activation_checkpoint selective_ac_option
+    "op", torchtitan/models/llama3/infra/parallelize.py, 2024-25) counts the matmuls of each
+    block in execution order (wq, wk, wv, wo, then w1, w3, w2 or fc1, fc2) and saves every
+    other one's output, so the 2nd, 4th, 6th ... are recomputed in the backward pass."""
+    h, kv_one = float(model.d_model), float(model.kv_width) / 2.0
+    attention = [h * model.q_width, h * kv_one, h * kv_one, float(model.v_width) * h]
+    ff = float(model.ffn_hidden)
+    ffn = [h * ff, h * ff, ff * h] if model.ffn == "swiglu" else [h * ff, ff * h]
+    matmuls = attention + ffn
+    return sum(matmuls[1::2]) / sum(matmuls)
+
+
 def dense_ffn_time(
     model: TransformerModel, system: System, sh: PlanShape
 ) -> tuple[FloatArray, FloatArray]:
@@ -483,14 +495,17 @@ def elementwise_time(
     """(dense layer, selective recompute, MoE layer) seconds of memory-bound element-wise
     kernels on one GPU: two norms (read + write), two residual adds (read 2, write 1) with
     dropout masks, the FFN activation function and, with FP8 (Transformer Engine recipe),
-    the BF16 -> FP8 casts of every GEMM input and weight. Selective recompute (Korthikanti
-    2022 sec. 5) redoes the norms and the activation function."""
+    the BF16 -> FP8 casts of every GEMM input; with sequence parallelism the QKV and FC1
+    inputs are cast on the GPU's sequence shard and all-gathered in FP8 (Transformer Engine
+    LayerNormLinear, sequence_parallel); the layer's weights are cast with every
+    micro-batch. Selective recompute (Korthikanti 2022 sec. 5) redoes the
+    norms and the activation function."""
     T, h, r = sh.T, sh.h, sh.r
     norms_residuals = NORM_RW_ELEMENTS + RESIDUAL_RW_ELEMENTS
     elt_common = T * h * r * ACT_BYTES * norms_residuals + T * h * r * RESIDUAL_MASK_BYTES * sh.drop
     if sh.fp8:
         ff = float(model.ffn_hidden)
-        gemm_inputs = T * (2.0 * h + model.v_width / sh.t + ff / sh.t)  # QKV, out, up, down
+        gemm_inputs = T * (2.0 * h * r + model.v_width / sh.t + ff / sh.t)  # QKV, out, up, down
         layer_weights = (model.attention_params() + model.dense_ffn_params()) / sh.t
         elt_cast = FP8_CAST_BYTES * (gemm_inputs + layer_weights)
     else:
@@ -541,6 +556,7 @@ class LayerTimes:
     cp_fwd_s: FloatArray
     cp_bwd_s: FloatArray
     ep_hidden_share: float = 0.0  # ep_overlap_share x comm_overlap_fraction of the family
+    op_gemm_share: float = 0.0  # forward GEMM share recomputed by per-operator checkpointing
 
 
 def layer_step_time(
@@ -555,7 +571,8 @@ def layer_step_time(
     Backward GEMMs cost twice the forward (input and weight gradients, Narayanan 2021
     sec. 3.1), as do the element-wise kernels; TP, EP and CP communication repeats backward.
     Full recompute repeats the forward; selective recompute only the attention core and the
-    element-wise kernels it drops (Korthikanti 2022 sec. 5)."""
+    element-wise kernels it drops (Korthikanti 2022 sec. 5); per-operator checkpointing its
+    share of the forward GEMMs and the element-wise kernels (``op_recompute_gemm_share``)."""
     gemms = lt.attn_proj_s + t_ffn
     fwd = gemms + lt.core.fwd_s + t_elt + lt.overhead_s + lt.tp_s + lt.cp_fwd_s + t_ep
     bwd = (
@@ -571,10 +588,15 @@ def layer_step_time(
     hidden = np.minimum(t_ep, bwd) + np.minimum(t_ep, fwd_compute)
     bwd = bwd + lt.tp_s + lt.cp_bwd_s + t_ep - hidden * lt.ep_hidden_share
     selective = lt.core.fwd_s + lt.elt_recompute_s
+    per_op = lt.op_gemm_share * gemms + lt.elt_recompute_s
     recompute = np.where(
         rc == RECOMPUTE_CODES["full"],
         fwd,
-        np.where(rc == RECOMPUTE_CODES["selective"], selective, 0.0),
+        np.where(
+            rc == RECOMPUTE_CODES["selective"],
+            selective,
+            np.where(rc == RECOMPUTE_CODES["op"], per_op, 0.0),
+        ),
     )
     return np.asarray(fwd + bwd + recompute, dtype=np.float64)
 
@@ -602,6 +624,7 @@ def mean_layer_time(
         cp_bwd_s=t_cp_bwd,
         ep_hidden_share=system.efficiency.ep_overlap_share
         * system.efficiency.comm_overlap_fraction,
+        op_gemm_share=op_recompute_gemm_share(model),
     )
     n_moe = float(model.moe_layers)
     t_layer = (sh.L - n_moe) * layer_step_time(
@@ -815,16 +838,22 @@ def usable_memory_bytes(system: System) -> float:
 def step_flops(model: TransformerModel, sh: PlanShape) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(tokens, model FLOPs, hardware FLOPs) per step. Model FLOPs count forward and backward
     once (Narayanan 2021 eq. 3 generalised, ``TransformerModel.model_flops_per_token``);
-    hardware FLOPs add what recomputation repeats: the whole forward (full) or the attention
-    core (selective)."""
+    hardware FLOPs add what recomputation repeats: the whole forward (full), the attention
+    core (selective) or the per-operator share of the linear layers (op)."""
     tokens = sh.B * sh.s
     model_flops = tokens * model.model_flops_per_token(int(sh.s))
     fwd_tok = model.forward_flops_per_token(int(sh.s))
     attn_core_tok = FLOPS_PER_MAC * sh.s * (model.q_width + model.v_width) * sh.L
+    linear_tok = FLOPS_PER_MAC * (model.attention_params() + model.dense_ffn_params()) * sh.L
+    op_tok = op_recompute_gemm_share(model) * linear_tok
     recompute_tok = np.where(
         sh.rc == RECOMPUTE_CODES["full"],
         fwd_tok,
-        np.where(sh.rc == RECOMPUTE_CODES["selective"], attn_core_tok, 0.0),
+        np.where(
+            sh.rc == RECOMPUTE_CODES["selective"],
+            attn_core_tok,
+            np.where(sh.rc == RECOMPUTE_CODES["op"], op_tok, 0.0),
+        ),
     )
     hw_flops = tokens * ((1.0 + BACKWARD_FORWARD_RATIO) * fwd_tok + recompute_tok)
     return tokens, model_flops, hw_flops

@@ -81,7 +81,7 @@ def _fixed(row: Row) -> dict[str, Any]:
         value = row.int_(name)
         if value is not None:
             fixed[name] = value
-    rec = row.choice("recompute", ("none", "selective", "full"))
+    rec = row.choice("recompute", ("none", "selective", "full", "op"))
     if rec is not None:
         fixed["recompute"] = rec
     sp = row.bool_("sequence_parallel")
