@@ -10,17 +10,18 @@ software used. Fused attention times the softmax exponentials on the special-fun
 apart from its matmuls (GB200 vs GB300); FP8 runs keep their GEMM inputs in FP8 for the weight
 gradients (so the search finds the recipes' no-recompute plans); without sequence parallelism
 the scatter/gather pipeline receiver all-gathers each chunk. Measured with this commit's
-constants (63 dense rows): median |error| 6.4 %, 87 % of rows within 12 %, worst 21 % (MPT FP8
-3B, GB200 MXFP8 70B and MPT 30B at 8k tokens; Narayanan's interleaved rows run ~10 % fast). The MPT rows
-carry the head counts of the yamls the benchmark submitted (3B: 20 heads, 30B: 56, both of
-width 128). The bounds below hold those figures with a small margin so that a regression
+constants (63 dense rows): median |error| 6.4 %, 87 % of rows within 12 %, worst 21 % (MPT
+FP8 3B, GB200 MXFP8 70B and MPT 30B at 8k tokens; Narayanan's interleaved rows run ~10 % fast).
+The MPT rows carry the head counts of the yamls the benchmark submitted (3B: 20 heads, 30B: 56,
+both of width 128). The bounds below hold those figures with a small margin so that a regression
 fails; the targets (median <= 5 %, >= 90 % within 12 %) are not yet met.
 
 The MoE rows (tests/data/training_published_moe.csv: Qwen3 30B-A3B / 235B-A22B and DeepSeek-V3
 on H100, B200, GB200) state the MoE software of their recipes (forced router balance,
 ``ep_overlap``, ``moe_dispatcher``). With the dispatch that crosses each remote node once, the
-1F1B all-to-all overlap and the per-expert cost of grouped linear layers: median 5.4 %, worst
-22 % (GB200 DeepSeek-V3, whose MLA and recomputed up-projections are not represented).
+1F1B all-to-all overlap, the per-expert cost of grouped linear layers and the FP8 casts of each
+routed copy of a token: median 5.4 %, worst 22 % (GB200 DeepSeek-V3, whose MLA and recomputed
+up-projections are not represented).
 """
 
 from __future__ import annotations
