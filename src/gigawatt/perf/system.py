@@ -172,6 +172,11 @@ class System:
     # exponentials per second of the special-function units (softmax in fused attention);
     # None: not published, the attention kernels' exponentials cost nothing extra
     sfu_exp_rate: float | None = None
+    # share of the datasheet tensor and special-function rates a part sustains through
+    # training (clocks held down by its power limit); serving keeps the datasheet peaks
+    training_clock_fraction: float = 1.0
+    # GPU <-> host-memory bandwidth per GPU and direction (activation offload); 0: none
+    host_link_bandwidth_bps: float = 0.0
 
     def peak(self, precision: str) -> float:
         """Dense peak FLOP/s at a precision; clear error when the part lacks it."""
@@ -256,5 +261,7 @@ def get_system(
         tdp_w=acc.value("tdp"),
         efficiency=eff,
         sfu_exp_rate=acc.value("sfu_exp_rate"),
+        training_clock_fraction=acc.value("training_clock_fraction") or 1.0,
+        host_link_bandwidth_bps=acc.value("host_link_bandwidth") or 0.0,
     )
     return system.with_(**overrides) if overrides else system

@@ -268,8 +268,8 @@ def plan_shape(
         T=b * s / c,
         r=np.where(sp, 1.0 / t, 1.0),
         fp8=fp8,
-        peak_gemm=system.peak(plans.precision),
-        peak_attn=system.peak("bf16" if fp8 else plans.precision),
+        peak_gemm=system.peak(plans.precision) * system.training_clock_fraction,
+        peak_attn=system.peak("bf16" if fp8 else plans.precision) * system.training_clock_fraction,
         gemm_bytes=FP8_BYTES if fp8 else ACT_BYTES,
         mem_bw=system.memory_bandwidth_bps * system.efficiency.memory_fraction,
         grad_bytes=FP16_GRAD_BYTES if plans.precision == "fp16" else GRAD_REDUCE_BYTES,
@@ -386,7 +386,8 @@ def attention_core_time(
     # 2024, FlashAttention-3, sec. 3.1)
     t_exp = np.zeros_like(t_core)
     if system.sfu_exp_rate:
-        t_exp = np.where(sh.flash, score_elems * causal / system.sfu_exp_rate, 0.0)
+        exp_rate = system.sfu_exp_rate * system.training_clock_fraction
+        t_exp = np.where(sh.flash, score_elems * causal / exp_rate, 0.0)
     score_bytes = UNFUSED_ATTN_BYTES + DROPOUT_ATTN_BYTES * sh.drop
     t_core_mem = np.where(sh.flash, 0.0, score_elems * score_bytes / sh.mem_bw)
     unfused_bwd = BACKWARD_FORWARD_RATIO * t_core + BACKWARD_FORWARD_RATIO * t_core_mem
@@ -495,26 +496,43 @@ def elementwise_time(
     """(dense layer, selective recompute, MoE layer) seconds of memory-bound element-wise
     kernels on one GPU: two norms (read + write), two residual adds (read 2, write 1) with
     dropout masks, the FFN activation function and, with FP8 (Transformer Engine recipe),
-    the BF16 -> FP8 casts of every GEMM input; with sequence parallelism the QKV and FC1
-    inputs are cast on the GPU's sequence shard and all-gathered in FP8 (Transformer Engine
-    LayerNormLinear, sequence_parallel); the layer's weights are cast with every
-    micro-batch. Selective recompute (Korthikanti 2022 sec. 5) redoes the
-    norms and the activation function."""
+    the BF16 -> FP8 casts of every GEMM input and weight (``fp8_cast_elements``). Selective
+    recompute (Korthikanti 2022 sec. 5) redoes the norms and the activation function."""
     T, h, r = sh.T, sh.h, sh.r
     norms_residuals = NORM_RW_ELEMENTS + RESIDUAL_RW_ELEMENTS
     elt_common = T * h * r * ACT_BYTES * norms_residuals + T * h * r * RESIDUAL_MASK_BYTES * sh.drop
-    if sh.fp8:
-        ff = float(model.ffn_hidden)
-        gemm_inputs = T * (2.0 * h * r + model.v_width / sh.t + ff / sh.t)  # QKV, out, up, down
-        layer_weights = (model.attention_params() + model.dense_ffn_params()) / sh.t
-        elt_cast = FP8_CAST_BYTES * (gemm_inputs + layer_weights)
-    else:
-        elt_cast = np.zeros_like(T)
-    elt_common = elt_common + elt_cast
-    t_dense = (elt_common + elt_dense_ffn) / sh.mem_bw
+    cast_attn, cast_dense, cast_moe = fp8_cast_elements(model, sh)
+    elt_common = elt_common + FP8_CAST_BYTES * cast_attn
+    t_dense = (elt_common + FP8_CAST_BYTES * cast_dense + elt_dense_ffn) / sh.mem_bw
     t_recompute = (T * h * r * ACT_BYTES * NORM_RW_ELEMENTS + elt_dense_ffn) / sh.mem_bw
-    t_moe = (elt_common + elt_moe_ffn) / sh.mem_bw
+    t_moe = (elt_common + FP8_CAST_BYTES * cast_moe + elt_moe_ffn) / sh.mem_bw
     return t_dense, t_recompute, t_moe
+
+
+def fp8_cast_elements(
+    model: TransformerModel, sh: PlanShape
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(attention, dense FFN, MoE FFN) elements cast to FP8 per layer and micro-batch on one
+    GPU: every GEMM input and weight (zeros without FP8). Attention: the QKV and output
+    projections; dense FFN: the up (and gate) and down projections; MoE FFN: each routed
+    (and shared) expert's copy of a token, quantized by the grouped linear layer after the
+    dispatch (Transformer Engine GroupedLinear; Megatron-Core MoE dispatches BF16 tokens),
+    and the GPU's local experts' weights. With sequence parallelism the QKV and FC1 inputs
+    are cast on the GPU's sequence shard and all-gathered in FP8 (Transformer Engine
+    LayerNormLinear / LayerNormMLP, sequence_parallel); the weights are cast with every
+    micro-batch."""
+    if not sh.fp8:
+        zero = np.zeros_like(sh.T)
+        return zero, zero.copy(), zero.copy()
+    T, h, t, r = sh.T, sh.h, sh.t, sh.r
+    attn = T * (h * r + model.v_width / t) + model.attention_params() / t
+    dense = T * (h * r + model.ffn_hidden / t) + model.dense_ffn_params() / t
+    if not model.is_moe:
+        return attn, dense, np.zeros_like(T)
+    routed = float(model.moe_top_k + model.moe_shared_experts)
+    local = model.moe_experts / sh.e + model.moe_shared_experts
+    moe = T * routed * (h + model.expert_hidden / t) + local * model.expert_params() / t
+    return attn, dense, moe
 
 
 def exposed_tp_share(system: System) -> float:
@@ -827,6 +845,54 @@ def memory_per_gpu(
     return memory
 
 
+@dataclass(frozen=True)
+class HostOffload:
+    """Activation offload to host memory (arrays, one element per plan)."""
+
+    layers: FloatArray  # layers of the stage whose activations live in host memory
+    stored_bytes: FloatArray  # HBM bytes they no longer take
+    exposed_s: FloatArray  # copy time per step not hidden under the layers' compute
+
+
+def host_offload(
+    system: System,
+    sh: PlanShape,
+    pipe: PipelineTimes,
+    activations: FloatArray,
+    excess_bytes: FloatArray,
+) -> HostOffload:
+    """Offload the activations of just enough layers to host memory to fit the plan.
+
+    Megatron-Core CPU offloading (Transformer Engine ``get_cpu_offload_context``; the
+    Megatron-Bridge recipes' ``cpu_offloading_num_layers``, e.g. 20-40 of Llama 3 70B's 80
+    layers on DGX-GB200/GB300 with Megatron-FSDP, NeMo 25.11) copies each offloaded layer's
+    saved activations to host memory during the forward and back before its backward, on
+    copy engines that run under the compute. Megatron-Core allows it only without pipeline
+    parallelism and for at most n_layers - 1 layers (TransformerConfig checks), and the
+    recipes use it without recomputation; the accelerator needs a host link
+    (``host_link_bandwidth``: NVLink-C2C to Grace, PCIe to an x86 host). A copy longer than
+    the layer's forward (or backward) is exposed for the difference."""
+    none = np.zeros_like(sh.T)
+    bw = system.host_link_bandwidth_bps * system.efficiency.scale_up_fraction
+    eligible = (sh.p == 1.0) & (sh.rc == RECOMPUTE_CODES["none"]) & (excess_bytes > 0.0)
+    if bw <= 0.0 or not eligible.any():
+        return HostOffload(none, none.copy(), none.copy())
+    layers = pipe.layers_per_stage
+    per_layer = activations / np.maximum(layers, 1.0)  # no recompute: no working set
+    need = np.ceil(excess_bytes / np.maximum(per_layer, 1.0))
+    n_off = np.where(eligible, np.minimum(need, layers - 1.0), 0.0)
+    t_copy = per_layer / bw
+    t_fwd = pipe.microbatch_s / ((1.0 + BACKWARD_FORWARD_RATIO) * np.maximum(layers, 1.0))
+    exposed = np.maximum(t_copy - t_fwd, 0.0) + np.maximum(
+        t_copy - BACKWARD_FORWARD_RATIO * t_fwd, 0.0
+    )
+    return HostOffload(
+        layers=np.asarray(n_off, np.float64),
+        stored_bytes=np.asarray(n_off * per_layer, np.float64),
+        exposed_s=np.asarray(pipe.microbatches * n_off * exposed, np.float64),
+    )
+
+
 def usable_memory_bytes(system: System) -> float:
     """Device memory a training process can allocate. HBM is built of stacks of binary-sized
     DRAM dies (16 GiB per HBM2e/HBM3 8-high stack), so a datasheet "80 GB" is 80 GiB:
@@ -878,11 +944,15 @@ def predict_training_batch(
     params = params_per_gpu(model, sh, pipe.layers_per_stage)
     t_dp = data_parallel_time(system, sh, params[1], pipe)
     t_opt = optimizer_time(system, sh, params[1])
-    step = pipe.compute_s + pipe.bubble_s + pipe.p2p_s + t_dp + t_opt
     memory = memory_per_gpu(model, system, sh, pipe, lt.core, params)
     mem_total = sum(memory.values(), np.zeros_like(sh.T))
+    capacity = usable_memory_bytes(system)
+    offload = host_offload(system, sh, pipe, memory["activations"], mem_total - capacity)
+    memory["activations"] = memory["activations"] - offload.stored_bytes
+    mem_total = mem_total - offload.stored_bytes
+    step = pipe.compute_s + pipe.bubble_s + pipe.p2p_s + t_dp + t_opt + offload.exposed_s
     tokens, model_flops, hw_flops = step_flops(model, sh)
-    peak_total = sh.t * sh.p * sh.d * sh.c * sh.peak_gemm
+    peak_total = sh.t * sh.p * sh.d * sh.c * system.peak(plans.precision)
     tp_passes = TP_PASSES_PER_LAYER + (sh.rc == RECOMPUTE_CODES["full"])
     breakdown = {
         "compute": pipe.compute_s,
@@ -891,6 +961,7 @@ def predict_training_batch(
         "dp_exposed": t_dp,
         "optimizer": t_opt,
         "tp_comm_in_compute": pipe.microbatches * pipe.layers_per_stage * lt.tp_s * tp_passes,
+        "host_offload": offload.exposed_s,
     }
     return TrainingBatch(
         plans=plans,
@@ -898,8 +969,8 @@ def predict_training_batch(
         breakdown_s=breakdown,
         memory_bytes=memory,
         memory_total_bytes=np.asarray(mem_total, dtype=np.float64),
-        memory_capacity_bytes=usable_memory_bytes(system),
-        fits=np.asarray(mem_total <= usable_memory_bytes(system)),
+        memory_capacity_bytes=capacity,
+        fits=np.asarray(mem_total <= capacity),
         tokens_per_step=np.asarray(tokens, dtype=np.float64),
         model_flops_per_step=np.asarray(model_flops, dtype=np.float64),
         hardware_flops_per_step=np.asarray(hw_flops, dtype=np.float64),
