@@ -10,6 +10,7 @@ from gigawatt.claims.extract import (
     detect_language,
     extract_claims,
     iter_claims,
+    report_day,
     sentences,
 )
 from gigawatt.claims.grammar import Grammar, load_grammar, parse_grammar, parse_number
@@ -30,6 +31,7 @@ __all__ = [
     "parse_grammar",
     "parse_number",
     "read_report",
+    "report_day",
     "sentences",
     "time_claims",
 ]

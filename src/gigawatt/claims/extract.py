@@ -446,14 +446,16 @@ def _nearest_time(start: int, end: int, times: list[Found]) -> Found | None:
     return min(times, key=lambda t: max(t[0] - end, start - t[1]))
 
 
-def _report_day(report_date: str | date | None) -> date | None:
+def report_day(report_date: str | date | None, where: str = "claims") -> date | None:
+    """A report date given as an ISO 8601 string (or a date) as a date; a bad value is an
+    InputError at ``where`` (the caller's name for the place the value came from)."""
     if report_date is None or isinstance(report_date, date):
         return report_date
     try:
         return date.fromisoformat(report_date)
     except ValueError:
         message = f"{report_date!r} is no ISO 8601 date; give YYYY-MM-DD"
-        raise InputError([Problem("claims", "report_date", message)]) from None
+        raise InputError([Problem(where, "report_date", message)]) from None
 
 
 def _sentence_languages(
@@ -502,7 +504,7 @@ def iter_claims(
     g = load_grammar()
     spans = sentences(text)
     stated = find_report_date(text, g)
-    report = _report_day(report_date) or (stated[0] if stated else None)
+    report = report_day(report_date) or (stated[0] if stated else None)
     own = stated[1] if stated else []
     default = language or detect_language(text, g)
     langs = [default] * len(spans) if language else _sentence_languages(text, spans, g, default)

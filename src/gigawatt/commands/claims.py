@@ -13,7 +13,6 @@ import typer
 
 from gigawatt.commands._shared import JSON_HELP, table
 from gigawatt.console import emit_json, friendly, out
-from gigawatt.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from gigawatt.claims import Claim
@@ -74,17 +73,6 @@ def _print_table(found: list[Claim], verdicts: list[Verdict], n_files: int, name
     out.print(t)
 
 
-def _report_day(value: str | None) -> date | None:
-    """The --report-date value as a date; a bad value is an error naming the flag."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        message = f"{value!r} is no date; give YYYY-MM-DD (ISO 8601)"
-        raise InputError([Problem("--report-date", "report_date", message)]) from None
-
-
 def report_dates(texts: dict[str, str], given: date | None) -> dict[str, dict[str, str | None]]:
     """Each report's date and where it comes from: "given" (--report-date wins over the
     text, as extraction does), "stated" in the text, or "none"."""
@@ -127,11 +115,11 @@ def claims(
 ) -> None:
     """Every quantitative claim of the reports, with its sentence, normalised value and the
     verdict of the model (consistent / implausible / cannot check / no model quantity)."""
-    from gigawatt.claims import extract_claims
+    from gigawatt.claims import extract_claims, report_day
     from gigawatt.claims.read import read_report
     from gigawatt.outdir import prepare_folder
 
-    day = _report_day(report_date)
+    day = report_day(report_date, where="--report-date")
     texts = {str(f): read_report(f) for f in files}  # every file checked before output
     if out_dir is not None:
         prepare_folder(out_dir)  # a bad output place costs no planning
