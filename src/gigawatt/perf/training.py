@@ -577,6 +577,17 @@ class LayerTimes:
     op_gemm_share: float = 0.0  # forward GEMM share recomputed by per-operator checkpointing
 
 
+def _by_recompute(
+    rc: NDArray[np.int64],
+    full: FloatArray | float,
+    selective: FloatArray | float,
+    op: FloatArray | float,
+) -> FloatArray:
+    """What each plan's recompute mode repeats, picked per plan (none: nothing)."""
+    modes = [rc == RECOMPUTE_CODES[name] for name in ("full", "selective", "op")]
+    return np.asarray(np.select(modes, [full, selective, op], default=0.0), dtype=np.float64)
+
+
 def layer_step_time(
     lt: LayerTimes,
     rc: NDArray[np.int64],
@@ -607,15 +618,7 @@ def layer_step_time(
     bwd = bwd + lt.tp_s + lt.cp_bwd_s + t_ep - hidden * lt.ep_hidden_share
     selective = lt.core.fwd_s + lt.elt_recompute_s
     per_op = lt.op_gemm_share * gemms + lt.elt_recompute_s
-    recompute = np.where(
-        rc == RECOMPUTE_CODES["full"],
-        fwd,
-        np.where(
-            rc == RECOMPUTE_CODES["selective"],
-            selective,
-            np.where(rc == RECOMPUTE_CODES["op"], per_op, 0.0),
-        ),
-    )
+    recompute = _by_recompute(rc, full=fwd, selective=selective, op=per_op)
     return np.asarray(fwd + bwd + recompute, dtype=np.float64)
 
 
@@ -912,15 +915,7 @@ def step_flops(model: TransformerModel, sh: PlanShape) -> tuple[FloatArray, Floa
     attn_core_tok = FLOPS_PER_MAC * sh.s * (model.q_width + model.v_width) * sh.L
     linear_tok = FLOPS_PER_MAC * (model.attention_params() + model.dense_ffn_params()) * sh.L
     op_tok = op_recompute_gemm_share(model) * linear_tok
-    recompute_tok = np.where(
-        sh.rc == RECOMPUTE_CODES["full"],
-        fwd_tok,
-        np.where(
-            sh.rc == RECOMPUTE_CODES["selective"],
-            attn_core_tok,
-            np.where(sh.rc == RECOMPUTE_CODES["op"], op_tok, 0.0),
-        ),
-    )
+    recompute_tok = _by_recompute(sh.rc, full=fwd_tok, selective=attn_core_tok, op=op_tok)
     hw_flops = tokens * ((1.0 + BACKWARD_FORWARD_RATIO) * fwd_tok + recompute_tok)
     return tokens, model_flops, hw_flops
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from gigawatt.catalog import Catalog
-from gigawatt.perf.execution import ATTENTION_CODES
+from gigawatt.perf.execution import ATTENTION_CODES, RECOMPUTE_CODES
 from gigawatt.perf.search import search
 from gigawatt.perf.system import System, get_system
 from gigawatt.validate.core import COMMON_RANGES, Range, Row, RowResult
@@ -81,7 +81,7 @@ def _fixed(row: Row) -> dict[str, Any]:
         value = row.int_(name)
         if value is not None:
             fixed[name] = value
-    rec = row.choice("recompute", ("none", "selective", "full", "op"))
+    rec = row.choice("recompute", tuple(RECOMPUTE_CODES))
     if rec is not None:
         fixed["recompute"] = rec
     sp = row.bool_("sequence_parallel")
