@@ -9,22 +9,25 @@ FlashAttention) and optimizer (``optimizer``: llm-foundry's per-tensor Decoupled
 software used. Fused attention times the softmax exponentials on the special-function units
 apart from its matmuls (GB200 vs GB300); FP8 runs keep their GEMM inputs in FP8 for the weight
 gradients (so the search finds the recipes' no-recompute plans); without sequence parallelism
-the scatter/gather pipeline receiver all-gathers each chunk. Measured with this commit's
-constants (69 dense rows): median |error| 4.6 %, 88 % of rows within 12 %, worst 21 % (the
-two torchtitan Llama 3.1 8B FP8 runs on H200 and the other small FP8 models, whose FP8 gain the
-model over-credits; MPT 30B at 8k tokens; Narayanan's interleaved rows run ~10 % fast). The MPT
+the scatter/gather pipeline receiver all-gathers each chunk. The LM head runs at the 16-bit
+rate under FP8 (no framework quantizes it) and the pipeline split gives the head's stage fewer
+layers (Megatron-Core's loss-aware split and the recipes' layouts; ``pipeline_split uniform``
+for Megatron-LM 2021 and NeMo 24.07, which had neither). Measured with this commit's constants
+(69 dense rows): median |error| 5.6 %, 93 % of rows within 12 %, worst 19 % (MPT 30B at 8k
+tokens; the small FP8 models -- torchtitan Llama 3.1 8B on H200, MPT 1B/3B, NeMo GPT-3 5B --
+whose FP8 gain the model over-credits; Narayanan's interleaved rows run ~10 % fast). The MPT
 rows carry the head counts of the yamls the benchmark submitted (3B: 20 heads, 30B: 56, both of
 width 128). GB200 runs at a training clock below its datasheet boost, and the Megatron-Bridge
 GB200/GB300 recipes offload activations to Grace memory instead of recomputing. The bounds below
-hold those figures with a small margin so that a regression fails.
+hold the figures with a small margin so that a regression fails.
 
 The MoE rows (tests/data/training_published_moe.csv: Qwen3 30B-A3B / 235B-A22B and DeepSeek-V3
 on H100, B200, GB200) state the MoE software of their recipes (forced router balance,
 ``ep_overlap``, ``moe_dispatcher``). With the dispatch that crosses each remote node once, the
 1F1B all-to-all overlap, the per-expert cost of grouped linear layers and the FP8 casts of each
-routed copy of a token: median 8.0 %, 8 of 9 within 12 %, worst 17 % (GB200 DeepSeek-V3 MXFP8;
-before the GB200 clock and the MoE casts were modelled, two errors cancelled: median 5.4 %, 7 of
-9 within 12 %, worst 22 %). Dense and MoE together (78 rows): median 4.9 %, 88 % within 12 %.
+routed copy of a token, and DeepSeek-V3's multi-token-prediction module on the last stage:
+median 6.9 %, 8 of 9 within 12 %, worst 16 % (GB200 DeepSeek-V3 MXFP8). Dense and MoE together
+(78 rows): median 5.6 %, 92 % within 12 %.
 """
 
 from __future__ import annotations
@@ -41,14 +44,14 @@ DATA = Path(__file__).parent / "data" / "training_published.csv"
 MOE_DATA = Path(__file__).parent / "data" / "training_published_moe.csv"
 MIN_ROWS = 40
 MIN_SOURCES = 4
-MEDIAN_BOUND = 0.05
+MEDIAN_BOUND = 0.06
 WITHIN = 0.12
-WITHIN_SHARE_BOUND = 0.88
-WORST_BOUND = 0.23
-WHOLE_MEDIAN_BOUND = 0.05
-WHOLE_WITHIN_SHARE_BOUND = 0.88
-MOE_MEDIAN_BOUND = 0.085
-MOE_WORST_BOUND = 0.19
+WITHIN_SHARE_BOUND = 0.90
+WORST_BOUND = 0.20
+WHOLE_MEDIAN_BOUND = 0.06
+WHOLE_WITHIN_SHARE_BOUND = 0.90
+MOE_MEDIAN_BOUND = 0.075
+MOE_WORST_BOUND = 0.17
 LONG_SEQUENCE = 65536
 
 
@@ -109,8 +112,8 @@ def test_the_moe_set_is_predicted() -> None:
 
 
 def test_whole_published_set(report) -> None:  # type: ignore[no-untyped-def]
-    """Dense and MoE rows together: the issue's targets are a median of 5 % (met) and 90 %
-    of rows within 12 % (88 %)."""
+    """Dense and MoE rows together: the issue's targets are a median of 5 % (5.6 %) and 90 %
+    of rows within 12 % (92 %, met)."""
     errors = [abs(r.predicted / r.measured - 1.0) for r in report.rows]
     errors += [abs(r.predicted / r.measured - 1.0) for r in validate_file(MOE_DATA).rows]
     assert statistics.median(errors) <= WHOLE_MEDIAN_BOUND

@@ -58,6 +58,9 @@ class TransformerModel:
     source: str = ""
     # per-head width when it is not d_model / n_heads (Qwen3: 32 heads of 128 on d_model 2048)
     d_head: int | None = None
+    # multi-token-prediction modules trained beside the main head (DeepSeek-V3: 1); each is
+    # one more transformer block, a 2h -> h projection and one more head-and-loss pass
+    mtp_layers: int = 0
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -70,6 +73,8 @@ class TransformerModel:
         for name in ("n_layers", "d_model", "n_heads", "vocab_size", "seq_len"):
             if int(getattr(self, name)) < 1:
                 out.append((name, f"must be an integer >= 1, got {getattr(self, name)}"))
+        if not 0 <= self.mtp_layers <= self.n_layers:
+            out.append(("mtp_layers", f"must be in 0..n_layers={self.n_layers}"))
         if self.d_head is not None and self.d_head < 1:
             out.append(("d_head", f"must be an integer >= 1, got {self.d_head}"))
         if self.d_head is None and self.n_heads >= 1 and self.d_model % self.n_heads:

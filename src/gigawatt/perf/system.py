@@ -75,6 +75,10 @@ class Efficiency:
     # single-tensor AdamW, as Composer's DecoupledAdamW) instead of one fused multi-tensor
     # kernel (Megatron-LM / Apex / Transformer Engine FusedAdam); set by a row's software
     per_tensor_optimizer: bool = False
+    # the software splits the layers evenly over the pipeline stages whatever the LM head
+    # costs (Megatron-LM before Megatron-Core 0.10's first/last-stage layer counts, 2024-11);
+    # False: the stage with the head keeps fewer layers (``perf.training.head_aware_split``)
+    uniform_pipeline_split: bool = False
     # inner (K) dimension at which a training GEMM loses half its throughput to each output
     # tile's fixed prologue and epilogue (catalog gemm_k_half; 0: no K-depth loss)
     gemm_k_half: float = 0.0
@@ -111,6 +115,10 @@ class Efficiency:
         if kernel not in ("flash", "unfused", "triton"):
             where = f"{entry.id}.attention_kernel"
             raise CatalogError([Problem(entry.file, where, "must be flash, unfused or triton")])
+        split = entry.get("pipeline_split", "balanced")
+        if split not in ("balanced", "uniform"):
+            where = f"{entry.id}.pipeline_split"
+            raise CatalogError([Problem(entry.file, where, "must be balanced or uniform")])
 
         def pick(key: str) -> float:
             low, likely, high = entry.q(key).range
@@ -145,6 +153,7 @@ class Efficiency:
             ep_dispatch_dedup_share=optional("ep_dispatch_dedup_share", 0.0) or 0.0,
             moe_expert_overhead_s=optional("moe_expert_overhead", 0.0) or 0.0,
             gemm_k_half=optional("gemm_k_half", 0.0) or 0.0,
+            uniform_pipeline_split=split == "uniform",
         )
 
 

@@ -296,14 +296,17 @@ def _gemm(
     n: FloatArray | float,
     k: FloatArray | float,
     m: FloatArray | None = None,
+    wide: bool = False,
 ) -> FloatArray:
-    """Time of one (m x k) @ (k x n) GEMM at the plans' GEMM precision (m: micro-batch tokens)."""
+    """Time of one (m x k) @ (k x n) GEMM at the plans' GEMM precision (m: micro-batch tokens);
+    ``wide`` runs it at the 16-bit rate whatever the plans' precision (layers FP8 recipes
+    leave out)."""
     m_ = sh.T if m is None else m
+    fp8 = sh.fp8 and not wide
     flops = FLOPS_PER_MAC * m_ * n * k
-    fraction = system.efficiency.training_gemm_fraction(sh.fp8) * k_depth_efficiency(
-        k, system, sh.fp8
-    )
-    return gemm_time(flops, m_, n, k, system, sh.peak_gemm, sh.gemm_bytes, fraction)
+    fraction = system.efficiency.training_gemm_fraction(fp8) * k_depth_efficiency(k, system, fp8)
+    peak, operand_bytes = (sh.peak_gemm, sh.gemm_bytes) if fp8 else (sh.peak_attn, ACT_BYTES)
+    return gemm_time(flops, m_, n, k, system, peak, operand_bytes, fraction)
 
 
 def attention_projection_time(
@@ -670,14 +673,58 @@ class PipelineTimes:
 
 def logits_time(system: System, sh: PlanShape) -> FloatArray:
     """Forward + backward seconds of the LM head and the vocab-parallel loss for one
-    micro-batch: the head GEMM and ``LOGITS_FP32_COPIES`` FP32 logit tensors read and written."""
+    micro-batch: the head GEMM and ``LOGITS_FP32_COPIES`` FP32 logit tensors read and written.
+    FP8 recipes leave the head in BF16: Megatron-Core's output layer is its own
+    ColumnParallelLinear, outside Transformer Engine's fp8_autocast modules; torchtitan's
+    float8 conversion skips the "output" linear; MPT multiplies by the tied embedding with
+    torch's F.linear (llm-foundry, 2023)."""
     loss_bytes = LOGITS_FP32_COPIES * FP32_BYTES * sh.T * sh.V / sh.t * READ_WRITE
-    logits_fwd = _gemm(sh, system, sh.V / sh.t, sh.h) + loss_bytes / sh.mem_bw
+    logits_fwd = _gemm(sh, system, sh.V / sh.t, sh.h, wide=True) + loss_bytes / sh.mem_bw
     return (1.0 + BACKWARD_FORWARD_RATIO) * logits_fwd
 
 
+def head_aware_split(
+    system: System, sh: PlanShape, t_layer: FloatArray, t_head: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """(most layers on any stage, seconds of the slowest stage per micro-batch) when the
+    split gives the stage that holds the LM head and loss fewer layers, so that no stage
+    does more than it must: Megatron-Core's account_for_loss_in_pipeline_split and the
+    explicit pipeline layouts of Megatron-Bridge's recipes (its Llama 3 70B H100 FP8 recipe
+    puts 1 layer beside the loss, "Et*2|(t*2|)*34,t*3|(t*2|)*3,tL"). The last stage keeps k
+    layers, 0 <= k <= ceil(L / p), and the others share the rest evenly; the best k. With
+    the family's ``uniform_pipeline_split`` every stage keeps ceil(L / p)."""
+    p = sh.p[:, None]
+    uniform = _ceil_div(np.full_like(sh.p, sh.L), sh.p)
+    if system.efficiency.uniform_pipeline_split:
+        return uniform, uniform * t_layer + t_head
+    k = np.arange(int(np.max(uniform)) + 1, dtype=np.float64)[None, :]
+    k_last = np.where(p > 1.0, np.minimum(k, uniform[:, None]), sh.L)
+    others = np.where(p > 1.0, np.ceil((sh.L - k_last) / np.maximum(p - 1.0, 1.0)), 0.0)
+    slowest = np.maximum(k_last * t_layer[:, None] + t_head[:, None], others * t_layer[:, None])
+    best = np.argmin(slowest, axis=1)
+    rows = np.arange(best.size)
+    layers = np.maximum(k_last[rows, best], others[rows, best])
+    return np.asarray(layers, np.float64), np.asarray(slowest[rows, best], np.float64)
+
+
+def last_stage_time(
+    model: TransformerModel, system: System, sh: PlanShape, t_layer: FloatArray
+) -> FloatArray:
+    """Seconds per micro-batch of the work only the last pipeline stage does: the LM head and
+    loss, and each multi-token-prediction module (DeepSeek-AI, arXiv:2412.19437, sec. 2.2:
+    a transformer block, a projection of the concatenated [h; embedding] back to h, and one
+    more pass through the shared head and loss; Megatron-Core places the modules beside the
+    loss, Megatron-Bridge's DeepSeek-V3 recipes keep mtp_num_layers = 1)."""
+    n_mtp = float(model.mtp_layers)
+    head = logits_time(system, sh)
+    if not n_mtp:
+        return head
+    projection = (1.0 + BACKWARD_FORWARD_RATIO) * _gemm(sh, system, sh.h / sh.t, 2.0 * sh.h)
+    return np.asarray(head + n_mtp * (head + t_layer + projection), np.float64)
+
+
 def pipeline_time(
-    system: System, sh: PlanShape, plans: Plans, t_layer: FloatArray
+    system: System, sh: PlanShape, plans: Plans, t_layer: FloatArray, t_last: FloatArray
 ) -> PipelineTimes:
     """1F1B pipeline: m = B / (dp b) micro-batches through the slowest stage, a bubble of
     (p - 1) / v micro-batch times (interleaved schedule, Narayanan 2021 sec. 2.2), and p2p
@@ -685,8 +732,7 @@ def pipeline_time(
     sec. 4.1). Without sequence parallelism the receiver all-gathers the chunks over the
     scale-up links before using them (Megatron-LM p2p_communication, gather_split_1d_tensor,
     skipped when the activations are already sequence-parallel shards)."""
-    layers_per_stage = _ceil_div(np.full_like(plans.pp, int(sh.L)), plans.pp)
-    t_mb = layers_per_stage * t_layer + logits_time(system, sh)
+    layers_per_stage, t_mb = head_aware_split(system, sh, t_layer, t_last)
     m = sh.B / (sh.d * sh.b)
     p, v = sh.p, sh.v
     act_bytes = sh.T * sh.h * ACT_BYTES
@@ -935,7 +981,7 @@ def predict_training_batch(
     """
     sh = plan_shape(model, system, plans, seq_len)
     t_layer, lt = mean_layer_time(model, system, sh)
-    pipe = pipeline_time(system, sh, plans, t_layer)
+    pipe = pipeline_time(system, sh, plans, t_layer, last_stage_time(model, system, sh, t_layer))
     params = params_per_gpu(model, sh, pipe.layers_per_stage)
     t_dp = data_parallel_time(system, sh, params[1], pipe)
     t_opt = optimizer_time(system, sh, params[1])

@@ -51,13 +51,18 @@ MOE_DISPATCHERS = ("alltoall", "flex")
 # optimizer step: `fused` (one multi-tensor Adam kernel: Megatron-LM, NeMo, Megatron-Bridge) or
 # `per_tensor` (PyTorch single-tensor AdamW kernels, e.g. Composer's DecoupledAdamW)
 OPTIMIZERS = ("fused", "per_tensor")
+# layers over pipeline stages: `balanced` (the stage with the LM head and loss keeps fewer
+# layers: Megatron-Core account_for_loss_in_pipeline_split, explicit layouts, Llama 3) or
+# `uniform` (ceil(L / p) on every stage: Megatron-LM 2021, NeMo before Megatron-Core 0.10)
+PIPELINE_SPLITS = ("balanced", "uniform")
 
 
 def _software(row: Row, system: System) -> System:
     """The system with the MoE software a row publishes in place of the family defaults:
     ``moe_load_imbalance`` (1.0 for benchmarks that force-balance the router,
     Megatron-Core --moe-router-force-load-balancing), ``ep_overlap`` (1F1B all-to-all overlap,
-    --overlap-moe-expert-parallel-comm), ``moe_dispatcher`` and ``optimizer``."""
+    --overlap-moe-expert-parallel-comm), ``moe_dispatcher``, ``optimizer`` and
+    ``pipeline_split``."""
     eff = system.efficiency
     imbalance = row.float_("moe_load_imbalance", required=False)
     if imbalance is not None:
@@ -71,6 +76,9 @@ def _software(row: Row, system: System) -> System:
     optimizer = row.choice("optimizer", OPTIMIZERS)
     if optimizer is not None:
         eff = replace(eff, per_tensor_optimizer=optimizer == "per_tensor")
+    split = row.choice("pipeline_split", PIPELINE_SPLITS)
+    if split is not None:
+        eff = replace(eff, uniform_pipeline_split=split == "uniform")
     return system if eff is system.efficiency else system.with_(efficiency=eff)
 
 

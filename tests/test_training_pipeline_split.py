@@ -1,0 +1,108 @@
+"""The last pipeline stage: the LM head stays in BF16 under FP8 recipes, the split gives the
+head's stage fewer layers (or, with older software, none fewer), and multi-token-prediction
+modules add their block and head pass there."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gigawatt.perf import ExecutionPlan, Plans, get_system, predict_training
+from gigawatt.perf.training import (
+    head_aware_split,
+    last_stage_time,
+    logits_time,
+    mean_layer_time,
+    plan_shape,
+)
+from gigawatt.workload import get_model
+
+H100 = get_system("h100-sxm")
+LLAMA_70B = get_model("llama3-70b")
+DEEPSEEK_V3 = get_model("deepseek-v3")
+# Megatron-Bridge's Llama 3 70B H100 FP8 recipe (TP4 PP8 VP5) lays out
+# "Et*2|(t*2|)*34,t*3|(t*2|)*3,tL": the loss's stage keeps 9 of the 80 layers, another 11
+RECIPE_70B = ExecutionPlan(
+    tp=4, pp=8, dp=2, vpp=5, micro_batch=1, global_batch=128, precision="fp8",
+    sequence_parallel=True, recompute="none", zero=1,
+)  # fmt: skip
+RECIPE_MOST_LAYERS = 11
+
+
+def _shape(plan: ExecutionPlan, model=LLAMA_70B, system=H100):  # type: ignore[no-untyped-def]
+    return plan_shape(model, system, Plans.from_plans([plan], "flash"))
+
+
+def test_fp8_recipes_keep_the_lm_head_at_the_16_bit_rate() -> None:
+    """The head GEMM and loss take as long in an FP8 plan as in the BF16 one: no framework
+    quantizes the output layer, so FP8 cannot speed it up."""
+    fp8 = logits_time(H100, _shape(RECIPE_70B))
+    bf16 = logits_time(H100, _shape(dataclasses.replace(RECIPE_70B, precision="bf16")))
+    assert np.allclose(fp8, bf16)
+
+
+def test_the_split_matches_the_recipe_layout_for_llama3_70b() -> None:
+    """For the recipe's plan the model moves layers off the head's stage as the recipe's
+    explicit layout does: the busiest stage holds 11 layers, not ceil(80 / 8) = 10 plus
+    the head."""
+    sh = _shape(RECIPE_70B)
+    t_layer, _ = mean_layer_time(LLAMA_70B, H100, sh)
+    t_last = last_stage_time(LLAMA_70B, H100, sh, t_layer)
+    layers, slowest = head_aware_split(H100, sh, t_layer, t_last)
+    assert layers[0] == RECIPE_MOST_LAYERS
+    assert slowest[0] < 10 * t_layer[0] + t_last[0]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    layers=st.integers(2, 128),
+    stages=st.sampled_from([1, 2, 4, 8, 16]),
+    t_layer=st.floats(1e-4, 1e-1),
+    head_in_layers=st.floats(0.0, 6.0),
+)
+def test_balanced_split_is_never_slower_than_uniform_nor_faster_than_perfect(
+    layers: int, stages: int, t_layer: float, head_in_layers: float
+) -> None:
+    """The balanced split's slowest stage lies between the perfect balance of all the work
+    over the stages and the uniform split with the head on top; one stage holds all."""
+    plan = ExecutionPlan(pp=stages, dp=1, micro_batch=1, global_batch=stages)
+    model = dataclasses.replace(LLAMA_70B, n_layers=layers)
+    sh = plan_shape(model, H100, Plans.from_plans([plan], "flash"))
+    t_l = np.array([t_layer])
+    t_head = np.array([head_in_layers * t_layer])
+    most, slowest = head_aware_split(H100, sh, t_l, t_head)
+    uniform_system = H100.with_(
+        efficiency=dataclasses.replace(H100.efficiency, uniform_pipeline_split=True)
+    )
+    most_u, slowest_u = head_aware_split(uniform_system, sh, t_l, t_head)
+    per_stage = np.ceil(layers / stages)
+    assert most_u[0] == per_stage
+    assert np.isclose(slowest_u[0], per_stage * t_layer + t_head[0])
+    perfect = (layers * t_layer + t_head[0]) / stages
+    assert perfect * (1 - 1e-9) <= slowest[0] <= slowest_u[0] * (1 + 1e-9)
+    if stages == 1:
+        assert most[0] == layers
+
+
+def test_multi_token_prediction_costs_time_on_the_last_stage() -> None:
+    """DeepSeek-V3 trains one MTP module (a block, a projection and a second head pass).
+    Without pipeline parallelism it adds more than a layer's compute and less than four;
+    with a pipeline the split can absorb it in the head's stage, never making it dearer."""
+    b200 = get_system("b200")
+    no_mtp = dataclasses.replace(DEEPSEEK_V3, mtp_layers=0)
+    assert DEEPSEEK_V3.mtp_layers == 1
+    extra = {}
+    for pp in (1, 8):
+        plan = ExecutionPlan(
+            pp=pp, dp=256 // pp, ep=32, micro_batch=1, global_batch=4096, precision="fp8",
+            recompute="none", zero=1,
+        )  # fmt: skip
+        with_mtp = predict_training(DEEPSEEK_V3, b200, plan).breakdown_s["compute"]
+        without = predict_training(no_mtp, b200, plan).breakdown_s["compute"]
+        extra[pp] = with_mtp / without - 1.0
+    layers = DEEPSEEK_V3.n_layers
+    assert 1.0 / layers < extra[1] < 4.0 / layers
+    assert 0.0 <= extra[8] <= extra[1]
