@@ -161,16 +161,22 @@ def _structural(
                     continue
                 per_dp = global_batch // dp
                 eps = [1]
+                # MoE parallel folding (Megatron-Core expert_tensor_parallel_size 1; Liu et
+                # al., arXiv:2504.14960, 2025): the expert layers regroup the attention's
+                # tp x cp x dp ranks, so ep divides that product, not dp x cp alone
+                folded = dp * cp * tp
                 if model.is_moe:
-                    eps = [x for x in _divisors(model.moe_experts) if dp * cp % x == 0]
+                    eps = [x for x in _divisors(model.moe_experts) if folded % x == 0]
                 eps = choices("ep", eps)
                 stage_layers = -(-L // pp)
-                vpps = [1] if pp == 1 else _divisors(stage_layers)
+                # chunks of uneven depth are allowed (Megatron-Core pipeline layouts): at
+                # least one layer per virtual stage
+                vpps = [1] if pp == 1 else [x for x in range(1, stage_layers + 1)]
                 vpps = choices("vpp", vpps)
                 mbs = choices("micro_batch", [x for x in _divisors(per_dp) if x <= MAX_MICRO_BATCH])
                 for ep in eps:
-                    if model.is_moe and (model.moe_experts % ep or (dp * cp) % ep):
-                        rejected["ep does not divide the experts and dp*cp"] += 1
+                    if model.is_moe and (model.moe_experts % ep or folded % ep):
+                        rejected["ep does not divide the experts and tp*cp*dp"] += 1
                         continue
                     for mb in mbs:
                         if per_dp % mb:
@@ -178,8 +184,11 @@ def _structural(
                             continue
                         m = per_dp // mb
                         for vpp in vpps:
-                            if vpp > 1 and (m % pp or stage_layers % vpp):
+                            if vpp > 1 and m % pp:
                                 rejected["interleaving needs microbatches % pp == 0"] += 1
+                                continue
+                            if vpp > stage_layers:
+                                rejected["more virtual stages than layers per stage"] += 1
                                 continue
                             out.append((tp, pp, dp, cp, ep, vpp, mb))
     return out

@@ -443,7 +443,9 @@ def moe_ffn_time(
     Each GPU holds E / ep experts that see T k ep / E tokens each; the busiest expert sets the
     pace (the family's load imbalance). Tokens are permuted before dispatch and after combine
     and exchanged by two all-to-alls (dispatch, combine) over the ep group (Lepikhin et al.
-    2021, GShard; Megatron-Core MoE)."""
+    2021, GShard; Megatron-Core MoE). An ep folded over the tensor-parallel ranks (expert
+    tensor parallelism 1, ``search``) does the same FLOPs per GPU; its GEMMs are taken at the
+    tensor-split shapes."""
     if not model.is_moe:
         zero = np.zeros_like(sh.T)
         return zero, zero.copy(), zero.copy()
