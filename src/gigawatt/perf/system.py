@@ -79,6 +79,12 @@ class Efficiency:
     # costs (Megatron-LM before Megatron-Core 0.10's first/last-stage layer counts, 2024-11);
     # False: the stage with the head keeps fewer layers (``perf.training.head_aware_split``)
     uniform_pipeline_split: bool = False
+    # bytes per gradient element in the data-parallel reduction: FP32 (Megatron-LM forces
+    # accumulate_allreduce_grads_in_fp32 for BF16, arguments.py; PyTorch FSDP reduce_dtype
+    # float32 in llm-foundry and torchtitan) or 2 where the
+    # software reduces in BF16 (NeMo 2.0 / Megatron-Bridge performance recipes,
+    # grad_reduce_in_fp32 False); set by a row's software
+    grad_reduce_bytes: float = 4.0
     # inner (K) dimension at which a training GEMM loses half its throughput to each output
     # tile's fixed prologue and epilogue (catalog gemm_k_half; 0: no K-depth loss)
     gemm_k_half: float = 0.0

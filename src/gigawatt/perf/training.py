@@ -36,10 +36,9 @@ from gigawatt.workload import TransformerModel
 FloatArray = NDArray[np.float64]
 
 ACT_BYTES = 2.0  # activations and weights in BF16/FP16
-# Megatron-LM accumulates and reduces gradients in FP32 for BF16 (forced: arguments.py,
-# "bfloat16 requires gradient accumulation and all-reduce to be performed in fp32") and FP8
-# runs, and in the parameters' FP16 for FP16 runs (accumulate_allreduce_grads_in_fp32 off)
-GRAD_REDUCE_BYTES = 4.0
+# FP16 runs reduce gradients in the parameters' FP16 (Megatron-LM
+# accumulate_allreduce_grads_in_fp32 off); BF16 and FP8 runs in the family's
+# ``grad_reduce_bytes`` (FP32 unless the software says otherwise)
 FP16_GRAD_BYTES = 2.0
 MASTER_BYTES_PER_PARAM = 12.0  # FP32 master weights + Adam m and v (Rajbhandari 2020, sec. 3)
 ADAM_TRAFFIC_BYTES_PER_PARAM = 30.0  # read grad, master, m, v (16 B); write master, m, v, bf16
@@ -272,7 +271,11 @@ def plan_shape(
         peak_attn=system.peak("bf16" if fp8 else plans.precision) * system.training_clock_fraction,
         gemm_bytes=FP8_BYTES if fp8 else ACT_BYTES,
         mem_bw=system.memory_bandwidth_bps * system.efficiency.memory_fraction,
-        grad_bytes=FP16_GRAD_BYTES if plans.precision == "fp16" else GRAD_REDUCE_BYTES,
+        grad_bytes=(
+            FP16_GRAD_BYTES
+            if plans.precision == "fp16"
+            else system.efficiency.grad_reduce_bytes
+        ),
     )
 
 

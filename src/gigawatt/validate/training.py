@@ -55,14 +55,18 @@ OPTIMIZERS = ("fused", "per_tensor")
 # layers: Megatron-Core account_for_loss_in_pipeline_split, explicit layouts, Llama 3) or
 # `uniform` (ceil(L / p) on every stage: Megatron-LM 2021, NeMo before Megatron-Core 0.10)
 PIPELINE_SPLITS = ("balanced", "uniform")
+# data-parallel gradient reduction: `fp32` (the default: Megatron-LM, PyTorch FSDP's float32
+# reduce_dtype) or `bf16` (grad_reduce_in_fp32 False: NeMo 2.0 performance scripts since
+# 2025-01, Megatron-Bridge performance recipes)
+GRAD_REDUCES = {"fp32": 4.0, "bf16": 2.0}
 
 
 def _software(row: Row, system: System) -> System:
     """The system with the MoE software a row publishes in place of the family defaults:
     ``moe_load_imbalance`` (1.0 for benchmarks that force-balance the router,
     Megatron-Core --moe-router-force-load-balancing), ``ep_overlap`` (1F1B all-to-all overlap,
-    --overlap-moe-expert-parallel-comm), ``moe_dispatcher``, ``optimizer`` and
-    ``pipeline_split``."""
+    --overlap-moe-expert-parallel-comm), ``moe_dispatcher``, ``optimizer``,
+    ``pipeline_split`` and ``grad_reduce``."""
     eff = system.efficiency
     imbalance = row.float_("moe_load_imbalance", required=False)
     if imbalance is not None:
@@ -79,6 +83,9 @@ def _software(row: Row, system: System) -> System:
     split = row.choice("pipeline_split", PIPELINE_SPLITS)
     if split is not None:
         eff = replace(eff, uniform_pipeline_split=split == "uniform")
+    reduce = row.choice("grad_reduce", tuple(GRAD_REDUCES))
+    if reduce is not None:
+        eff = replace(eff, grad_reduce_bytes=GRAD_REDUCES[reduce])
     return system if eff is system.efficiency else system.with_(efficiency=eff)
 
 
