@@ -56,6 +56,10 @@ LOGITS_FP32_COPIES = 2.0  # fp32 logits and their gradient in the vocab-parallel
 FP8_CAST_BYTES = 3.0  # a BF16 -> FP8 cast reads 2 bytes and writes 1 per element
 FP8_BYTES = 1.0  # FP8 GEMM operands
 FP32_BYTES = 4.0
+# memory per logit element: the head GEMM's BF16 output and the FP32 softmax the
+# vocab-parallel cross entropy keeps for its backward, whose gradient overwrites it in place
+# (Megatron-Core tensor_parallel.cross_entropy; PyTorch log_softmax under autocast likewise)
+LOGITS_MEMORY_BYTES = ACT_BYTES + FP32_BYTES
 FLOPS_PER_MAC = 2.0  # a multiply-accumulate is two FLOPs
 READ_WRITE = 2.0  # a memory-bound kernel reads and writes each element once
 BACKWARD_FORWARD_RATIO = 2.0  # input + weight gradients: 2x the forward GEMMs (Narayanan 2021)
@@ -889,12 +893,13 @@ def memory_per_gpu(
     core: AttentionCore,
     params: tuple[FloatArray | float, FloatArray],
 ) -> dict[str, FloatArray]:
-    """Bytes per GPU by component: ZeRO-sharded state, activations, the FP32 logits of the
-    vocab-parallel loss, and the family's reserved memory (runtime, allocator)."""
+    """Bytes per GPU by component: ZeRO-sharded state, activations, the logits of the
+    vocab-parallel loss (``LOGITS_MEMORY_BYTES`` each), and the family's reserved memory
+    (runtime, allocator)."""
     mean_layer_p, params_gpu = params
     memory = state_memory(sh, params_gpu, mean_layer_p)
     memory["activations"] = activation_memory(model, sh, pipe, core.score_elements)
-    memory["logits"] = LOGITS_FP32_COPIES * FP32_BYTES * sh.T * sh.V / sh.t
+    memory["logits"] = LOGITS_MEMORY_BYTES * sh.T * sh.V / sh.t
     memory["reserved"] = np.full_like(sh.T, system.efficiency.memory_reserved_bytes)
     return memory
 
