@@ -15,9 +15,11 @@ from numpy.typing import NDArray
 
 # selective: Megatron-LM's core-attention recompute (Korthikanti 2022); op: per-operator
 # selective checkpointing that saves every other matmul output and the attention output and
-# recomputes the rest (torchtitan activation_checkpoint selective_ac_option "op", 2024-25)
-Recompute = Literal["none", "selective", "full", "op"]
-RECOMPUTE_CODES: dict[str, int] = {"none": 0, "selective": 1, "full": 2, "op": 3}
+# recomputes the rest (torchtitan activation_checkpoint selective_ac_option "op", 2024-25);
+# block: full recompute of only as many layers of each stage as memory needs (Megatron-Core
+# recompute_method "block" with recompute_num_layers, ``perf.training.block_recompute``)
+Recompute = Literal["none", "selective", "full", "op", "block"]
+RECOMPUTE_CODES: dict[str, int] = {"none": 0, "selective": 1, "full": 2, "op": 3, "block": 4}
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE_CODES.items()}
 # unfused: QK^T, softmax, dropout as separate kernels; flash: FlashAttention-2/3 or cuDNN fused
 # attention; triton: the Triton FlashAttention kernel (flash_attn_triton, 2022) that PyTorch

@@ -169,9 +169,9 @@ def _structural(
                     eps = [x for x in _divisors(model.moe_experts) if folded % x == 0]
                 eps = choices("ep", eps)
                 stage_layers = -(-L // pp)
-                # chunks of uneven depth are allowed (Megatron-Core pipeline layouts): at
-                # least one layer per virtual stage
-                vpps = [1] if pp == 1 else [x for x in range(1, stage_layers + 1)]
+                # the search tries even chunks; a published vpp may give chunks of uneven
+                # depth (Megatron-Core pipeline layouts), at least one layer each
+                vpps = [1] if pp == 1 else _divisors(stage_layers)
                 vpps = choices("vpp", vpps)
                 mbs = choices("micro_batch", [x for x in _divisors(per_dp) if x <= MAX_MICRO_BATCH])
                 for ep in eps:
@@ -214,7 +214,9 @@ def enumerate_plans(
     base = np.array(structs, dtype=np.int64)  # (n, 7)
 
     rec = fixed.get("recompute")
-    recs = [RECOMPUTE_CODES[str(rec)]] if rec is not None else [0, 1, 2]
+    searched = ("none", "selective", "full", "block")
+    names = [str(rec)] if rec is not None else searched
+    recs = [RECOMPUTE_CODES[n] for n in names]
     sp_fixed = fixed.get("sequence_parallel")
     sps = [int(bool(sp_fixed))] if sp_fixed is not None else [0, 1]
     zeros = [int(fixed["zero"])] if fixed.get("zero") is not None else [0, 1, 2, 3]

@@ -276,9 +276,7 @@ def plan_shape(
         gemm_bytes=FP8_BYTES if fp8 else ACT_BYTES,
         mem_bw=system.memory_bandwidth_bps * system.efficiency.memory_fraction,
         grad_bytes=(
-            FP16_GRAD_BYTES
-            if plans.precision == "fp16"
-            else system.efficiency.grad_reduce_bytes
+            FP16_GRAD_BYTES if plans.precision == "fp16" else system.efficiency.grad_reduce_bytes
         ),
     )
 
@@ -840,6 +838,14 @@ def state_memory(
     }
 
 
+def in_flight_microbatches(sh: PlanShape, pipe: PipelineTimes) -> FloatArray:
+    """Micro-batches whose activations the first stage holds at once: min(m, p), times
+    1 + (p - 1) / (p v) when interleaved (Korthikanti 2022 sec. 4.2.3)."""
+    p, v = sh.p, sh.v
+    interleave = np.where(v > 1.0, 1.0 + (p - 1.0) / (p * v), 1.0)
+    return np.asarray(np.minimum(pipe.microbatches, p) * interleave, np.float64)
+
+
 def activation_memory(
     model: TransformerModel, sh: PlanShape, pipe: PipelineTimes, score_elements: FloatArray
 ) -> FloatArray:
@@ -850,12 +856,11 @@ def activation_memory(
     activation function's output) and, without FlashAttention, the s x s scores. Selective
     recompute (Megatron-Core modules core_attn, layernorm, activation) keeps neither the
     scores, nor the norm outputs, nor the activation's output; full recompute keeps only
-    each layer's input. The first stage holds min(m, p) micro-batches in flight, times
-    1 + (p - 1) / (p v) when interleaved (sec. 4.2.3); recomputation needs one layer's
-    working set on top.
+    each layer's input. The first stage holds ``in_flight_microbatches``; recomputation needs
+    one layer's working set on top.
     """
     T, h, t, r, drop = sh.T, sh.h, sh.t, sh.r, sh.drop
-    selective = sh.rc >= RECOMPUTE_CODES["selective"]
+    selective = np.isin(sh.rc, [RECOMPUTE_CODES[n] for n in ("selective", "full", "op")])
     full = sh.rc == RECOMPUTE_CODES["full"]
     # FP8 runs keep the quantized copy of a GEMM input for the weight-gradient GEMM, not the
     # BF16 one (Transformer Engine _Linear.forward saves inputmat / inputmat_t in FP8 unless
@@ -877,9 +882,7 @@ def activation_memory(
         ffn_tp = T * ffn_stored * float(model.ffn_hidden) / t
     act_layer = non_tp + attn_tp + ffn_tp + np.where(selective, 0.0, scores)
     act_stored = np.where(full, T * h * ACT_BYTES * r, act_layer)
-    p, v = sh.p, sh.v
-    in_flight = np.minimum(pipe.microbatches, p) * np.where(v > 1.0, 1.0 + (p - 1.0) / (p * v), 1.0)
-    mem_act = pipe.layers_per_stage * act_stored * in_flight
+    mem_act = pipe.layers_per_stage * act_stored * in_flight_microbatches(sh, pipe)
     full_layer = non_tp + attn_tp + ffn_tp + scores  # working set while recomputing
     working = np.where(full, full_layer, np.where(selective, scores, 0.0))
     return np.asarray(mem_act + working, dtype=np.float64)
@@ -952,6 +955,53 @@ def host_offload(
     )
 
 
+@dataclass(frozen=True)
+class BlockRecompute:
+    """Partial full recompute (arrays, one element per plan)."""
+
+    layers: FloatArray  # layers of the stage that keep only their input
+    saved_bytes: FloatArray  # activation bytes that frees, less one layer's working set
+    extra_s: FloatArray  # recompute time per step, bubble included
+    extra_flops: FloatArray  # hardware FLOPs per step the recomputed forwards add
+
+
+def block_recompute(
+    model: TransformerModel,
+    sh: PlanShape,
+    pipe: PipelineTimes,
+    activations: FloatArray,
+    excess_bytes: FloatArray,
+) -> BlockRecompute:
+    """Recompute only as many whole layers per stage as the memory needs: Megatron-Core's
+    recompute_granularity "full" with recompute_method "block" and recompute_num_layers k
+    keeps just the input of the first k layers of each (virtual) stage and repeats their
+    forward in the backward pass (as Megatron-Bridge's Llama 3 8B H100 FP8 recipe does with
+    k = 5). The search offers it when a row leaves recompute blank, so a plan a little over
+    memory pays for a few layers instead of all of them. A recomputed layer keeps its input
+    (b s h / tp with sequence parallelism) and needs one layer's working set while it
+    recomputes; its forward costs a third of its forward + backward time."""
+    none = np.zeros_like(sh.T)
+    eligible = (sh.rc == RECOMPUTE_CODES["block"]) & (excess_bytes > 0.0)
+    if not eligible.any():
+        return BlockRecompute(none, none.copy(), none.copy(), none.copy())
+    layers = np.maximum(pipe.layers_per_stage, 1.0)
+    in_flight = in_flight_microbatches(sh, pipe)
+    per_layer = activations / layers  # every in-flight micro-batch's copy of one layer
+    working = per_layer / in_flight  # one layer of one micro-batch
+    saving = np.maximum(per_layer - sh.T * sh.h * ACT_BYTES * sh.r * in_flight, 1.0)
+    k = np.clip(np.ceil((excess_bytes + working) / saving), 0.0, layers)
+    k = np.where(eligible, k, 0.0)
+    t_fwd = pipe.microbatch_s / ((1.0 + BACKWARD_FORWARD_RATIO) * layers)
+    passes = pipe.microbatches + (sh.p - 1.0) / sh.v
+    fwd_flops = sh.B * sh.s * model.forward_flops_per_token(int(sh.s)) * k / sh.L
+    return BlockRecompute(
+        layers=np.asarray(k, np.float64),
+        saved_bytes=np.asarray(np.where(k > 0.0, k * saving - working, 0.0), np.float64),
+        extra_s=np.asarray(passes * k * t_fwd, np.float64),
+        extra_flops=np.asarray(fwd_flops, np.float64),
+    )
+
+
 def usable_memory_bytes(system: System) -> float:
     """Device memory a training process can allocate. HBM is built of stacks of binary-sized
     DRAM dies (16 GiB per HBM2e/HBM3 8-high stack), so a datasheet "80 GB" is 80 GiB:
@@ -1001,8 +1051,13 @@ def predict_training_batch(
     offload = host_offload(system, sh, pipe, memory["activations"], mem_total - capacity)
     memory["activations"] = memory["activations"] - offload.stored_bytes
     mem_total = mem_total - offload.stored_bytes
+    block = block_recompute(model, sh, pipe, memory["activations"], mem_total - capacity)
+    memory["activations"] = memory["activations"] - block.saved_bytes
+    mem_total = mem_total - block.saved_bytes
     step = pipe.compute_s + pipe.bubble_s + pipe.p2p_s + t_dp + t_opt + offload.exposed_s
+    step = step + block.extra_s
     tokens, model_flops, hw_flops = step_flops(model, sh)
+    hw_flops = hw_flops + block.extra_flops
     peak_total = sh.t * sh.p * sh.d * sh.c * system.peak(plans.precision)
     tp_passes = TP_PASSES_PER_LAYER + (sh.rc == RECOMPUTE_CODES["full"])
     breakdown = {
@@ -1013,6 +1068,7 @@ def predict_training_batch(
         "optimizer": t_opt,
         "tp_comm_in_compute": pipe.microbatches * pipe.layers_per_stage * lt.tp_s * tp_passes,
         "host_offload": offload.exposed_s,
+        "block_recompute": block.extra_s,
     }
     return TrainingBatch(
         plans=plans,
