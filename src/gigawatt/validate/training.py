@@ -108,8 +108,33 @@ def _fixed(row: Row) -> dict[str, Any]:
     return fixed
 
 
+def stack_columns(source: str, catalog: Catalog) -> dict[str, str]:
+    """Column values of the training stack a citation names (catalog training_software,
+    longest ``match`` fragment wins; none: {})."""
+    best: tuple[int, dict[str, str]] | None = None
+    for entry in catalog.kind("training_software").values():
+        for pattern in entry.get("match", []) or []:
+            fragment = str(pattern)
+            if fragment.lower() in source.lower() and (best is None or len(fragment) > best[0]):
+                columns = entry.get("columns", {}) or {}
+                best = (len(fragment), {str(k): str(v) for k, v in columns.items()})
+    return best[1] if best else {}
+
+
+def with_stack_defaults(row: Row, catalog: Catalog) -> Row:
+    """The row with its stack's column values where the row leaves them blank: a published
+    benchmark's software, which the reference format cannot state, follows from its source."""
+    defaults = stack_columns(row.raw("source"), catalog)
+    if not defaults:
+        return row
+    data = {**defaults, **{k: v for k, v in row.data.items() if v is not None and v.strip()}}
+    return Row(row.file, row.line, data, row.ranges)
+
+
 def validate_training_row(row: Row, catalog: Catalog) -> RowResult:
-    """Predict the step time of one training.csv row; blanks chosen by the search."""
+    """Predict the step time of one training.csv row; blanks chosen by the search, or taken
+    from the training stack its citation names (``with_stack_defaults``)."""
+    row = with_stack_defaults(row, catalog)
     metric = row.raw("metric")
     measured = row.req_float("value")
     tolerance = row.float_("tolerance", required=False)
