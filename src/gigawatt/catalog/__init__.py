@@ -324,6 +324,20 @@ class Catalog:
         known = sorted(i for k in self.entries.values() for i in k)
         raise CatalogError([Problem("catalog", entry_id, f"no such id; known: {', '.join(known)}")])
 
+    def named_by(self, kind: str, citation: str) -> Entry | None:
+        """The entry of ``kind`` whose ``match`` fragments a published measurement's citation
+        contains (case-insensitive; the longest fragment wins; none: None). Software stacks
+        are named this way (serving_software, training_software)."""
+        best: tuple[int, Entry] | None = None
+        for entry in self.kind(kind).values():
+            for pattern in entry.get("match", []) or []:
+                fragment = str(pattern)
+                if fragment.lower() in citation.lower() and (
+                    best is None or len(fragment) > best[0]
+                ):
+                    best = (len(fragment), entry)
+        return best[1] if best else None
+
     def accelerator(self, entry_id: str) -> Entry:
         return self.get("accelerators", entry_id)
 

@@ -177,14 +177,8 @@ def get_software(software: str | None = None, catalog: Catalog | None = None) ->
 def software_for_source(source: str, catalog: Catalog | None = None) -> Software:
     """The engine a published measurement names in its citation (longest match wins)."""
     cat = catalog or load_catalog()
-    best: tuple[int, Entry] | None = None
-    for entry in cat.kind("serving_software").values():
-        for pattern in entry.get("match", []) or []:
-            if str(pattern).lower() in source.lower() and (
-                best is None or len(str(pattern)) > best[0]
-            ):
-                best = (len(str(pattern)), entry)
-    return Software.from_entry(best[1]) if best else get_software(None, cat)
+    entry = cat.named_by("serving_software", source)
+    return Software.from_entry(entry) if entry is not None else get_software(None, cat)
 
 
 # ---- precisions ----------------------------------------------------------------------------

@@ -111,14 +111,9 @@ def _fixed(row: Row) -> dict[str, Any]:
 def stack_columns(source: str, catalog: Catalog) -> dict[str, str]:
     """Column values of the training stack a citation names (catalog training_software,
     longest ``match`` fragment wins; none: {})."""
-    best: tuple[int, dict[str, str]] | None = None
-    for entry in catalog.kind("training_software").values():
-        for pattern in entry.get("match", []) or []:
-            fragment = str(pattern)
-            if fragment.lower() in source.lower() and (best is None or len(fragment) > best[0]):
-                columns = entry.get("columns", {}) or {}
-                best = (len(fragment), {str(k): str(v) for k, v in columns.items()})
-    return best[1] if best else {}
+    entry = catalog.named_by("training_software", source)
+    columns = (entry.get("columns", {}) or {}) if entry is not None else {}
+    return {str(k): str(v) for k, v in columns.items()}
 
 
 def with_stack_defaults(row: Row, catalog: Catalog) -> Row:
