@@ -130,3 +130,17 @@ def test_block_recompute_pays_for_only_the_layers_memory_needs() -> None:
     small = dataclasses.replace(base, global_batch=32, recompute="block")
     fits_anyway = predict_training(dataclasses.replace(model, n_layers=8), H100, small)
     assert fits_anyway.fits and fits_anyway.breakdown_s["block_recompute"] == 0.0
+
+
+def test_planners_can_ask_for_block_recompute() -> None:
+    """A scenario or the ``train`` command may fix recompute to block: the search's best such
+    plan fits and is no slower than its best full-recompute plan."""
+    from gigawatt.perf.search import search
+    from gigawatt.scenario import FixedPlan
+
+    assert FixedPlan(recompute="block").as_fixed() == {"recompute": "block"}
+    block = search(LLAMA_70B, H100, 64, 128, fixed={"recompute": "block"}).best()
+    full = search(LLAMA_70B, H100, 64, 128, fixed={"recompute": "full"}).best()
+    assert block is not None and full is not None and block.fits
+    assert block.plan.recompute == "block"
+    assert block.step_time_s <= full.step_time_s

@@ -264,7 +264,7 @@ def results(
 
 # ---- training ----------------------------------------------------------------------------------
 PRECISIONS = ("bf16", "fp16", "fp8")
-RECOMPUTE = ("none", "selective", "full")
+RECOMPUTE = ("none", "selective", "full", "block")
 TRAIN_FLAGS = {
     "n_gpus/global_batch": "--count/--global-batch",
     "precision": "--precision",
@@ -294,7 +294,8 @@ def train(
     vpp: Annotated[int | None, typer.Option(help="fix virtual pipeline stages", min=1)] = None,
     micro_batch: Annotated[int | None, typer.Option(help="fix micro-batch size", min=1)] = None,
     recompute: Annotated[
-        str | None, typer.Option(help="fix recompute: none, selective, full")
+        str | None,
+        typer.Option(help="fix recompute: none, selective, full, block (fewest layers that fit)"),
     ] = None,
     zero: Annotated[int | None, typer.Option(help="fix ZeRO stage 0-3", min=0, max=3)] = None,
     oversubscription: Annotated[

@@ -68,7 +68,7 @@ class FixedPlan(Strict):
     ep: Gpus | None = None
     vpp: Annotated[int, Field(ge=1, le=MAX_LAYERS)] | None = None
     micro_batch: Annotated[int, Field(ge=1, le=MAX_GLOBAL_BATCH)] | None = None
-    recompute: Literal["none", "selective", "full"] | None = None
+    recompute: Literal["none", "selective", "full", "block"] | None = None
     sequence_parallel: bool | None = None
     zero: Annotated[int, Field(ge=0, le=3)] | None = None
 
