@@ -907,6 +907,17 @@ def memory_per_gpu(
     return memory
 
 
+def stage_layer_shares(
+    pipe: PipelineTimes, activations: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """(activation bytes, forward seconds per micro-batch) of one layer of the busiest stage:
+    its stored activations split evenly over its layers, and a third of its forward +
+    backward time. Host offload and block recompute both trade in these units."""
+    layers = np.maximum(pipe.layers_per_stage, 1.0)
+    t_fwd = pipe.microbatch_s / ((1.0 + BACKWARD_FORWARD_RATIO) * layers)
+    return np.asarray(activations / layers, np.float64), np.asarray(t_fwd, np.float64)
+
+
 @dataclass(frozen=True)
 class HostOffload:
     """Activation offload to host memory (arrays, one element per plan)."""
@@ -939,12 +950,10 @@ def host_offload(
     eligible = (sh.p == 1.0) & (sh.rc == RECOMPUTE_CODES["none"]) & (excess_bytes > 0.0)
     if bw <= 0.0 or not eligible.any():
         return HostOffload(none, none.copy(), none.copy())
-    layers = pipe.layers_per_stage
-    per_layer = activations / np.maximum(layers, 1.0)  # no recompute: no working set
+    per_layer, t_fwd = stage_layer_shares(pipe, activations)  # no recompute: no working set
     need = np.ceil(excess_bytes / np.maximum(per_layer, 1.0))
-    n_off = np.where(eligible, np.minimum(need, layers - 1.0), 0.0)
+    n_off = np.where(eligible, np.minimum(need, pipe.layers_per_stage - 1.0), 0.0)
     t_copy = per_layer / bw
-    t_fwd = pipe.microbatch_s / ((1.0 + BACKWARD_FORWARD_RATIO) * np.maximum(layers, 1.0))
     exposed = np.maximum(t_copy - t_fwd, 0.0) + np.maximum(
         t_copy - BACKWARD_FORWARD_RATIO * t_fwd, 0.0
     )
@@ -984,14 +993,13 @@ def block_recompute(
     eligible = (sh.rc == RECOMPUTE_CODES["block"]) & (excess_bytes > 0.0)
     if not eligible.any():
         return BlockRecompute(none, none.copy(), none.copy(), none.copy())
-    layers = np.maximum(pipe.layers_per_stage, 1.0)
     in_flight = in_flight_microbatches(sh, pipe)
-    per_layer = activations / layers  # every in-flight micro-batch's copy of one layer
+    # every in-flight micro-batch's copy of one layer, and that layer's forward
+    per_layer, t_fwd = stage_layer_shares(pipe, activations)
     working = per_layer / in_flight  # one layer of one micro-batch
     saving = np.maximum(per_layer - sh.T * sh.h * ACT_BYTES * sh.r * in_flight, 1.0)
-    k = np.clip(np.ceil((excess_bytes + working) / saving), 0.0, layers)
-    k = np.where(eligible, k, 0.0)
-    t_fwd = pipe.microbatch_s / ((1.0 + BACKWARD_FORWARD_RATIO) * layers)
+    layers = np.maximum(pipe.layers_per_stage, 1.0)
+    k = np.where(eligible, np.clip(np.ceil((excess_bytes + working) / saving), 0.0, layers), 0.0)
     passes = pipe.microbatches + (sh.p - 1.0) / sh.v
     fwd_flops = sh.B * sh.s * model.forward_flops_per_token(int(sh.s)) * k / sh.L
     return BlockRecompute(
