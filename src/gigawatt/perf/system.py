@@ -32,6 +32,12 @@ _FASTER_WHEN_HIGH = {
 AttentionKernel = Literal["flash", "unfused", "triton"]
 
 
+# layers over pipeline stages: `balanced` (the stage with the LM head and loss keeps fewer
+# layers: Megatron-Core account_for_loss_in_pipeline_split, explicit layouts, Llama 3) or
+# `uniform` (ceil(L / p) on every stage: Megatron-LM 2021, NeMo before Megatron-Core 0.10)
+PIPELINE_SPLITS = ("balanced", "uniform")
+
+
 @dataclass(frozen=True)
 class Efficiency:
     """Achieved fractions of datasheet peaks for one accelerator family."""
@@ -81,9 +87,9 @@ class Efficiency:
     uniform_pipeline_split: bool = False
     # bytes per gradient element in the data-parallel reduction: FP32 (Megatron-LM forces
     # accumulate_allreduce_grads_in_fp32 for BF16, arguments.py; PyTorch FSDP reduce_dtype
-    # float32 in llm-foundry and torchtitan) or 2 where the
-    # software reduces in BF16 (NeMo 2.0 / Megatron-Bridge performance recipes,
-    # grad_reduce_in_fp32 False); set by a row's software
+    # float32 in llm-foundry and torchtitan) or 2 where the software reduces in BF16
+    # (NeMo 2.0 / Megatron-Bridge performance recipes, grad_reduce_in_fp32 False); set by a
+    # row's software
     grad_reduce_bytes: float = 4.0
     # inner (K) dimension at which a training GEMM loses half its throughput to each output
     # tile's fixed prologue and epilogue (catalog gemm_k_half; 0: no K-depth loss)
@@ -122,9 +128,10 @@ class Efficiency:
             where = f"{entry.id}.attention_kernel"
             raise CatalogError([Problem(entry.file, where, "must be flash, unfused or triton")])
         split = entry.get("pipeline_split", "balanced")
-        if split not in ("balanced", "uniform"):
+        if split not in PIPELINE_SPLITS:
             where = f"{entry.id}.pipeline_split"
-            raise CatalogError([Problem(entry.file, where, "must be balanced or uniform")])
+            allowed = " or ".join(PIPELINE_SPLITS)
+            raise CatalogError([Problem(entry.file, where, f"must be {allowed}")])
 
         def pick(key: str) -> float:
             low, likely, high = entry.q(key).range

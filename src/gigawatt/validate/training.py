@@ -9,7 +9,7 @@ from typing import Any
 from gigawatt.catalog import Catalog
 from gigawatt.perf.execution import ATTENTION_CODES, RECOMPUTE_CODES
 from gigawatt.perf.search import search
-from gigawatt.perf.system import System, get_system
+from gigawatt.perf.system import PIPELINE_SPLITS, System, get_system
 from gigawatt.validate.core import COMMON_RANGES, Range, Row, RowResult
 from gigawatt.validate.model import MODEL_RANGES, model_from_row
 
@@ -51,10 +51,6 @@ MOE_DISPATCHERS = ("alltoall", "flex")
 # optimizer step: `fused` (one multi-tensor Adam kernel: Megatron-LM, NeMo, Megatron-Bridge) or
 # `per_tensor` (PyTorch single-tensor AdamW kernels, e.g. Composer's DecoupledAdamW)
 OPTIMIZERS = ("fused", "per_tensor")
-# layers over pipeline stages: `balanced` (the stage with the LM head and loss keeps fewer
-# layers: Megatron-Core account_for_loss_in_pipeline_split, explicit layouts, Llama 3) or
-# `uniform` (ceil(L / p) on every stage: Megatron-LM 2021, NeMo before Megatron-Core 0.10)
-PIPELINE_SPLITS = ("balanced", "uniform")
 # data-parallel gradient reduction: `fp32` (the default: Megatron-LM, PyTorch FSDP's float32
 # reduce_dtype) or `bf16` (grad_reduce_in_fp32 False: NeMo 2.0 performance scripts since
 # 2025-01, Megatron-Bridge performance recipes)
