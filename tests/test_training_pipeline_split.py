@@ -144,3 +144,29 @@ def test_planners_can_ask_for_block_recompute() -> None:
     assert block is not None and full is not None and block.fits
     assert block.plan.recompute == "block"
     assert block.step_time_s <= full.step_time_s
+
+
+def test_block_recompute_counts_the_flops_of_every_stage() -> None:
+    """Each of the p stages recomputes its k layers, so the hardware FLOPs block recompute
+    adds are k p / L of full recompute's, the same share as its added time is of full
+    recompute's added time (up to the bubble and the head)."""
+    model = dataclasses.replace(
+        LLAMA_70B, name="Nemotron-340B", n_layers=96, d_model=18432, n_heads=96,
+        n_kv_heads=8, d_ff=73728, ffn="gelu", vocab_size=256000, seq_len=4096, dropout=True,
+    )  # fmt: skip
+    base = ExecutionPlan(
+        tp=8, pp=8, dp=2, vpp=12, micro_batch=1, global_batch=32, precision="fp8",
+        sequence_parallel=True, zero=2,
+    )  # fmt: skip
+    none, block, full = (
+        predict_training(model, H100, dataclasses.replace(base, recompute=r))
+        for r in ("none", "block", "full")
+    )
+
+    def hw_flops(est) -> float:  # type: ignore[no-untyped-def]
+        return est.hfu * est.step_time_s
+
+    flops_share = (hw_flops(block) - hw_flops(none)) / (hw_flops(full) - hw_flops(none))
+    time_share = block.breakdown_s["block_recompute"] / (full.step_time_s - none.step_time_s)
+    assert 0.0 < flops_share < 1.0
+    assert 0.5 < flops_share / time_share < 2.0

@@ -1001,7 +1001,9 @@ def block_recompute(
     layers = np.maximum(pipe.layers_per_stage, 1.0)
     k = np.where(eligible, np.clip(np.ceil((excess_bytes + working) / saving), 0.0, layers), 0.0)
     passes = pipe.microbatches + (sh.p - 1.0) / sh.v
-    fwd_flops = sh.B * sh.s * model.forward_flops_per_token(int(sh.s)) * k / sh.L
+    # every one of the p stages recomputes its k layers: k p of the model's L
+    share = np.minimum(k * sh.p / sh.L, 1.0)
+    fwd_flops = sh.B * sh.s * model.forward_flops_per_token(int(sh.s)) * share
     return BlockRecompute(
         layers=np.asarray(k, np.float64),
         saved_bytes=np.asarray(np.where(k > 0.0, k * saving - working, 0.0), np.float64),
