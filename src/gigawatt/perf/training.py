@@ -232,7 +232,7 @@ class PlanShape:
     r: FloatArray
     fp8: bool
     peak_gemm: float
-    peak_attn: float
+    peak_16bit: float
     gemm_bytes: float
     mem_bw: float
     grad_bytes: float
@@ -242,7 +242,8 @@ def plan_shape(
     model: TransformerModel, system: System, plans: Plans, seq_len: int | None = None
 ) -> PlanShape:
     """The shared arrays of ``plans``. FP8 runs the GEMMs at the FP8 peak with 1-byte
-    operands and attention at the BF16 peak (Transformer Engine keeps attention in BF16)."""
+    operands, and attention and the LM head at the BF16 peak (``peak_16bit``: Transformer
+    Engine keeps attention in BF16, and FP8 recipes leave the head out)."""
     s = float(seq_len or model.seq_len)
     fp8 = plans.precision == "fp8"
     t = plans.tp.astype(np.float64)
@@ -272,7 +273,7 @@ def plan_shape(
         r=np.where(sp, 1.0 / t, 1.0),
         fp8=fp8,
         peak_gemm=system.peak(plans.precision) * system.training_clock_fraction,
-        peak_attn=system.peak("bf16" if fp8 else plans.precision) * system.training_clock_fraction,
+        peak_16bit=system.peak("bf16" if fp8 else plans.precision) * system.training_clock_fraction,
         gemm_bytes=FP8_BYTES if fp8 else ACT_BYTES,
         mem_bw=system.memory_bandwidth_bps * system.efficiency.memory_fraction,
         grad_bytes=(
@@ -310,7 +311,7 @@ def _gemm(
     fp8 = sh.fp8 and not wide
     flops = FLOPS_PER_MAC * m_ * n * k
     fraction = system.efficiency.training_gemm_fraction(fp8) * k_depth_efficiency(k, system, fp8)
-    peak, operand_bytes = (sh.peak_gemm, sh.gemm_bytes) if fp8 else (sh.peak_attn, ACT_BYTES)
+    peak, operand_bytes = (sh.peak_gemm, sh.gemm_bytes) if fp8 else (sh.peak_16bit, ACT_BYTES)
     return gemm_time(flops, m_, n, k, system, peak, operand_bytes, fraction)
 
 
@@ -375,7 +376,7 @@ def attention_core_time(
     causal = np.where(sh.flash, CAUSAL_FRACTION, 1.0)
     core_flops = FLOPS_PER_MAC * heads * s_q * sh.s * (qk_dim + v_dim) * causal
     head_k = (qk_dim + v_dim) / 2.0
-    t_batched = gemm_time(core_flops, s_q, sh.s, head_k, system, sh.peak_attn)
+    t_batched = gemm_time(core_flops, s_q, sh.s, head_k, system, sh.peak_16bit)
     # fused kernels keep the s x s scores on chip (no memory roofline for the score matrix)
     # and compute at their padded head widths
     eff = system.efficiency
@@ -385,7 +386,7 @@ def attention_core_time(
     shape_eff = (s_q / (s_q + half)) * (sh.s / (sh.s + half)) * (head_p / (head_p + half))
     fraction = np.where(sh.triton, eff.triton_fraction, eff.flash_fraction)
     padded_flops = core_flops * padded / (qk_dim + v_dim)
-    t_fused = padded_flops / (sh.peak_attn * fraction * shape_eff)
+    t_fused = padded_flops / (sh.peak_16bit * fraction * shape_eff)
     t_core = np.where(sh.flash, t_fused, t_batched)
     score_elems = heads * s_q * sh.s
     # the online softmax exponentiates every computed score once forward and once more
