@@ -30,6 +30,16 @@ RECIPE_70B = ExecutionPlan(
     sequence_parallel=True, recompute="none", zero=1,
 )  # fmt: skip
 RECIPE_MOST_LAYERS = 11
+# Nemotron-4 340B on 128 H100 as NeMo 24.07 ran it (TP8 PP8 VP12, DP2), with dropout: a
+# little over memory without any recompute
+NEMOTRON_340B = dataclasses.replace(
+    LLAMA_70B, name="Nemotron-340B", n_layers=96, d_model=18432, n_heads=96, n_kv_heads=8,
+    d_ff=73728, ffn="gelu", vocab_size=256000, seq_len=4096, dropout=True,
+)  # fmt: skip
+NEMOTRON_PLAN = ExecutionPlan(
+    tp=8, pp=8, dp=2, vpp=12, micro_batch=1, global_batch=32, precision="fp8",
+    sequence_parallel=True, zero=2,
+)  # fmt: skip
 
 
 def _shape(plan: ExecutionPlan, model=LLAMA_70B, system=H100):  # type: ignore[no-untyped-def]
@@ -112,23 +122,15 @@ def test_block_recompute_pays_for_only_the_layers_memory_needs() -> None:
     """Nemotron-4 340B on 128 H100 (TP8 PP8 VP12, DP2, ZeRO-2) is a little over memory
     without recompute: recomputing a few whole layers per stage fits it for much less time
     than full recompute, and a plan that already fits recomputes nothing."""
-    model = dataclasses.replace(
-        LLAMA_70B, name="Nemotron-340B", n_layers=96, d_model=18432, n_heads=96,
-        n_kv_heads=8, d_ff=73728, ffn="gelu", vocab_size=256000, seq_len=4096, dropout=True,
-    )  # fmt: skip
-    base = ExecutionPlan(
-        tp=8, pp=8, dp=2, vpp=12, micro_batch=1, global_batch=32, precision="fp8",
-        sequence_parallel=True, zero=2,
-    )  # fmt: skip
     none, block, full = (
-        predict_training(model, H100, dataclasses.replace(base, recompute=r))
+        predict_training(NEMOTRON_340B, H100, dataclasses.replace(NEMOTRON_PLAN, recompute=r))
         for r in ("none", "block", "full")
     )
     assert not none.fits and block.fits and full.fits
     assert none.step_time_s < block.step_time_s < full.step_time_s
     assert block.breakdown_s["block_recompute"] > 0.0
-    small = dataclasses.replace(base, global_batch=32, recompute="block")
-    fits_anyway = predict_training(dataclasses.replace(model, n_layers=8), H100, small)
+    small = dataclasses.replace(NEMOTRON_PLAN, recompute="block")
+    fits_anyway = predict_training(dataclasses.replace(NEMOTRON_340B, n_layers=8), H100, small)
     assert fits_anyway.fits and fits_anyway.breakdown_s["block_recompute"] == 0.0
 
 
@@ -150,16 +152,8 @@ def test_block_recompute_counts_the_flops_of_every_stage() -> None:
     """Each of the p stages recomputes its k layers, so the hardware FLOPs block recompute
     adds are k p / L of full recompute's, the same share as its added time is of full
     recompute's added time (up to the bubble and the head)."""
-    model = dataclasses.replace(
-        LLAMA_70B, name="Nemotron-340B", n_layers=96, d_model=18432, n_heads=96,
-        n_kv_heads=8, d_ff=73728, ffn="gelu", vocab_size=256000, seq_len=4096, dropout=True,
-    )  # fmt: skip
-    base = ExecutionPlan(
-        tp=8, pp=8, dp=2, vpp=12, micro_batch=1, global_batch=32, precision="fp8",
-        sequence_parallel=True, zero=2,
-    )  # fmt: skip
     none, block, full = (
-        predict_training(model, H100, dataclasses.replace(base, recompute=r))
+        predict_training(NEMOTRON_340B, H100, dataclasses.replace(NEMOTRON_PLAN, recompute=r))
         for r in ("none", "block", "full")
     )
 

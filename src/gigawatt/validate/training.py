@@ -10,6 +10,7 @@ from gigawatt.catalog import Catalog
 from gigawatt.perf.execution import ATTENTION_CODES, RECOMPUTE_CODES
 from gigawatt.perf.search import search
 from gigawatt.perf.system import PIPELINE_SPLITS, System, get_system
+from gigawatt.perf.training import ACT_BYTES, FP32_BYTES
 from gigawatt.validate.core import COMMON_RANGES, Range, Row, RowResult
 from gigawatt.validate.model import MODEL_RANGES, model_from_row
 
@@ -54,7 +55,7 @@ OPTIMIZERS = ("fused", "per_tensor")
 # data-parallel gradient reduction: `fp32` (the default: Megatron-LM, PyTorch FSDP's float32
 # reduce_dtype) or `bf16` (grad_reduce_in_fp32 False: NeMo 2.0 performance scripts since
 # 2025-01, Megatron-Bridge performance recipes)
-GRAD_REDUCES = {"fp32": 4.0, "bf16": 2.0}
+GRAD_REDUCES = {"fp32": FP32_BYTES, "bf16": ACT_BYTES}
 
 
 def _software(row: Row, system: System) -> System:
