@@ -22,6 +22,7 @@ _FASTER_WHEN_HIGH = {
     "comm_overlap_fraction",
     "tp_overlap_share",
     "dp_overlap_share",
+    "p2p_overlap_share",
     "attention_peak_fraction",
     "fp8_gemm_peak_fraction",
     "training_gemm_peak_fraction",
@@ -59,6 +60,10 @@ class Efficiency:
     # share of the last micro-batch that hides non-sharded gradient and parameter traffic
     # (catalog dp_overlap_share; 1: Megatron-Core overlap_grad_reduce)
     dp_overlap_share: float = 1.0
+    # share of the interleaved pipeline's p2p sends issued asynchronously under the next
+    # chunk's compute (catalog p2p_overlap_share; 1: Megatron-Core overlap_p2p_comm, which
+    # NeMo and Megatron-Bridge switch on whenever vpp > 1; 0: blocking sends)
+    p2p_overlap_share: float = 0.0
     # fused (flash) attention's share of peak at the GEMM shape limit; None: as the GEMMs
     attention_peak_fraction: float | None = None
     # BF16/FP16 GEMMs' share of peak sustained in training steps; None: gemm_peak_fraction
@@ -162,6 +167,7 @@ class Efficiency:
             triton_attention_peak_fraction=optional("triton_attention_peak_fraction", None),
             dp_overlap_share=optional("dp_overlap_share", 1.0) or 0.0,
             tp_overlap_share=optional("tp_overlap_share", 0.0) or 0.0,
+            p2p_overlap_share=optional("p2p_overlap_share", 0.0) or 0.0,
             ep_overlap_share=optional("ep_overlap_share", 0.0) or 0.0,
             ep_dispatch_dedup_share=optional("ep_dispatch_dedup_share", 0.0) or 0.0,
             moe_expert_overhead_s=optional("moe_expert_overhead", 0.0) or 0.0,

@@ -547,7 +547,7 @@ def fp8_cast_elements(
 
 
 def exposed_tp_share(system: System) -> float:
-    """Share of tensor-parallel and pipeline p2p time left on the critical path: what the
+    """Share of tensor-parallel time left on the critical path: what the
     family's software overlaps with GEMMs (``tp_overlap_share``) still costs the contention
     share (1 - comm_overlap_fraction)."""
     eff = system.efficiency
@@ -754,9 +754,25 @@ def pipeline_time(
         compute_s=m * t_mb,
         bubble_s=(p - 1.0) / v * t_mb,
         p2p_s=np.where(
-            p > 1.0, P2P_SENDS_PER_MICROBATCH * v * m * p2p * exposed_tp_share(system), 0.0
+            p > 1.0, P2P_SENDS_PER_MICROBATCH * p2p * exposed_p2p_sends(system, sh, m), 0.0
         ),
     )
+
+
+def exposed_p2p_sends(system: System, sh: PlanShape, microbatches: FloatArray) -> FloatArray:
+    """Send-times per direction of pipeline p2p left on the critical path.
+
+    Blocking sends (Megatron-LM 2021; Megatron-Core's batch_p2p_comm for plain 1F1B) wait
+    for every one of the v m transfers. With overlap_p2p_comm (interleaved schedule, vpp > 1;
+    NeMo megatron_comm_overlap.py and Megatron-Bridge comm_overlap.py switch it on exactly
+    then) a stage posts the next chunk's receive and computes the current one: the
+    ``p2p_overlap_share`` of the transfers hides and costs only the contention share
+    (1 - comm_overlap_fraction), while the fill and drain still wait for p - 1 hops."""
+    eff = system.efficiency
+    hidden = np.where(sh.v > 1.0, eff.p2p_overlap_share, 0.0)
+    sends = sh.v * microbatches
+    exposed = sends * (1.0 - hidden * eff.comm_overlap_fraction) + hidden * (sh.p - 1.0)
+    return np.asarray(np.minimum(exposed, sends), np.float64)
 
 
 def params_per_gpu(

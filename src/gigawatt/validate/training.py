@@ -54,7 +54,7 @@ MOE_DISPATCHERS = ("alltoall", "flex")
 OPTIMIZERS = ("fused", "per_tensor")
 # data-parallel gradient reduction: `fp32` (the default: Megatron-LM, PyTorch FSDP's float32
 # reduce_dtype) or `bf16` (grad_reduce_in_fp32 False: NeMo 2.0 performance scripts since
-# 2025-01, Megatron-Bridge performance recipes)
+# 2025-01, Megatron-Bridge performance recipes); FP16 runs reduce in FP16 (FP16_GRAD_BYTES)
 GRAD_REDUCES = {"fp32": FP32_BYTES, "bf16": ACT_BYTES}
 
 
@@ -63,7 +63,9 @@ def _software(row: Row, system: System) -> System:
     ``moe_load_imbalance`` (1.0 for benchmarks that force-balance the router,
     Megatron-Core --moe-router-force-load-balancing), ``ep_overlap`` (1F1B all-to-all overlap,
     --overlap-moe-expert-parallel-comm), ``moe_dispatcher``, ``optimizer``,
-    ``pipeline_split`` and ``grad_reduce``."""
+    ``pipeline_split``, ``grad_reduce`` and ``dp_overlap`` (the data-parallel gradient
+    reduction runs under the last backward: PyTorch DDP's bucketed all-reduce, Megatron-Core
+    overlap_grad_reduce; false: after the pipeline flush, Megatron-LM's 2021 local DDP)."""
     eff = system.efficiency
     imbalance = row.float_("moe_load_imbalance", required=False)
     if imbalance is not None:
@@ -71,6 +73,9 @@ def _software(row: Row, system: System) -> System:
     overlap = row.bool_("ep_overlap")
     if overlap is not None:
         eff = replace(eff, ep_overlap_share=1.0 if overlap else 0.0)
+    dp_overlap = row.bool_("dp_overlap")
+    if dp_overlap is not None:
+        eff = replace(eff, dp_overlap_share=1.0 if dp_overlap else 0.0)
     dispatcher = row.choice("moe_dispatcher", MOE_DISPATCHERS)
     if dispatcher is not None:
         eff = replace(eff, ep_dispatch_dedup_share=1.0 if dispatcher == "flex" else 0.0)
