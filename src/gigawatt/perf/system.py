@@ -206,6 +206,18 @@ class System:
     # GPU <-> host-memory bandwidth per GPU and direction (activation offload); 0: none
     host_link_bandwidth_bps: float = 0.0
 
+    def training_peak(self, precision: str) -> float:
+        """Dense peak FLOP/s a training step sustains at a precision: the datasheet peak at
+        the clock the part holds under its power limit (``training_clock_fraction``)."""
+        return self.peak(precision) * self.training_clock_fraction
+
+    def training_exp_rate(self) -> float | None:
+        """Exponentials per second of the special-function units at the training clock;
+        None: not published."""
+        if not self.sfu_exp_rate:
+            return None
+        return self.sfu_exp_rate * self.training_clock_fraction
+
     def peak(self, precision: str) -> float:
         """Dense peak FLOP/s at a precision; clear error when the part lacks it."""
         value = self.peak_flops.get(precision)

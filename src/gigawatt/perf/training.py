@@ -272,8 +272,8 @@ def plan_shape(
         T=b * s / c,
         r=np.where(sp, 1.0 / t, 1.0),
         fp8=fp8,
-        peak_gemm=system.peak(plans.precision) * system.training_clock_fraction,
-        peak_16bit=system.peak("bf16" if fp8 else plans.precision) * system.training_clock_fraction,
+        peak_gemm=system.training_peak(plans.precision),
+        peak_16bit=system.training_peak("bf16" if fp8 else plans.precision),
         gemm_bytes=FP8_BYTES if fp8 else ACT_BYTES,
         mem_bw=system.memory_bandwidth_bps * system.efficiency.memory_fraction,
         grad_bytes=(
@@ -394,8 +394,8 @@ def attention_core_time(
     # (NVIDIA, Making Softmax More Efficient with NVIDIA Blackwell Ultra, 2026; Shah et al.
     # 2024, FlashAttention-3, sec. 3.1)
     t_exp = np.zeros_like(t_core)
-    if system.sfu_exp_rate:
-        exp_rate = system.sfu_exp_rate * system.training_clock_fraction
+    exp_rate = system.training_exp_rate()
+    if exp_rate:
         t_exp = np.where(sh.flash, score_elems * causal / exp_rate, 0.0)
     score_bytes = UNFUSED_ATTN_BYTES + DROPOUT_ATTN_BYTES * sh.drop
     t_core_mem = np.where(sh.flash, 0.0, score_elems * score_bytes / sh.mem_bw)
