@@ -264,7 +264,6 @@ def results(
 
 # ---- training ----------------------------------------------------------------------------------
 PRECISIONS = ("bf16", "fp16", "fp8")
-RECOMPUTE = ("none", "selective", "full", "block")
 TRAIN_FLAGS = {
     "n_gpus/global_batch": "--count/--global-batch",
     "precision": "--precision",
@@ -304,13 +303,14 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Search every valid parallel plan and print the fastest that fit."""
+    from gigawatt.perf.execution import PLANNED_RECOMPUTES
     from gigawatt.perf.search import search
     from gigawatt.perf.system import get_system
     from gigawatt.workload import get_model
 
     _check_choice("--precision", precision, PRECISIONS)
     if recompute is not None:
-        _check_choice("--recompute", recompute, RECOMPUTE)
+        _check_choice("--recompute", recompute, PLANNED_RECOMPUTES)
     given: dict[str, int | str | None] = {"tp": tp, "pp": pp, "cp": cp, "ep": ep, "vpp": vpp}
     given |= {"micro_batch": micro_batch, "recompute": recompute, "zero": zero}
     fixed = {k: v for k, v in given.items() if v is not None}

@@ -28,6 +28,7 @@ from gigawatt.limits import (
     MAX_YEAR,
     MIN_YEAR,
 )
+from gigawatt.perf.execution import PlannedRecompute
 from gigawatt.reliability import ReliabilitySection
 from gigawatt.schema import Strict
 from gigawatt.supply.schedule import SupplySection
@@ -68,7 +69,7 @@ class FixedPlan(Strict):
     ep: Gpus | None = None
     vpp: Annotated[int, Field(ge=1, le=MAX_LAYERS)] | None = None
     micro_batch: Annotated[int, Field(ge=1, le=MAX_GLOBAL_BATCH)] | None = None
-    recompute: Literal["none", "selective", "full", "block"] | None = None
+    recompute: PlannedRecompute | None = None
     sequence_parallel: bool | None = None
     zero: Annotated[int, Field(ge=0, le=3)] | None = None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,6 +20,10 @@ from numpy.typing import NDArray
 # recompute_method "block" with recompute_num_layers, ``perf.training.block_recompute``)
 Recompute = Literal["none", "selective", "full", "op", "block"]
 RECOMPUTE_CODES: dict[str, int] = {"none": 0, "selective": 1, "full": 2, "op": 3, "block": 4}
+# the modes the plan search tries and planners may fix (scenarios, ``gigawatt train``); `op`
+# is torchtitan's own and stays to measurement rows that state it
+PlannedRecompute = Literal["none", "selective", "full", "block"]
+PLANNED_RECOMPUTES: tuple[str, ...] = get_args(PlannedRecompute)
 RECOMPUTE_NAMES = {v: k for k, v in RECOMPUTE_CODES.items()}
 # unfused: QK^T, softmax, dropout as separate kernels; flash: FlashAttention-2/3 or cuDNN fused
 # attention; triton: the Triton FlashAttention kernel (flash_attn_triton, 2022) that PyTorch

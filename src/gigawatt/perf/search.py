@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from gigawatt.errors import InputError, Problem
-from gigawatt.perf.execution import ATTENTION_CODES, RECOMPUTE_CODES, Plans
+from gigawatt.perf.execution import ATTENTION_CODES, PLANNED_RECOMPUTES, RECOMPUTE_CODES, Plans
 from gigawatt.perf.system import System
 from gigawatt.perf.training import (
     TrainingBatch,
@@ -214,8 +214,7 @@ def enumerate_plans(
     base = np.array(structs, dtype=np.int64)  # (n, 7)
 
     rec = fixed.get("recompute")
-    searched = ("none", "selective", "full", "block")
-    names = [str(rec)] if rec is not None else searched
+    names = [str(rec)] if rec is not None else PLANNED_RECOMPUTES
     recs = [RECOMPUTE_CODES[n] for n in names]
     sp_fixed = fixed.get("sequence_parallel")
     sps = [int(bool(sp_fixed))] if sp_fixed is not None else [0, 1]

@@ -732,7 +732,7 @@ def last_stage_time(
 
 
 def pipeline_time(
-    system: System, sh: PlanShape, plans: Plans, t_layer: FloatArray, t_last: FloatArray
+    system: System, sh: PlanShape, t_layer: FloatArray, t_last: FloatArray
 ) -> PipelineTimes:
     """1F1B pipeline: m = B / (dp b) micro-batches through the slowest stage, a bubble of
     (p - 1) / v micro-batch times (interleaved schedule, Narayanan 2021 sec. 2.2), and p2p
@@ -1068,7 +1068,7 @@ def predict_training_batch(
     """
     sh = plan_shape(model, system, plans, seq_len)
     t_layer, lt = mean_layer_time(model, system, sh)
-    pipe = pipeline_time(system, sh, plans, t_layer, last_stage_time(model, system, sh, t_layer))
+    pipe = pipeline_time(system, sh, t_layer, last_stage_time(model, system, sh, t_layer))
     params = params_per_gpu(model, sh, pipe.layers_per_stage)
     t_dp = data_parallel_time(system, sh, params[1], pipe)
     t_opt = optimizer_time(system, sh, params[1])
